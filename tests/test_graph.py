@@ -1,0 +1,190 @@
+"""autograd_graph and draw_graph."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from autograd_lab import Graph, GraphNode, autograd_graph, draw_graph
+
+
+def test_import_does_not_load_matplotlib():
+    code = "import sys, autograd_lab.graph; print('matplotlib' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_sin_square_graph():
+    x = torch.tensor(3.0, requires_grad=True)
+    out = torch.sin(x**2)
+    g = autograd_graph(out, names={"x": x})
+    assert [(n.kind, n.label) for n in g.nodes] == [
+        ("leaf", "x"), ("op", "PowBackward0"), ("op", "SinBackward0"), ("output", "output")]
+    assert [n.id for n in g.nodes] == [0, 1, 2, 3]
+    assert g.edges == [(0, 1), (1, 2), (2, 3)]
+    assert g.nodes[0].value == 3.0 and g.nodes[0].grad is None
+    assert g.nodes[-1].value == pytest.approx(torch.sin(torch.tensor(9.0)).item())
+    assert autograd_graph(out).nodes[0].label == "leaf"
+
+
+def test_neuron_graph_two_leaves_constant_skipped():
+    w = torch.tensor(1.0, requires_grad=True)
+    b = torch.tensor(0.0, requires_grad=True)
+    x = torch.tensor(6.7)  # no grad: not a node
+    z = w * x + b
+    z.backward(retain_graph=True)
+    g = autograd_graph(torch.sigmoid(z), names={"w": w, "b": b})
+    by_label = {n.label: n for n in g.nodes}
+    assert set(by_label) == {"w", "b", "MulBackward0", "AddBackward0", "SigmoidBackward0",
+                             "output"}
+    assert by_label["w"].grad == pytest.approx(6.7)  # the leaf's .grad, if any
+    ids = {n.label: n.id for n in g.nodes}
+    assert sorted(g.edges) == sorted([
+        (ids["w"], ids["MulBackward0"]), (ids["MulBackward0"], ids["AddBackward0"]),
+        (ids["b"], ids["AddBackward0"]), (ids["AddBackward0"], ids["SigmoidBackward0"]),
+        (ids["SigmoidBackward0"], ids["output"])])
+    for a, c in g.edges:
+        assert a < c  # inputs before consumers
+
+
+def test_reused_leaf_gives_two_edges_and_vector_values():
+    v = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    g = autograd_graph(v * v)
+    assert g.edges.count((0, 1)) == 2
+    assert g.nodes[0].value == "[1, 2, 3]"
+    assert g.nodes[-1].value == "[1, 4, 9]"
+
+
+def test_deterministic_ids():
+    def build():
+        a = torch.tensor(1.0, requires_grad=True)
+        b = torch.tensor(2.0, requires_grad=True)
+        return autograd_graph(torch.exp(a * b) + torch.sin(a) - b**2)
+
+    assert build() == build()
+
+
+def test_ten_thousand_node_chain():
+    x = torch.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0
+    g = autograd_graph(y)
+    assert len(g.nodes) == 10_002 and len(g.edges) == 10_001
+    assert g.nodes[0].kind == "leaf" and g.nodes[-1].kind == "output"
+
+
+def test_leaf_output():
+    x = torch.tensor(2.0, requires_grad=True)
+    g = autograd_graph(x)
+    assert [n.kind for n in g.nodes] == ["leaf", "output"] and g.edges == [(0, 1)]
+
+
+def test_derivation_duck_typed():
+    expected = Graph(nodes=[GraphNode(0, "leaf", "x", 2.0)], edges=[])
+
+    class FakeDerivation:
+        def graph(self):
+            return expected
+
+    assert autograd_graph(FakeDerivation()) is expected
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="requires_grad=True"):
+        autograd_graph(torch.tensor(2.0) ** 2)
+    with pytest.raises(TypeError, match="tensor"):
+        autograd_graph(2.0)
+    x = torch.tensor(2.0, requires_grad=True)
+    with pytest.raises(TypeError, match="names"):
+        autograd_graph(x**2, names={"x": 2.0})
+
+
+def _texts(fig):
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def test_draw_graph_labels_and_highlight():
+    from matplotlib.figure import Figure
+
+    from autograd_lab.graph import HIGHLIGHT_EDGE
+
+    x = torch.tensor(3.0, requires_grad=True)
+    out = torch.exp(torch.sin(x**2))
+    fig = draw_graph(out, highlight=2)
+    assert isinstance(fig, Figure)
+    texts = _texts(fig)
+    assert any(t.startswith("SinBackward0") for t in texts)
+    assert any(t.startswith("leaf") and "= 3" in t for t in texts)
+    from matplotlib.colors import to_hex
+
+    thick = [p for p in fig.axes[0].patches if p.get_linewidth() > 2]
+    assert len(thick) == 1 and to_hex(thick[0].get_edgecolor()) == HIGHLIGHT_EDGE
+
+
+def test_draw_graph_into_given_axes_and_png():
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    graph = Graph(
+        nodes=[GraphNode(0, "leaf", "x", 2.0, 4.0), GraphNode(1, "op", "v1 = x**2", 4.0),
+               GraphNode(2, "output", "z", 4.0)],
+        edges=[(0, 1), (1, 2)],
+    )
+    assert draw_graph(graph, highlight=[0, 1], ax=ax) is fig
+    assert draw_graph(graph, ax=ax) is fig  # redraw clears the axes
+    assert sum(t.get_text().startswith("x") for t in ax.texts) == 1
+    (stray,) = ax.plot([0, 1], [0, 1])  # something else drawn in between is cleared too
+    draw_graph(graph, ax=ax)
+    assert stray not in ax.lines and sum(t.get_text() == "z\n= 4" for t in ax.texts) == 1
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    assert buffer.getvalue().startswith(b"\x89PNG")
+
+
+def test_draw_graph_collapses_big_graphs():
+    x = torch.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(200):
+        y = torch.sin(y)
+    fig = draw_graph(y, max_nodes=150)
+    text = " ".join(_texts(fig))
+    assert "Collapsed summary" in text and "202 nodes" in text and "SinBackward0 ×200" in text
+
+
+def test_draw_graph_bad_highlight():
+    x = torch.tensor(1.0, requires_grad=True)
+    with pytest.raises(ValueError, match="highlight id 9"):
+        draw_graph(x * 2, highlight=9)
+
+
+def test_labels_refit_when_the_figure_is_resized():
+    import io
+
+    from matplotlib.figure import Figure
+
+    x = torch.tensor(3.0, requires_grad=True)
+    fig = Figure(figsize=(8, 2), dpi=100)
+    ax = fig.add_subplot()
+    draw_graph(torch.sigmoid(torch.sin(x**2)), ax=ax)
+    label = next(t for t in ax.texts if t.get_text() == "SigmoidBackward0")
+    fig.savefig(io.BytesIO(), format="png")
+    wide = label.get_fontsize()
+    fig.set_size_inches(6, 2)
+    fig.savefig(io.BytesIO(), format="png")
+    assert label.get_fontsize() < wide
+    # it still fits its box: rendered width no wider than the box (one layer is 1 unit)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    text_px = label.get_window_extent(renderer).width
+    layer_px = ax.bbox.width / (ax.get_xlim()[1] - ax.get_xlim()[0])
+    assert text_px < 0.78 * layer_px
