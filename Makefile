@@ -1,13 +1,19 @@
 # autograd-lab: `make lab` to teach/learn, `make test` to verify. Everything else is for maintainers.
-PYTHON ?= python3
+# Python 3.11 (the lock's torch build and the stored outputs were made with it).
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 # One stamp shared by every target: a changed lock or pyproject rebuilds the environment.
 STAMP  := $(VENV)/.installed-stamp
+# Extra launcher options, e.g. `make lab LAB_ARGS="--port 8888 --no-browser"`.
+LAB_ARGS ?=
 
 .PHONY: lab test notebooks exercises bench lint env clean
 
 $(STAMP): requirements/lock.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	    echo "autograd-lab needs Python 3.11; run e.g. 'make PYTHON=/path/to/python3.11 ...'" >&2; \
+	    exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
@@ -17,7 +23,7 @@ $(STAMP): requirements/lock.txt pyproject.toml
 env: $(STAMP)
 
 lab: $(STAMP)
-	$(PY) -m autograd_lab.lab
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograd_lab.lab $(LAB_ARGS)
 
 test: $(STAMP)
 	$(PY) -m ruff check .
@@ -37,5 +43,6 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+# Never removes workspace/: it holds the students' saved work.
 clean:
-	rm -rf $(VENV) workspace test-artifacts
+	rm -rf $(VENV) test-artifacts

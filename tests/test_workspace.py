@@ -1,0 +1,239 @@
+"""autograd_lab.workspace: a student copy that never overwrites, never leaks solutions."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograd_lab import workspace
+from autograd_lab.workspace import CopyReport, WorkspaceError, copy_workspace
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _notebook(source: str, *, tags: list[str] | None = None, outputs: bool = True) -> dict:
+    """A small nbformat-4 notebook with one executed code cell and one markdown cell."""
+    cell = {
+        "cell_type": "code",
+        "execution_count": 3 if outputs else None,
+        "id": "c1",
+        "metadata": {"tags": tags or [], "nbgrader": {"solution": False}},
+        "outputs": [
+            {"name": "stdout", "output_type": "stream", "text": ["answer 42\n"]},
+            {
+                "data": {"application/vnd.jupyter.widget-view+json": {"model_id": "abc"}},
+                "metadata": {},
+                "output_type": "display_data",
+            },
+        ]
+        if outputs
+        else [],
+        "source": [source],
+    }
+    return {
+        "cells": [
+            {"cell_type": "markdown", "id": "m1", "metadata": {}, "source": ["# Lesson"]},
+            cell,
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "widgets": {"application/vnd.jupyter.widget-state+json": {"state": {"abc": {}}}},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def _write(path: Path, notebook: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    """A fake repository: two lessons, a teacher note, one exercise (source + release)."""
+    root = tmp_path / "repo"
+    nbs = root / "notebooks"
+    _write(nbs / "01_first.ipynb", _notebook("print('answer', 42)", tags=["raises-exception"]))
+    _write(nbs / "02_second.ipynb", _notebook("x = 1"))
+    _write(nbs / "teacher-notes" / "answers.ipynb", _notebook("SECRET_NOTE = 1"))
+    _write(
+        nbs / "exercises" / "source" / "chain_rule" / "chain_rule.ipynb",
+        _notebook("### BEGIN SOLUTION\nSOLUTION = 1\n### END SOLUTION"),
+    )
+    _write(
+        nbs / "exercises" / "release" / "chain_rule" / "chain_rule.ipynb",
+        _notebook("answer = ...", outputs=False),
+    )
+    (nbs / "exercises" / "release" / "chain_rule" / "data.txt").write_text("1 2 3\n")
+    return root
+
+
+def _all_files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_copies_lessons_and_release_only(repo: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "ws"
+    report = copy_workspace(dest, source_root=repo)
+    expected = [
+        "01_first.ipynb",
+        "02_second.ipynb",
+        "exercises/chain_rule/chain_rule.ipynb",
+        "exercises/chain_rule/data.txt",
+    ]
+    assert isinstance(report, CopyReport)
+    assert sorted(report.copied) == expected
+    assert report.skipped == []
+    assert _all_files(dest) == expected
+    text = "\n".join(p.read_text() for p in dest.rglob("*") if p.is_file())
+    assert "SOLUTION" not in text and "SECRET_NOTE" not in text
+
+
+def test_outputs_cleared_metadata_kept(repo: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "ws"
+    copy_workspace(dest, source_root=repo)
+    nb = json.loads((dest / "01_first.ipynb").read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code and all(c["outputs"] == [] and c["execution_count"] is None for c in code)
+    assert code[0]["metadata"]["tags"] == ["raises-exception"]
+    assert code[0]["metadata"]["nbgrader"] == {"solution": False}
+    assert "widgets" not in nb["metadata"]
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    assert nb["cells"][0]["source"] == ["# Lesson"]
+
+
+def test_keep_outputs_copies_verbatim(repo: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "ws"
+    copy_workspace(dest, keep_outputs=True, source_root=repo)
+    original = (repo / "notebooks" / "01_first.ipynb").read_bytes()
+    assert (dest / "01_first.ipynb").read_bytes() == original
+
+
+def test_never_overwrites(repo: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "ws"
+    (dest / "exercises" / "chain_rule").mkdir(parents=True)
+    (dest / "01_first.ipynb").write_text("my own work")
+    (dest / "exercises" / "chain_rule" / "chain_rule.ipynb").write_text("my answer")
+    report = copy_workspace(dest, source_root=repo)
+    assert sorted(report.skipped) == ["01_first.ipynb", "exercises/chain_rule/chain_rule.ipynb"]
+    assert (dest / "01_first.ipynb").read_text() == "my own work"
+    assert (dest / "exercises" / "chain_rule" / "chain_rule.ipynb").read_text() == "my answer"
+    assert "02_second.ipynb" in report.copied
+    # A second refresh copies nothing and skips everything.
+    again = copy_workspace(dest, source_root=repo)
+    assert again.copied == []
+    assert len(again.skipped) == 4
+
+
+def test_existing_symlink_is_not_followed(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    dest = tmp_path / "ws"
+    dest.mkdir()
+    os.symlink(outside, dest / "02_second.ipynb")  # dangling link pointing out of DEST
+    report = copy_workspace(dest, source_root=repo)
+    assert "02_second.ipynb" in report.skipped
+    assert not outside.exists()
+
+
+def test_refuses_symlinked_directory_escape(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    dest = tmp_path / "ws"
+    dest.mkdir()
+    os.symlink(outside, dest / "exercises", target_is_directory=True)
+    with pytest.raises(WorkspaceError, match="outside the workspace"):
+        copy_workspace(dest, source_root=repo)
+    assert list(outside.iterdir()) == []
+    assert _all_files(dest) == []  # refused before writing anything
+
+
+def test_symlinked_source_cannot_smuggle_solutions(repo: Path, tmp_path: Path) -> None:
+    nbs = repo / "notebooks"
+    os.symlink(
+        nbs / "exercises" / "source" / "chain_rule" / "chain_rule.ipynb",
+        nbs / "exercises" / "release" / "chain_rule" / "leak.ipynb",
+    )
+    os.symlink(nbs / "teacher-notes" / "answers.ipynb", nbs / "00_leak.ipynb")
+    dest = tmp_path / "ws"
+    report = copy_workspace(dest, source_root=repo)
+    assert "exercises/chain_rule/leak.ipynb" not in report.copied
+    assert "00_leak.ipynb" not in report.copied
+    assert not (dest / "00_leak.ipynb").exists()
+
+
+def test_refuses_the_committed_notebooks(repo: Path) -> None:
+    with pytest.raises(WorkspaceError, match="overlaps the committed notebooks"):
+        copy_workspace(repo / "notebooks", source_root=repo)
+    with pytest.raises(WorkspaceError, match="overlaps"):
+        copy_workspace(repo / "notebooks" / "sub", source_root=repo)
+    with pytest.raises(WorkspaceError, match="overlaps"):
+        copy_workspace(repo, source_root=repo)
+
+
+def test_destination_file_is_refused(repo: Path, tmp_path: Path) -> None:
+    target = tmp_path / "a-file"
+    target.write_text("x")
+    with pytest.raises(WorkspaceError, match="is a file"):
+        copy_workspace(target, source_root=repo)
+
+
+def test_missing_notebooks_is_one_clear_sentence(tmp_path: Path) -> None:
+    with pytest.raises(WorkspaceError) as info:
+        copy_workspace(tmp_path / "ws", source_root=tmp_path / "nowhere")
+    message = str(info.value)
+    assert "No course notebooks found" in message and "pip install -e ." in message
+    assert "\n" not in message
+
+
+def test_cli_reports_copied_and_skipped(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setattr(workspace, "find_notebooks_dir", lambda root=None: repo / "notebooks")
+    dest = tmp_path / "ws"
+    dest.mkdir()
+    (dest / "02_second.ipynb").write_text("mine")
+    assert workspace.main([str(dest)]) == 0
+    out = capsys.readouterr().out
+    assert "copied  01_first.ipynb" in out
+    assert "skipped 02_second.ipynb (already exists; not overwritten)" in out
+    assert "3 copied, 1 skipped" in out
+    assert workspace.main([str(repo / "notebooks")]) == 2
+    assert capsys.readouterr().err.startswith("error: Refusing")
+
+
+def test_cli_on_the_real_repository(tmp_path: Path) -> None:
+    """``python -m autograd_lab.workspace DEST`` copies this repository's student files."""
+    dest = tmp_path / "ws"
+    result = subprocess.run(
+        [sys.executable, "-m", "autograd_lab.workspace", str(dest)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    nbs = REPO / "notebooks"
+    lessons = sorted(p.name for p in nbs.glob("*.ipynb"))
+    release = nbs / "exercises" / "release"
+    students = (
+        sorted(
+            ("exercises" / p.relative_to(release)).as_posix()
+            for p in release.rglob("*")
+            if p.is_file() and ".ipynb_checkpoints" not in p.parts and not p.name.startswith(".")
+        )
+        if release.is_dir()
+        else []
+    )
+    assert _all_files(dest) == sorted(lessons + students)
+    for rel in _all_files(dest):
+        assert "source" not in Path(rel).parts and "teacher-notes" not in Path(rel).parts
+        if rel.endswith(".ipynb"):
+            nb = json.loads((dest / rel).read_text(encoding="utf-8"))
+            for cell in nb["cells"]:
+                if cell["cell_type"] == "code":
+                    assert cell["outputs"] == [] and cell["execution_count"] is None
