@@ -1,0 +1,35 @@
+"""Exercise checks with feedback that names the mistake.
+
+Every check compares a student's answer with the truth computed independently (torch autograd
+in float64, cross-checked by a central difference) and returns a :class:`Verdict`
+``(ok, mistake, message)`` whose repr is one line, e.g.
+``✗ Not quite: it looks like you left out the inner derivative … (missing_chain_factor)``.
+A check never raises on an answer; ``...`` or None reports "not attempted yet".
+
+Checks, by notebook (``notebooks/exercises/source/<name>/<name>.ipynb``):
+
+* chain_rule, neuron_bce, training: ``check_gradient(exercise, wrt, answer)``
+* graph_and_accumulation: ``check_grad_sequence(a, b, c)``, ``check_intermediate_grad(fn)``
+* no_grad: ``check_no_grad_choice(situation, answer)``, ``check_no_grad_loop(fn)``
+* training: ``check_training_loop(fn)``
+"""
+
+from __future__ import annotations
+
+from autograd_lab.exercises.accumulation import check_grad_sequence, check_intermediate_grad
+from autograd_lab.exercises.choices import check_no_grad_choice
+from autograd_lab.exercises.gradients import EXERCISES, check_gradient
+from autograd_lab.exercises.loops import check_no_grad_loop, check_training_loop
+from autograd_lab.exercises.verdict import MISTAKES, Verdict
+
+__all__ = [
+    "EXERCISES",
+    "MISTAKES",
+    "Verdict",
+    "check_grad_sequence",
+    "check_gradient",
+    "check_intermediate_grad",
+    "check_no_grad_choice",
+    "check_no_grad_loop",
+    "check_training_loop",
+]

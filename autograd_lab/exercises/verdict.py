@@ -1,0 +1,120 @@
+"""The result of every exercise check: ``Verdict(ok, mistake, message)``, one friendly line.
+
+A check never raises on a student's answer: whatever goes wrong becomes a Verdict whose
+``message`` says what to do next. ``mistake`` is one of :data:`MISTAKES` or None (correct,
+or a slip the kit has no code for -- the message may still carry a hint).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+#: Every mistake code a check may report (the tests feed each one).
+MISTAKES: tuple[str, ...] = (
+    "missing_chain_factor",
+    "sign_error",
+    "not_zeroed",
+    "non_leaf_grad",
+    "wrong_reduction",
+    "not_attempted",
+)
+
+#: Relative and absolute tolerance a numeric answer must meet (4 decimal places are enough).
+RTOL = 1e-3
+ATOL = 1e-4
+
+
+@dataclass(frozen=True, repr=False)
+class Verdict:
+    """``ok`` is True for a correct answer; ``mistake`` names a recognised slip (or None).
+
+    ``repr``/``str`` is one line: ``✓ Correct: dz/dx = -5.4668`` or
+    ``✗ Not quite: … (missing_chain_factor)``.
+    """
+
+    ok: bool
+    mistake: str | None
+    message: str
+
+    def __post_init__(self) -> None:
+        if self.mistake is not None and self.mistake not in MISTAKES:
+            raise ValueError(f"unknown mistake code {self.mistake!r}; use one of {MISTAKES}")
+
+    def __repr__(self) -> str:
+        if self.ok:
+            mark = "✓"
+        elif self.mistake == "not_attempted":
+            mark = "○"
+        else:
+            mark = "✗"
+        code = f" ({self.mistake})" if self.mistake else ""
+        return f"{mark} {self.message}{code}"
+
+    __str__ = __repr__
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython display
+        printer.text(repr(self))
+
+
+def correct(label: str, value: float) -> Verdict:
+    """A correct answer: ``Correct: dz/dx = -5.4668``."""
+    return Verdict(True, None, f"Correct: {label} = {value:.4f}")
+
+
+def not_attempted(name: str) -> Verdict:
+    """The answer is still ``...`` (or None)."""
+    return Verdict(
+        False,
+        "not_attempted",
+        f"Not attempted yet: replace the ... in {name} with your answer, then run this cell again",
+    )
+
+
+def wrong(hint: str, mistake: str | None = None) -> Verdict:
+    """A wrong answer; ``hint`` says what probably went wrong (one sentence)."""
+    return Verdict(False, mistake, f"Not quite: {hint}")
+
+
+def unanswered(answer: Any) -> bool:
+    """True for ``...`` and None, the two ways an exercise is left blank."""
+    return answer is Ellipsis or answer is None
+
+
+class AnswerError(ValueError):
+    """The answer has the wrong shape or type; the message is the sentence shown to the student."""
+
+
+def as_number(answer: Any, name: str) -> float:
+    """Turn a student's answer (int, float, numpy scalar, one-element tensor) into a float.
+
+    Raises :class:`AnswerError` with a sentence for the student otherwise.
+    """
+    if isinstance(answer, bool):
+        raise AnswerError(f"{name} should be a number, not {answer!r}")
+    if isinstance(answer, numbers.Real):
+        value = float(answer)
+    else:
+        numel = getattr(answer, "numel", None) or getattr(answer, "size", None)
+        item = getattr(answer, "item", None)
+        try:
+            count = numel() if callable(numel) else numel
+        except Exception:  # noqa: BLE001 - any odd object is "not a number"
+            count = None
+        if item is None or count != 1:
+            kind = type(answer).__name__
+            raise AnswerError(f"{name} should be one number (a float), but it is a {kind}")
+        try:
+            value = float(item())
+        except Exception as exc:  # noqa: BLE001
+            raise AnswerError(f"{name} should be one number (a float)") from exc
+    if not math.isfinite(value):
+        raise AnswerError(f"{name} is {value}, not a finite number; check for a division by zero")
+    return value
+
+
+def close(a: float, b: float, rtol: float = RTOL, atol: float = ATOL) -> bool:
+    """``|a - b| <= max(rtol·|b|, atol)`` -- the tolerance every numeric check uses."""
+    return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)

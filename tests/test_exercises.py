@@ -1,0 +1,352 @@
+"""The exercise checks: truth, every mistake code, "not attempted", and never a traceback.
+
+Expected values are computed here independently of the checks: closed-form derivatives with
+``math`` (checked against the checks' torch-float64 truth), and the wrong answers the way a
+student making that slip would compute them. Tests assert mistake *codes*, not the prose.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from autograd_lab.exercises import (
+    EXERCISES,
+    MISTAKES,
+    Verdict,
+    check_grad_sequence,
+    check_gradient,
+    check_intermediate_grad,
+    check_no_grad_choice,
+    check_no_grad_loop,
+    check_training_loop,
+    loops,
+    truth,
+)
+
+# --- closed forms, written out independently of the checks ----------------------------------
+SIG = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+
+NX, NY, NW, NB = (0.5, -1.2, 2.0), (1.0, 0.0, 1.0), 0.8, -0.1
+_resid = [SIG(NW * x + NB) - y for x, y in zip(NX, NY, strict=True)]
+NEURON_DW = sum(r * x for r, x in zip(_resid, NX, strict=True)) / 3
+NEURON_DB = sum(_resid) / 3
+
+SX, SY, SW, SB, LR = (0.0, 1.0, 2.0, 3.0), (1.0, 2.5, 4.5, 6.0), 0.5, 0.0, 0.1
+_err = [SW * x + SB - y for x, y in zip(SX, SY, strict=True)]
+STEP_GW = sum(2 * e * x for e, x in zip(_err, SX, strict=True)) / 4
+STEP_GB = sum(2 * e for e in _err) / 4
+
+U_TANH = -0.8 * 1.5 + 0.3
+X, Y = 0.5, -1.2
+
+CLOSED_FORM = {
+    ("exp_cos", "x"): -math.sin(2.0) * math.exp(math.cos(2.0)),
+    ("tanh_unit", "w"): (1 - math.tanh(U_TANH) ** 2) * 1.5,
+    ("tanh_unit", "b"): 1 - math.tanh(U_TANH) ** 2,
+    ("x_exp_xy", "x"): math.exp(Y * X) * (1 + X * Y),
+    ("x_exp_xy", "y"): X * X * math.exp(Y * X),
+    ("neuron_mean", "w"): NEURON_DW,
+    ("neuron_mean", "b"): NEURON_DB,
+    ("sgd_step", "w"): SW - LR * STEP_GW,
+    ("sgd_step", "b"): SB - LR * STEP_GB,
+}
+
+
+def test_closed_forms_cover_every_exercise() -> None:
+    assert set(CLOSED_FORM) == {(e, v) for e, qs in EXERCISES.items() for v in qs}
+
+
+@pytest.mark.parametrize(("exercise", "wrt"), sorted(CLOSED_FORM))
+def test_truth_matches_closed_form(exercise: str, wrt: str) -> None:
+    assert EXERCISES[exercise][wrt].truth() == pytest.approx(CLOSED_FORM[exercise, wrt], rel=1e-9)
+
+
+@pytest.mark.parametrize(("exercise", "wrt"), sorted(CLOSED_FORM))
+def test_correct_answer_in_any_numeric_form(exercise: str, wrt: str) -> None:
+    value = CLOSED_FORM[exercise, wrt]
+    for answer in (value, round(value, 4), torch.tensor(value), np.float32(value),
+                   torch.tensor([value])):
+        verdict = check_gradient(exercise, wrt, answer)
+        assert verdict.ok and verdict.mistake is None, (answer, verdict)
+    assert repr(verdict).startswith("✓ Correct: ")
+
+
+def test_far_wrong_answer_is_not_ok_and_unrecognised() -> None:
+    verdict = check_gradient("exp_cos", "x", 123.0)
+    assert not verdict.ok and verdict.mistake is None
+
+
+# --- each mistake code, fed the way a student makes it ----------------------------------------
+MISTAKE_CASES = [
+    # missing_chain_factor: the outer derivative alone
+    ("missing_chain_factor", lambda: check_gradient("exp_cos", "x", math.exp(math.cos(2.0)))),
+    ("missing_chain_factor",
+     lambda: check_gradient("tanh_unit", "w", 1 - math.tanh(U_TANH) ** 2)),
+    ("missing_chain_factor",
+     lambda: check_gradient("x_exp_xy", "x", math.exp(Y * X) * (1 + X))),
+    ("missing_chain_factor", lambda: check_gradient("x_exp_xy", "y", X * math.exp(Y * X))),
+    ("missing_chain_factor", lambda: check_gradient("neuron_mean", "w", sum(_resid) / 3)),
+    ("missing_chain_factor",
+     lambda: check_gradient("sgd_step", "w", SW - LR * sum(2 * e for e in _err) / 4)),
+    ("missing_chain_factor", lambda: check_gradient("sgd_step", "b", SB - LR * sum(_err) / 4)),
+    # sign_error
+    ("sign_error",
+     lambda: check_gradient("exp_cos", "x", math.sin(2.0) * math.exp(math.cos(2.0)))),
+    ("sign_error", lambda: check_gradient("tanh_unit", "b", -(1 - math.tanh(U_TANH) ** 2))),
+    ("sign_error", lambda: check_gradient("neuron_mean", "b", -NEURON_DB)),
+    ("sign_error", lambda: check_gradient("sgd_step", "w", SW + LR * STEP_GW)),
+    # wrong_reduction: sum instead of mean (and mean taken twice)
+    ("wrong_reduction", lambda: check_gradient("neuron_mean", "w", 3 * NEURON_DW)),
+    ("wrong_reduction", lambda: check_gradient("neuron_mean", "b", NEURON_DB / 3)),
+    ("wrong_reduction", lambda: check_gradient("sgd_step", "w", SW - LR * 4 * STEP_GW)),
+    # not_zeroed: the zero_() between B and C ignored
+    ("not_zeroed", lambda: check_grad_sequence(6.75, 10.75, 6.75 + 4 + 2 * 1.5 + 1)),
+    # not attempted
+    ("not_attempted", lambda: check_gradient("exp_cos", "x", ...)),
+    ("not_attempted", lambda: check_gradient("tanh_unit", "b", None)),
+    ("not_attempted", lambda: check_grad_sequence(6.75, ..., 4.0)),
+    ("not_attempted", lambda: check_intermediate_grad(...)),
+    ("not_attempted", lambda: check_no_grad_choice(1, ...)),
+    ("not_attempted", lambda: check_no_grad_loop(...)),
+    ("not_attempted", lambda: check_training_loop(None)),
+    # non_leaf_grad: a non-leaf's .grad (None) / a non-leaf via requires_grad_ on a non-leaf
+    ("non_leaf_grad", lambda: check_no_grad_choice(2, "a")),
+]
+
+
+@pytest.mark.parametrize(("code", "run"), MISTAKE_CASES)
+def test_mistake_code(code: str, run) -> None:
+    verdict = run()
+    assert isinstance(verdict, Verdict)
+    assert not verdict.ok
+    assert verdict.mistake == code, verdict
+    if code == "not_attempted":
+        assert "not attempted yet" in verdict.message.lower()
+
+
+def _grad_of_h_without_retain(x0: float):
+    x = torch.tensor(x0, requires_grad=True)
+    h = x * torch.sin(x)
+    loss = h * torch.exp(h)
+    loss.backward()
+    return h.grad  # None: h is not a leaf
+
+
+def _grad_of_h_right(x0: float):
+    x = torch.tensor(x0, requires_grad=True)
+    h = x * torch.sin(x)
+    h.retain_grad()
+    (h * torch.exp(h)).backward()
+    return h.grad
+
+
+def test_intermediate_grad_non_leaf_and_correct() -> None:
+    assert check_intermediate_grad(_grad_of_h_without_retain).mistake == "non_leaf_grad"
+    verdict = check_intermediate_grad(_grad_of_h_right)
+    assert verdict.ok, verdict
+    # dL/dh = e^h (1 + h) at h = x sin x, written out independently
+    h = 0.9 * math.sin(0.9)
+    assert f"{math.exp(h) * (1 + h):.4f}" in verdict.message
+
+
+def test_intermediate_grad_leaf_gradient_is_recognised_as_wrong() -> None:
+    def leaf_grad(x0: float):
+        x = torch.tensor(x0, requires_grad=True)
+        h = x * torch.sin(x)
+        (h * torch.exp(h)).backward()
+        return x.grad
+
+    verdict = check_intermediate_grad(leaf_grad)
+    assert not verdict.ok and verdict.mistake is None and "dL/dx" in verdict.message
+
+
+def _loop(*, zero: bool = True, no_grad: bool = True, reduction: str = "mean"):
+    def fit(x, y, lr, epochs):
+        w = torch.tensor(0.0, requires_grad=True)
+        b = torch.tensor(0.0, requires_grad=True)
+        for _ in range(epochs):
+            err = (w * x + b - y) ** 2
+            loss = err.mean() if reduction == "mean" else err.sum()
+            loss.backward()
+            if no_grad:
+                with torch.no_grad():
+                    w -= lr * w.grad
+                    b -= lr * b.grad
+            else:
+                w = w - lr * w.grad
+                b = b - lr * b.grad
+            if zero:
+                w.grad.zero_()
+                b.grad.zero_()
+        return w.item(), b.item()
+
+    return fit
+
+
+@pytest.mark.parametrize("check", [check_training_loop, check_no_grad_loop])
+def test_loop_checks(check) -> None:
+    assert check(_loop()).ok
+    assert check(_loop(zero=False)).mistake == "not_zeroed"
+    assert check(_loop(reduction="sum")).mistake == "wrong_reduction"
+    assert check(_loop(no_grad=False)).mistake == "non_leaf_grad"
+
+
+def test_loop_update_without_zeroing_accumulates() -> None:
+    """The reference 'not zeroed' run really is what torch does without zero_()."""
+    case = loops.TRAINING_CASES[0]
+    w, b = _loop(zero=False)(torch.tensor(case.x), torch.tensor(case.y), case.lr, case.epochs)
+    ref = loops.reference_fit(case, zero_grad=False)
+    assert (w, b) == pytest.approx(ref, rel=1e-4, abs=1e-5)
+    assert loops.reference_fit(case) != pytest.approx(ref, rel=1e-2)
+
+
+def test_reference_fit_matches_plain_gradient_descent() -> None:
+    """Closed-form MSE gradients, stepped in plain Python, agree with the reference run."""
+    for case in loops.TRAINING_CASES + loops.NO_GRAD_CASES:
+        w = b = 0.0
+        n = len(case.x)
+        for _ in range(case.epochs):
+            err = [w * x + b - y for x, y in zip(case.x, case.y, strict=True)]
+            gw = sum(2 * e * x for e, x in zip(err, case.x, strict=True)) / n
+            gb = sum(2 * e for e in err) / n
+            w, b = w - case.lr * gw, b - case.lr * gb
+        assert loops.reference_fit(case) == pytest.approx((w, b), rel=1e-9, abs=1e-12)
+
+
+def test_grad_sequence_truth_is_real_torch() -> None:
+    x = torch.tensor(1.5, requires_grad=True)
+    (x**3).backward()
+    a = x.grad.item()
+    (4 * x).backward()
+    b = x.grad.item()
+    x.grad.zero_()
+    (x**2 + x).backward()
+    c = x.grad.item()
+    assert check_grad_sequence(a, b, c).ok
+    replaced = check_grad_sequence(a, 4.0, c)
+    assert not replaced.ok and replaced.mistake is None
+
+
+@pytest.mark.parametrize(("situation", "right"), [(1, "c"), (2, "b"), (3, "a")])
+def test_no_grad_choices(situation: int, right: str) -> None:
+    assert check_no_grad_choice(situation, right).ok
+    names = {"a": "requires_grad_(False)", "b": "x.detach()", "c": "with torch.no_grad():"}
+    assert check_no_grad_choice(situation, names[right].upper()).ok
+    for other in "abc".replace(right, ""):
+        assert not check_no_grad_choice(situation, other).ok
+
+
+def test_no_grad_choice_claims_hold_in_torch() -> None:
+    """The explanations' claims, checked against torch itself."""
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    pred = w * 3
+    with pytest.raises(RuntimeError):  # requires_grad_ on a non-leaf
+        pred.requires_grad_(False)
+    history = []
+    with torch.no_grad():  # no_grad does not change a tensor that already exists
+        history.append(pred)
+    assert history[0].grad_fn is not None
+    copy = pred.detach()  # no grad_fn, same storage, the original untouched
+    assert copy.grad_fn is None and copy.data_ptr() == pred.data_ptr()
+    assert pred.grad_fn is not None
+    # situation 1: inside no_grad nothing is recorded and the parameter stays trainable
+    with torch.no_grad():
+        validation = (w * 3).sum()
+    assert validation.grad_fn is None and w.requires_grad
+    frozen = torch.tensor(1.0, requires_grad=True)
+    frozen.requires_grad_(False)
+    other = torch.tensor(2.0, requires_grad=True)
+    (frozen * other).backward()
+    assert frozen.grad is None and other.grad is not None
+
+
+ODD_ANSWERS = ["0.5", [1.0, 2.0], {"a": 1}, True, float("nan"), float("inf"), object(),
+               torch.tensor([1.0, 2.0]), np.array([1.0, 2.0]), lambda: 1, b"1", 1j]
+
+
+@pytest.mark.parametrize("answer", ODD_ANSWERS, ids=lambda a: type(a).__name__)
+def test_odd_answers_never_raise(answer) -> None:
+    for verdict in (
+        check_gradient("exp_cos", "x", answer),
+        check_grad_sequence(answer, answer, answer),
+        check_intermediate_grad(answer),
+        check_no_grad_choice(1, answer),
+        check_no_grad_loop(answer),
+        check_training_loop(answer),
+    ):
+        assert isinstance(verdict, Verdict) and not verdict.ok
+        assert "\n" not in repr(verdict)
+
+
+def test_student_functions_that_misbehave_never_raise() -> None:
+    def boom(*args):
+        raise ZeroDivisionError("division by zero")
+
+    def wrong_shape(*args):
+        return "w", "b"
+
+    for fn in (boom, wrong_shape, lambda *a: 3.0, lambda *a: (1.0,)):
+        for check in (check_intermediate_grad, check_no_grad_loop, check_training_loop):
+            verdict = check(fn)
+            assert isinstance(verdict, Verdict) and not verdict.ok and verdict.mistake is None
+
+
+def test_unknown_exercise_is_a_verdict() -> None:
+    for verdict in (check_gradient("nope", "x", 1.0), check_gradient("exp_cos", "q", 1.0),
+                    check_no_grad_choice(9, "a")):
+        assert isinstance(verdict, Verdict) and not verdict.ok
+
+
+def test_verdict_is_frozen_and_one_line() -> None:
+    verdict = Verdict(False, "sign_error", "Not quite: wrong sign")
+    assert repr(verdict) == str(verdict) == "✗ Not quite: wrong sign (sign_error)"
+    assert repr(Verdict(True, None, "Correct: dz/dx = -5.4668")) == "✓ Correct: dz/dx = -5.4668"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verdict.ok = True  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        Verdict(False, "made_up", "x")
+
+
+def test_every_mistake_code_is_exercised() -> None:
+    fed = {code for code, _ in MISTAKE_CASES} | {"non_leaf_grad", "not_zeroed"}
+    assert fed == set(MISTAKES)
+    assert set(MISTAKES) == {"missing_chain_factor", "sign_error", "not_zeroed",
+                             "non_leaf_grad", "wrong_reduction", "not_attempted"}
+
+
+def test_truth_rejects_a_wrong_autograd() -> None:
+    """The finite-difference cross-check catches a function whose backward is wrong."""
+
+    class Bad(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x**2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 3.0
+
+    with pytest.raises(truth.TruthError):
+        truth.partial(lambda x: Bad.apply(x), {"x": 1.0}, "x")
+
+
+@pytest.mark.parametrize(
+    ("exercise", "expression", "values"),
+    [
+        ("exp_cos", "exp(cos(x))", {"x": 2.0}),
+        ("tanh_unit", "tanh(w*x + b)", {"w": -0.8, "x": 1.5, "b": 0.3}),
+        ("x_exp_xy", "x*exp(y*x)", {"x": 0.5, "y": -1.2}),
+    ],
+)
+def test_truth_agrees_with_the_kits_hand_derivation(exercise, expression, values) -> None:
+    """autograd_lab.derive's manual chain rule gives the same partials as the checks' truth."""
+    from autograd_lab import derive
+
+    gradient = derive(expression, **values).gradient
+    for wrt, quantity in EXERCISES[exercise].items():
+        assert gradient[wrt] == pytest.approx(quantity.truth(), rel=1e-9)
