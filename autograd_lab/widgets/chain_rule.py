@@ -1,0 +1,436 @@
+"""ChainRuleStepper: the hand chain rule, one step at a time, beside its graph.
+
+Forward steps compute each intermediate node; backward steps multiply the upstream gradient
+by the local derivative, ``dz/dx = dz/dv · dv/dx``; the last step compares the manual result
+with torch autograd and a central finite difference.
+
+:class:`ChainRuleSteps` is the plain-Python state (tests drive it directly);
+:class:`ChainRuleStepper` is the ipywidgets view.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as widgets
+
+from autograd_lab.widgets import _render
+from autograd_lab.widgets._expr import leaf_names, referenced_names
+
+DEFAULT_VALUE = 2.0
+SLIDER_MIN, SLIDER_MAX, SLIDER_STEP = -5.0, 5.0, 0.1
+
+
+@dataclass(frozen=True)
+class FinalComparison:
+    """``dz/d<var>`` three ways: manual chain rule, torch autograd (float64), finite difference."""
+
+    rows: tuple[tuple[str, float, float, float | None], ...]
+    agree: bool
+
+    def lines(self, output: str = "z") -> list[str]:
+        out = []
+        for name, manual, auto, numeric in self.rows:
+            fd = "n/a" if numeric is None else _render.fmt(numeric)
+            out.append(
+                f"d{output}/d{name}: manual = {_render.fmt(manual)}, autograd = "
+                f"{_render.fmt(auto)}, finite difference = {fd}"
+            )
+        if not self.agree:
+            out.append("✗ the three results do not agree (see the rows above)")
+        elif any(numeric is None for *_, numeric in self.rows):
+            out.append("✓ manual = autograd (finite difference n/a: a kink or the domain edge)")
+        else:
+            out.append("✓ manual = autograd = finite difference")
+        return out
+
+
+@dataclass(frozen=True)
+class StepView:
+    """What the stepper shows at one position: text lines, graph node ids to highlight."""
+
+    position: int
+    total: int
+    kind: str  # "forward", "backward" or "result"
+    title: str
+    lines: tuple[str, ...]
+    highlight: tuple[int, ...]
+    final: FinalComparison | None = None
+
+
+class ChainRuleSteps:
+    """Position in a :class:`~autograd_lab.Derivation`'s steps, plus a final comparison.
+
+    Positions ``0 … len(steps) - 1`` are the derivation's steps (forward first, then
+    backward); position ``len(steps)`` is the result: manual = autograd = finite difference.
+    """
+
+    def __init__(self, expression: str = "sin(x**2)", values: dict[str, Any] | None = None):
+        self.expression = ""
+        self.values: dict[str, Any] = {}
+        self.derivation: Any = None
+        self.index = 0
+        self._final: FinalComparison | None = None
+        self._graph: Any = None
+        self.rederive(expression, dict(values or {}))
+
+    # -- state -----------------------------------------------------------------
+    @property
+    def steps(self) -> list[Any]:
+        return list(self.derivation.steps)
+
+    @property
+    def total(self) -> int:
+        """Number of positions: every step plus the final comparison."""
+        return len(self.derivation.steps) + 1
+
+    @property
+    def at_start(self) -> bool:
+        return self.index == 0
+
+    @property
+    def at_end(self) -> bool:
+        return self.index == self.total - 1
+
+    def next(self) -> None:
+        self.index = min(self.index + 1, self.total - 1)
+
+    def back(self) -> None:
+        self.index = max(self.index - 1, 0)
+
+    def reset(self) -> None:
+        self.index = 0
+
+    def go_to_end(self) -> None:
+        self.index = self.total - 1
+
+    def rederive(self, expression: str | None = None, values: dict[str, Any] | None = None) -> None:
+        """Derive again (new expression and/or values); keeps the position when it still exists.
+
+        Raises ``ExpressionError``/``DerivationError`` and leaves the state unchanged when the
+        new input is bad.
+        """
+        from autograd_lab import derive
+
+        expression = self.expression if expression is None else expression
+        values = dict(self.values if values is None else values)
+        if not expression.strip():
+            raise ValueError("The expression box is empty; type an expression such as sin(x**2).")
+        derivation = derive(expression, **values)
+        _ = derivation.steps, derivation.gradient  # surface errors now, not while rendering
+        self.expression, self.values, self.derivation = expression, values, derivation
+        self._final = None
+        self._graph = None
+        self.index = min(self.index, self.total - 1)
+
+    @property
+    def leaves(self) -> list[str]:
+        return [k for k, v in self.values.items() if not isinstance(v, str)]
+
+    def graph(self) -> Any:
+        """The hand-derivation Graph (cached per derivation)."""
+        if self._graph is None:
+            self._graph = self.derivation.graph()
+        return self._graph
+
+    def graph_at(self, index: int | None = None) -> Any:
+        """The graph as known at a position: values of nodes computed so far, gradients
+        reached so far (``dz/dz = 1`` at the output first), everything at the result.
+        """
+        from dataclasses import replace
+
+        from autograd_lab.graph import Graph
+
+        graph = self.graph()
+        steps = self.derivation.steps
+        i = self.index if index is None else index
+        if i >= len(steps):
+            return graph
+        known_values: set[int] = {n.id for n in graph.nodes if n.kind == "leaf"}
+        grads: dict[int, float] = {}
+        for step in steps[: i + 1]:
+            if step.kind == "forward":
+                known_values.add(step.node_id)
+            else:
+                grads.setdefault(step.node_id, step.upstream if step.upstream is not None
+                                 else 1.0)
+                if step.input_id is not None:
+                    grads[step.input_id] = step.result
+        nodes = [
+            replace(n, value=n.value if n.id in known_values else None, grad=grads.get(n.id))
+            for n in graph.nodes
+        ]
+        return Graph(nodes=nodes, edges=list(graph.edges))
+
+    def final(self) -> FinalComparison:
+        """manual (chain rule), autograd (torch float64) and central difference per leaf.
+
+        Taken from ``Derivation.check()``; the finite difference is None ("n/a") at a
+        relu/abs kink or at the edge of the domain.
+        """
+        if self._final is None:
+            from autograd_lab.errors import GradientMismatch
+
+            try:
+                table = self.derivation.check()
+            except GradientMismatch as exc:
+                table = exc.table
+            rows = tuple(
+                (r.variable, float(r.manual), float(r.autograd),
+                 None if isinstance(r.numerical, str) else float(r.numerical))
+                for r in table.rows
+            )
+            agree = bool(table.ok) and all(r.numerical_ok is not False for r in table.rows)
+            self._final = FinalComparison(rows, agree)
+        return self._final
+
+    # -- what to show ------------------------------------------------------------
+    def header(self) -> str:
+        parts = []
+        for name, value in self.values.items():
+            parts.append(f"{name} = {value}" if isinstance(value, str) else f"{name} = {value:g}")
+        out = f"{self.derivation.output_name} = {self.expression}"
+        return f"{out}   at " + ", ".join(parts) if parts else out
+
+    def current_view(self) -> StepView:
+        steps = self.derivation.steps
+        n_forward = sum(1 for s in steps if s.kind == "forward")
+        i = self.index
+        if i == len(steps):
+            final = self.final()
+            out = self.derivation.output_name
+            lines = [f"{out} = {self.expression} = {_render.fmt(self.derivation.value)}",
+                     *final.lines(out)]
+            out_id = _output_id(self.graph())
+            return StepView(i, self.total, "result", f"Result (step {i + 1} of {self.total})",
+                            tuple(lines), (out_id,) if out_id is not None else (), final)
+        step = steps[i]
+        if step.kind == "forward":
+            title = f"Forward step {i + 1} of {n_forward} (step {i + 1} of {self.total})"
+            lines = [step.node, f"operation: {step.formula}", f"value = {_render.fmt(step.result)}"]
+            return StepView(i, self.total, "forward", title, tuple(lines), (step.node_id,))
+        k = i - n_forward + 1
+        title = (
+            f"Backward step {k} of {len(steps) - n_forward} (step {i + 1} of {self.total})"
+        )
+        accumulate = "+=" in (step.formula or "")
+        lines = [
+            f"local derivative: {step.formula}",
+            f"  local = {_render.fmt(step.local)}",
+            f"  upstream = {_render.fmt(step.upstream)}",
+            f"  upstream × local = {_render.fmt(step.upstream)} × {_render.fmt(step.local)}"
+            + ("" if accumulate else f" = {_render.fmt(step.result)}"),
+        ]
+        if accumulate:
+            lines.append(f"  reached again, so add: running total = {_render.fmt(step.result)}")
+        highlight = (step.node_id,) if step.input_id is None else (step.node_id, step.input_id)
+        return StepView(i, self.total, "backward", title, tuple(lines), highlight)
+
+
+def _output_id(graph: Any) -> int | None:
+    for node in graph.nodes:
+        if node.kind == "output":
+            return node.id
+    return graph.nodes[-1].id if graph.nodes else None
+
+
+class ChainRuleStepper(_render.WidgetView):
+    """Step through ``derive(expression, **values)``: Back / Next / Reset, sliders, graph.
+
+    ``ChainRuleStepper("sin(x**2)", x=3.0)`` — forward steps show each node's value; backward
+    steps show ``local``, ``upstream`` and their product ``dz/dv_in = dz/dv · dv/dv_in``; the
+    last step shows manual = autograd = finite difference (``-5.4668`` here).
+    Numeric values get a slider (default 2.0, range −5…5, widened to include the value);
+    string values define named intermediates (``y="x**2"``).
+    """
+
+    def __init__(self, expression: str = "sin(x**2)", /, **values: float | str) -> None:
+        self._png_cache: dict[tuple[int, int], bytes] = {}
+        self._png_sizes: dict[tuple[int, int], str] = {}
+        self.last_error: BaseException | None = None
+        message = ""
+        try:
+            values = _render.clean_values(values)
+            self.state = ChainRuleSteps(expression, _with_defaults(expression, values))
+        except Exception as exc:  # noqa: BLE001 - shown as one line inside the widget
+            message = _render.one_line(exc) + " Showing sin(x**2) instead."
+            self.last_error = exc
+            self.state = ChainRuleSteps("sin(x**2)", {"x": DEFAULT_VALUE})
+        self._definitions = {k: v for k, v in self.state.values.items() if isinstance(v, str)}
+        self._fig = _render.new_figure(5.2, 3.4)
+        self._ax = self._fig.add_axes((0.0, 0.0, 1.0, 1.0))
+
+        self.expression_box = widgets.Text(
+            value=self.state.expression,
+            description="z =",
+            placeholder="e.g. sin(x**2)",
+            continuous_update=False,
+            tooltip="Expression to differentiate; press Enter to apply",
+            layout=widgets.Layout(width="360px"),
+        )
+        self.expression_box.add_class("agl-expression")
+        self.expression_box.observe(self._on_expression, names="value")
+        self.back_button = _render.button("◀ Back", "Previous step (back)", "agl-back")
+        self.next_button = _render.button("Next ▶", "Next step of the chain rule", "agl-next")
+        self.reset_button = _render.button("↺ Reset", "Back to the first step", "agl-reset")
+        self.end_button = _render.button("Last ▶▶", "Jump to the result: manual = autograd",
+                                         "agl-last")
+        self.back_button.on_click(lambda _: self._move(self.state.back))
+        self.next_button.on_click(lambda _: self._move(self.state.next))
+        self.reset_button.on_click(lambda _: self._move(self.state.reset))
+        self.end_button.on_click(lambda _: self._move(self.state.go_to_end))
+        self.sliders: dict[str, widgets.FloatSlider] = {}
+        self.slider_box = widgets.VBox([])
+        self.header_html = widgets.HTML()
+        self.header_html.add_class("agl-header")
+        self.output_html = widgets.HTML()
+        self.output_html.add_class("agl-output")
+        self.graph_image = widgets.Image(
+            format="png", layout=_render.image_layout(),
+            tooltip="Computational graph of the expression; the current step is highlighted",
+        )
+        self.graph_image.add_class("agl-graph")
+        self.message = widgets.HTML(value=_render.message_html(message))
+        self.message.add_class("agl-message-area")
+        buttons = widgets.HBox(
+            [self.back_button, self.next_button, self.reset_button, self.end_button]
+        )
+        self.root = widgets.VBox(
+            [
+                self.header_html,
+                widgets.HBox([self.expression_box]),
+                self.slider_box,
+                buttons,
+                self.message,
+                widgets.HBox(
+                    [self.graph_image, widgets.Box([self.output_html],
+                                                   layout=widgets.Layout(min_width="360px"))]
+                ),
+            ]
+        )
+        self.root.add_class("agl-widget")
+        self.root.add_class("agl-chain-rule-stepper")
+        self._sync_sliders()
+        self._render()
+
+    # -- display -------------------------------------------------------------------
+    def _plain(self) -> str:
+        vals = [
+            f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in self.state.values.items()
+        ]
+        return _render.plain_repr("ChainRuleStepper", self.state.expression, *vals)
+
+    # -- handlers --------------------------------------------------------------------
+    @_render.guarded
+    def _move(self, action: Any) -> None:
+        action()
+        self._render()
+
+    @_render.guarded
+    def _on_expression(self, change: dict[str, Any]) -> None:
+        text = str(change["new"])
+        current = {k: s.value for k, s in self.sliders.items()}
+        fixed = dict(self._definitions)  # the intermediates given when the widget was made
+        values = _with_defaults(text, {**fixed, **current})
+        used = set(referenced_names(text, values))
+        values = {k: v for k, v in values.items() if k in used}
+        self._apply(lambda: self.state.rederive(text, values), reset=True)
+
+    @_render.guarded
+    def _on_slider(self, change: dict[str, Any]) -> None:
+        values = dict(self.state.values)
+        for name, slider in self.sliders.items():
+            values[name] = float(slider.value)
+        self._apply(lambda: self.state.rederive(None, values), reset=False)
+
+    def _apply(self, action: Any, reset: bool) -> None:
+        try:
+            action()
+        except _render.EXPECTED_ERRORS as exc:
+            self.last_error = exc
+            self.message.value = _render.message_html(
+                _render.one_line(exc) + f" Still showing {self.state.expression}."
+            )
+            return
+        except Exception as exc:  # noqa: BLE001 - never a traceback in the widget
+            self.last_error = exc
+            self.message.value = _render.message_html(_render.UNEXPECTED)
+            return
+        self.message.value = ""
+        self._png_cache.clear()
+        if reset:
+            self.state.reset()
+            self._sync_sliders()
+        self._render()
+
+    def _sync_sliders(self) -> None:
+        """One slider per leaf variable (kept across expressions when the name stays)."""
+        leaves = self.state.leaves
+        for name in list(self.sliders):
+            if name not in leaves:
+                self.sliders.pop(name).unobserve(self._on_slider, names="value")
+        for name in leaves:
+            value = float(self.state.values[name])
+            if name in self.sliders:
+                continue
+            slider = widgets.FloatSlider(
+                value=value,
+                min=min(SLIDER_MIN, math.floor(value)),
+                max=max(SLIDER_MAX, math.ceil(value)),
+                step=SLIDER_STEP,
+                description=f"{name} =",
+                continuous_update=False,
+                readout_format=".2f",
+                tooltip=f"Value of the variable {name}",
+            )
+            slider.add_class("agl-slider")
+            slider.add_class(f"agl-slider-{name}")
+            slider.observe(self._on_slider, names="value")
+            self.sliders[name] = slider
+        self.slider_box.children = tuple(self.sliders[n] for n in leaves)
+
+    def _render(self) -> None:
+        view = self.state.current_view()
+        self.header_html.value = (
+            f'<b class="agl-title">{_render.html.escape(self.state.header())}</b>'
+        )
+        body = [f"<b>{_render.html.escape(view.title)}</b>", _render.pre_html(view.lines)]
+        if view.final is not None:
+            cls = "agl-final agl-ok" if view.final.agree else "agl-final agl-error"
+            body.append(f'<div class="{cls}" data-agree="{str(view.final.agree).lower()}"></div>')
+        self.output_html.value = "".join(body)
+        self.back_button.disabled = self.state.at_start
+        self.next_button.disabled = self.state.at_end
+        self.graph_image.value = self._graph_png(view.highlight)
+        key = (id(self.state.derivation), self.state.index)
+        self.graph_image.layout.width = self._png_sizes.get(key, "auto")
+
+    def _graph_png(self, highlight: tuple[int, ...]) -> bytes:
+        key = (id(self.state.derivation), self.state.index)
+        png = self._png_cache.get(key)
+        if png is None:
+            from autograd_lab import draw_graph
+
+            draw_graph(self.state.graph_at(), highlight=list(highlight), ax=self._ax)
+            _render.fit_graph_figure(self._fig, self._ax)
+            png = _render.figure_png(self._fig)
+            self._png_sizes[key] = _render.pixel_width(self._fig)
+            self._png_cache[key] = png
+        return png
+
+    # -- convenience for notebooks and tests --------------------------------------
+    @property
+    def text(self) -> str:
+        """The current step as plain text (what the output area shows)."""
+        view = self.state.current_view()
+        return "\n".join([view.title, *view.lines])
+
+
+def _with_defaults(expression: str, values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    for name in leaf_names(expression, out):
+        out.setdefault(name, DEFAULT_VALUE)
+    return out
+

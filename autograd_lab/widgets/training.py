@@ -1,0 +1,265 @@
+"""TrainingExplorer: the seed's linear model ``y = w*x + b`` trained epoch by epoch.
+
+Each epoch is one call of :func:`autograd_lab.train_linear` continuing from the current
+``w``, ``b`` (``start_epoch`` keeps the numbering), so the text area shows exactly the seed's
+lines (``Epoch 1: w=3.5000, b=1.2000, loss=41.0000`` …). A learning rate that makes the loss
+grow is labelled *diverging* by the same rule ``train_linear`` warns with
+(:func:`autograd_lab.training.is_diverging`).
+
+:class:`TrainingSession` is the plain-Python state; :class:`TrainingExplorer` the view.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import ipywidgets as widgets
+from matplotlib.ticker import NullLocator
+
+from autograd_lab.widgets import _render
+
+#: The seed's data: y = 2x + 1.
+SEED_X = (1.0, 2.0, 3.0, 4.0)
+SEED_Y = (3.0, 5.0, 7.0, 9.0)
+
+
+class TrainingSession:
+    """Where training stands: ``w``, ``b``, the epoch records so far, divergence.
+
+    ``step()`` trains one epoch, ``run(n)`` n more epochs (continuing), ``reset()`` starts
+    again from ``w = b = 0``. The update each epoch is ``w ← w − lr · dL/dw`` (and b alike).
+    """
+
+    def __init__(
+        self,
+        x: tuple[float, ...] = SEED_X,
+        y: tuple[float, ...] = SEED_Y,
+        lr: float = 0.1,
+        w: float = 0.0,
+        b: float = 0.0,
+    ) -> None:
+        self.x, self.y = tuple(float(v) for v in x), tuple(float(v) for v in y)
+        self.lr = float(lr)
+        self.w0, self.b0 = float(w), float(b)
+        self.reset()
+
+    def reset(self) -> None:
+        self.w, self.b = self.w0, self.b0
+        self.records: list[Any] = []
+        self.stopped = ""
+
+    @property
+    def losses(self) -> list[float]:
+        return [r.loss for r in self.records]
+
+    @property
+    def diverging(self) -> bool:
+        from autograd_lab.training import is_diverging
+
+        return is_diverging(self.losses)
+
+    @property
+    def finished(self) -> bool:
+        """True once the loss (or w, b) stopped being finite: Reset to go on."""
+        return bool(self.stopped)
+
+    def step(self) -> list[Any]:
+        return self.run(1)
+
+    def run(self, epochs: int) -> list[Any]:
+        """Train ``epochs`` more epochs from the current ``w``, ``b``; returns the new records."""
+        from autograd_lab import train_linear
+
+        if self.finished:
+            return []
+        with warnings.catch_warnings():
+            # the widget labels divergence itself, by the same rule
+            warnings.simplefilter("ignore", RuntimeWarning)
+            new = train_linear(
+                self.x, self.y, lr=self.lr, epochs=int(epochs), w=self.w, b=self.b,
+                start_epoch=len(self.records) + 1,
+            )
+        self.records.extend(new)
+        if new:
+            self.w, self.b = new[-1].w, new[-1].b
+            if not (math.isfinite(new[-1].loss) and math.isfinite(self.w)
+                    and math.isfinite(self.b)):
+                self.stopped = (
+                    f"The loss is no longer finite at epoch {new[-1].epoch}: lr={self.lr:g} "
+                    "diverges. Press Reset and try a smaller learning rate."
+                )
+        return new
+
+    def lines(self) -> list[str]:
+        """The seed's lines, one per epoch so far."""
+        return [str(r) for r in self.records]
+
+    def status(self) -> str:
+        if not self.records:
+            return f"Not trained yet: w={self.w:.4f}, b={self.b:.4f}, lr={self.lr:g}."
+        last = self.records[-1]
+        label = "diverging" if self.diverging else "converging"
+        return (
+            f"{label}: epoch {last.epoch}, loss={_num(last.loss)}, w={_num(last.w)}, "
+            f"b={_num(last.b)} (lr={self.lr:g})"
+        )
+
+
+def _num(value: float) -> str:
+    """4 decimals, or 4 significant digits once a diverging run makes numbers huge."""
+    return f"{value:.4f}" if abs(value) < 1e6 else f"{value:.4g}"
+
+
+class TrainingExplorer(_render.WidgetView):
+    """Train the seed's linear model with Step / Run / Reset and watch loss and fit update.
+
+    Learning rate slider (log scale 0.001 … 1, default 0.1) and epochs per Run (1 … 100,
+    default 10). Left plot: loss per epoch (log scale); right: the data and the line
+    ``y = w*x + b``. A diverging learning rate is labelled *diverging*.
+    """
+
+    def __init__(self) -> None:
+        self.session = TrainingSession()
+        self.last_error: BaseException | None = None
+        self.lr_slider = widgets.FloatLogSlider(
+            value=0.1, base=10, min=-3, max=0, step=0.1, description="lr",
+            readout_format=".3g", continuous_update=False,
+            tooltip="Learning rate (log scale)",
+        )
+        self.lr_slider.add_class("agl-lr")
+        self.epochs_slider = widgets.IntSlider(
+            value=10, min=1, max=100, step=1, description="epochs",
+            continuous_update=False, tooltip="Epochs trained by Run",
+        )
+        self.epochs_slider.add_class("agl-epochs")
+        self.step_button = _render.button("Step", "Train one epoch", "agl-step")
+        self.run_button = _render.button("▶ Run", "Train the chosen number of epochs", "agl-run")
+        self.reset_button = _render.button("↺ Reset", "Start again from w = 0, b = 0", "agl-reset")
+        self.step_button.on_click(lambda _: self._act(self.session.step))
+        self.run_button.on_click(lambda _: self._act(
+            lambda: self.session.run(self.epochs_slider.value)))
+        self.reset_button.on_click(lambda _: self._act(self.session.reset))
+        self.lr_slider.observe(self._on_lr, names="value")
+
+        self.status_html = widgets.HTML()
+        self.status_html.add_class("agl-status")
+        self.output_html = widgets.HTML()
+        self.output_html.add_class("agl-output")
+        self.output_html.add_class("agl-epoch-log")
+        self.message = widgets.HTML()
+        self.message.add_class("agl-message-area")
+        self.plot_image = widgets.Image(
+            format="png", layout=_render.image_layout(),
+            tooltip="Loss per epoch (left) and the fitted line over the data (right)",
+        )
+        self.plot_image.add_class("agl-plot")
+
+        self._fig = _render.new_figure(8.0, 3.0)
+        self._ax_loss = self._fig.add_axes((0.08, 0.16, 0.38, 0.72))
+        self._ax_fit = self._fig.add_axes((0.58, 0.16, 0.38, 0.72))
+        self._setup_axes()
+
+        self.root = widgets.VBox([
+            widgets.HTML("<b>Training y = w·x + b on the seed's data (y = 2x + 1)</b>"),
+            widgets.HBox([self.lr_slider, self.epochs_slider]),
+            widgets.HBox([self.step_button, self.run_button, self.reset_button]),
+            self.status_html,
+            self.message,
+            self.plot_image,
+            self.output_html,
+        ])
+        self.root.add_class("agl-widget")
+        self.root.add_class("agl-training-explorer")
+        self._render()
+
+    def _plain(self) -> str:
+        return _render.plain_repr("TrainingExplorer", f"lr={self.session.lr:g}",
+                                  f"epochs={self.epochs_slider.value}")
+
+    # -- plot ----------------------------------------------------------------------------
+    def _setup_axes(self) -> None:
+        ax = self._ax_loss
+        ax.set_title("loss per epoch", fontsize=10)
+        ax.set_xlabel("epoch", fontsize=9)
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_locator(NullLocator())  # fewer tick artists: faster redraws
+        ax.tick_params(labelsize=8)
+        (self._loss_line,) = ax.plot([], [], "o-", color="#0072B2", markersize=3)
+        self._diverge_text = ax.text(
+            0.5, 0.92, "", transform=ax.transAxes, ha="center", va="top",
+            color="#D55E00", fontsize=11, fontweight="bold",
+        )
+        fx = self._ax_fit
+        fx.set_title("data and fitted line", fontsize=10)
+        fx.set_xlabel("x", fontsize=9)
+        fx.tick_params(labelsize=8)
+        fx.plot(self.session.x, self.session.y, "s", color="#009E73", label="data (y = 2x + 1)")
+        xs = (0.0, 5.0)
+        (self._fit_line,) = fx.plot(xs, (0.0, 0.0), "-", color="#0072B2", label="w·x + b")
+        fx.set_xlim(*xs)
+        fx.set_ylim(-1.0, 12.0)
+        fx.legend(fontsize=8, loc="upper left")
+
+    def _draw(self) -> bytes:
+        s = self.session
+        pts = [(r.epoch, r.loss) for r in s.records if math.isfinite(r.loss) and r.loss > 0]
+        self._loss_line.set_data([p[0] for p in pts], [p[1] for p in pts])
+        ax = self._ax_loss
+        if pts:
+            lo = min(p[1] for p in pts)
+            hi = max(p[1] for p in pts)
+            ax.set_ylim(lo / 2, hi * 2)
+            ax.set_xlim(0.5, max(p[0] for p in pts) + 0.5)
+        else:
+            ax.set_ylim(0.01, 100)
+            ax.set_xlim(0.5, 10.5)
+        self._diverge_text.set_text(f"diverging (lr={s.lr:g})" if s.diverging else "")
+        if math.isfinite(s.w) and math.isfinite(s.b):
+            self._fit_line.set_ydata((s.b, 5.0 * s.w + s.b))
+        return _render.figure_png(self._fig)
+
+    # -- handlers --------------------------------------------------------------------
+    @_render.guarded
+    def _on_lr(self, change: dict[str, Any]) -> None:
+        self.session.lr = float(change["new"])
+        self._render(plot=False)
+
+    @_render.guarded
+    def _act(self, action: Any) -> None:
+        try:
+            action()
+            self.message.value = ""
+        except _render.EXPECTED_ERRORS as exc:
+            self.last_error = exc
+            self.message.value = _render.message_html(_render.one_line(exc))
+        except Exception as exc:  # noqa: BLE001 - never a traceback in the widget
+            self.last_error = exc
+            self.message.value = _render.message_html(_render.UNEXPECTED)
+        self._render()
+
+    def _render(self, plot: bool = True) -> None:
+        s = self.session
+        status = s.status()
+        kind = "error" if s.diverging else "info"
+        cls = "agl-diverging" if s.diverging else "agl-converging"
+        self.status_html.value = (
+            f'<div class="agl-status-line {cls}">{_render.message_html(status, kind)}</div>'
+        )
+        if s.stopped:
+            self.message.value = _render.message_html(s.stopped)
+        self.step_button.disabled = self.run_button.disabled = s.finished
+        lines = s.lines() or ["(press Step or Run to train)"]
+        self.output_html.value = (
+            '<div style="max-height:220px;overflow-y:auto">'
+            + _render.pre_html(lines, "agl-text agl-epochs-text") + "</div>"
+        )
+        if plot:
+            self.plot_image.value = self._draw()
+
+    @property
+    def text(self) -> str:
+        """The epoch lines shown in the text area."""
+        return "\n".join(self.session.lines())
+

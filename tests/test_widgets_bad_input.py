@@ -1,0 +1,137 @@
+"""Bad input in every expression box: one-line message, nothing evaluated, no traceback.
+
+``eval``/``exec`` and non-AST ``compile`` are replaced by tripwires while the input is
+handled, and an ``__import__`` of a sentinel module name would be recorded.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from autograd_lab.widgets import (  # noqa: E402
+    BackwardTracer,
+    ChainRuleStepper,
+    GradAccumulationLab,
+)
+
+SENTINEL = "agl_injection_sentinel"
+
+BAD_INPUTS = {
+    "unknown function": "foo(x)",
+    "syntax error": "sin(x",
+    "statement": "import os",
+    "empty": "",
+    "blank": "   ",
+    "caret power": "x^2",
+    "import call": f"__import__('{SENTINEL}')",
+    "import os call": "__import__('os').system('echo hacked')",
+    "attribute access": "x.__class__",
+    "dunder chain": "().__class__.__bases__[0].__subclasses__()",
+    "lambda": "lambda: 1",
+    "eval call": "eval('1+1')",
+    "comprehension": "[x for x in range(3)]",
+    "string literal": "'abc'",
+    "too deep": "(" * 5000 + "x" + ")" * 5000,
+}
+
+
+@pytest.fixture
+def tripwires(monkeypatch: pytest.MonkeyPatch):
+    """Returns ``arm()``: call it once the widget exists; it returns the list of trips."""
+    calls: list[str] = []
+    real_import = builtins.__import__
+    real_compile = builtins.compile
+
+    def no_eval(*args: object, **kwargs: object) -> None:
+        calls.append("eval/exec")
+        raise AssertionError("user input reached eval/exec")
+
+    def guarded_import(name: str, *args: object, **kwargs: object) -> object:
+        if name == SENTINEL:
+            calls.append(f"import {name}")
+            raise AssertionError("user input reached __import__")
+        return real_import(name, *args, **kwargs)
+
+    def ast_only_compile(source: object, filename: object, mode: str, flags: int = 0,
+                         *args: object, **kwargs: object) -> object:
+        if not flags & ast.PyCF_ONLY_AST:
+            calls.append("compile")
+            raise AssertionError("user input compiled to code")
+        return real_compile(source, filename, mode, flags, *args, **kwargs)
+
+    def arm() -> list[str]:
+        monkeypatch.setattr(builtins, "eval", no_eval)
+        monkeypatch.setattr(builtins, "exec", no_eval)
+        monkeypatch.setattr(builtins, "__import__", guarded_import)
+        monkeypatch.setattr(builtins, "compile", ast_only_compile)
+        return calls
+
+    return arm
+
+
+def visible_text(html_value: str) -> str:
+    return re.sub(r"<[^>]+>", "", html_value).strip()
+
+
+@pytest.mark.parametrize("label", list(BAD_INPUTS))
+@pytest.mark.parametrize("widget_cls", [ChainRuleStepper, BackwardTracer, GradAccumulationLab])
+def test_bad_input_gives_one_line_message_and_evaluates_nothing(
+    widget_cls: type, label: str, tripwires
+) -> None:
+    w = widget_cls() if widget_cls is GradAccumulationLab else widget_cls("sin(x**2)", x=3.0)
+    w.expression_box.value = "x**2 + 1"  # a good one first: every module is loaded now
+    assert w.message.value == ""
+    state_before = w.state.expression
+    trips = tripwires()
+    w.expression_box.value = BAD_INPUTS[label]
+    text = visible_text(w.message.value)
+    assert text, f"no message for {label}"
+    assert "\n" not in text and "Traceback" not in text
+    assert w.last_error is not None and not isinstance(w.last_error, AssertionError)
+    assert "Something unexpected" not in text, repr(w.last_error)
+    assert w.state.expression == state_before
+    assert trips == []
+    assert SENTINEL not in sys.modules
+
+
+def test_import_os_message_names_the_problem() -> None:
+    w = ChainRuleStepper()
+    w.expression_box.value = "__import__('os')"
+    assert "not a supported function" in visible_text(w.message.value)
+    w.expression_box.value = "x.__class__"
+    assert "attribute access" in visible_text(w.message.value)
+    w.expression_box.value = "lambda: 1"
+    assert "lambda" in visible_text(w.message.value)
+
+
+def test_importing_the_package_does_not_import_ipywidgets_or_matplotlib() -> None:
+    code = (
+        "import sys, autograd_lab, autograd_lab.widgets as w; "
+        "print('ipywidgets' in sys.modules, 'matplotlib' in sys.modules, "
+        "sorted(n for n in dir(w) if n[0].isupper())[:2])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().splitlines()[-1] == "False False ['AccumulationRun', 'BackwardSteps']"
+
+
+def test_an_unforeseen_failure_in_a_handler_is_a_generic_one_line_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = ChainRuleStepper()
+
+    def broken() -> None:
+        raise KeyError("internal")
+
+    monkeypatch.setattr(w.state, "next", broken)
+    w.next_button.click()  # must not raise
+    assert "Something unexpected went wrong" in visible_text(w.message.value)
+    assert isinstance(w.last_error, KeyError)

@@ -1,0 +1,249 @@
+"""ChainRuleStepper: click-through without a browser, plus its logic class driven directly.
+
+Expected numbers come from torch autograd in float64 or a central difference computed here,
+never from the widget.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+import torch
+
+pytest.importorskip("ipywidgets")
+
+from autograd_lab.widgets import ChainRuleStepper, ChainRuleSteps  # noqa: E402
+from autograd_lab.widgets._render import PNG_MAGIC  # noqa: E402
+
+
+def torch_grad(fn, **values: float) -> dict[str, float]:
+    leaves = {
+        k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in values.items()
+    }
+    out = fn(**leaves)
+    grads = torch.autograd.grad(out, list(leaves.values()))
+    return {k: float(g) for k, g in zip(leaves, grads, strict=True)}
+
+
+def central(fn, x: float, h: float = 1e-6) -> float:
+    return (fn(x + h) - fn(x - h)) / (2 * h)
+
+
+def click_to_end(w: ChainRuleStepper) -> int:
+    clicks = 0
+    while not w.next_button.disabled:
+        w.next_button.click()
+        clicks += 1
+        assert clicks < 200
+    return clicks
+
+
+def test_sin_x_squared_at_3_final_step_shows_three_agreeing_values() -> None:
+    w = ChainRuleStepper("sin(x**2)", x=3.0)
+    expected = torch_grad(lambda x: torch.sin(x**2), x=3.0)["x"]
+    fd = central(lambda t: math.sin(t * t), 3.0)
+    text = f"{expected:.4f}"
+    assert text == "-5.4668"  # the seed's figure at 4 d.p.
+    assert f"{fd:.4f}" == text
+    assert text not in w.output_html.value  # not shown before the end
+    clicks = click_to_end(w)
+    assert clicks == w.state.total - 1
+    html = w.output_html.value
+    assert f"manual = {text}, autograd = {text}, finite difference = {text}" in html
+    assert "✓" in html and 'data-agree="true"' in html
+    assert w.graph_image.value[:8] == PNG_MAGIC
+    assert w.next_button.disabled and not w.back_button.disabled
+
+
+def test_forward_and_backward_steps_show_values_local_upstream_product() -> None:
+    w = ChainRuleStepper("sin(x**2)", x=3.0)
+    # forward: v1 = x**2 = 9, z = sin(v1)
+    assert "v1 = x**2" in w.output_html.value and "value = 9.0000" in w.output_html.value
+    w.next_button.click()
+    assert f"value = {math.sin(9.0):.4f}" in w.output_html.value
+    w.next_button.click()  # first backward step: dz/dv1 = cos(v1)
+    html = w.output_html.value
+    assert "dz/dv1 = cos(v1)" in html
+    assert f"local = {math.cos(9.0):.4f}" in html and "upstream = 1.0000" in html
+    w.next_button.click()  # dz/dx = dz/dv1 · 2x
+    html = w.output_html.value
+    assert f"local = {6.0:.4f}" in html and f"upstream = {math.cos(9.0):.4f}" in html
+    assert f"= {6.0 * math.cos(9.0):.4f}" in html
+
+
+def test_highlighted_node_changes_with_the_step_and_png_changes_too() -> None:
+    w = ChainRuleStepper("sin(x**2)", x=3.0)
+    pngs, highlights = [], []
+    for _ in range(w.state.total):
+        view = w.state.current_view()
+        highlights.append(view.highlight)
+        pngs.append(w.graph_image.value)
+        assert pngs[-1][:8] == PNG_MAGIC
+        w.next_button.click()
+    ids = {n.id for n in w.state.graph().nodes}
+    assert all(set(h) <= ids and h for h in highlights)
+    assert len(set(highlights)) > 1
+    assert len({bytes(p) for p in pngs}) == w.state.total  # every step draws its own state
+
+
+def test_graph_reveals_values_then_gradients_step_by_step() -> None:
+    s = ChainRuleSteps("sin(x**2)", {"x": 3.0})
+    first = {n.kind: n for n in s.graph_at(0).nodes}
+    assert first["leaf"].value == 3.0 and first["output"].value is None
+    assert all(n.grad is None for n in s.graph_at(0).nodes)
+    s.go_to_end()
+    s.back()  # last backward step: dz/dx reached
+    leaf = next(n for n in s.graph_at().nodes if n.kind == "leaf")
+    expected = torch_grad(lambda x: torch.sin(x**2), x=3.0)["x"]
+    assert leaf.grad == pytest.approx(expected, rel=1e-12)
+    s.back()
+    leaf = next(n for n in s.graph_at().nodes if n.kind == "leaf")
+    assert leaf.grad is None
+
+
+def test_back_reset_and_button_states() -> None:
+    w = ChainRuleStepper()  # default sin(x**2) at 2.0
+    assert w.state.values == {"x": 2.0}
+    assert w.back_button.disabled
+    first = w.output_html.value
+    w.next_button.click()
+    w.next_button.click()
+    w.back_button.click()
+    assert w.state.index == 1
+    w.reset_button.click()
+    assert w.state.index == 0 and w.output_html.value == first
+    w.end_button.click()
+    expected = torch_grad(lambda x: torch.sin(x**2), x=2.0)["x"]
+    assert f"manual = {expected:.4f}" in w.output_html.value
+
+
+def test_slider_rederives_and_keeps_the_step() -> None:
+    w = ChainRuleStepper("sin(x**2)", x=3.0)
+    slider = w.sliders["x"]
+    assert (slider.min, slider.max, slider.step, slider.value) == (-5.0, 5.0, 0.1, 3.0)
+    w.end_button.click()
+    end = w.state.index
+    slider.value = 4.0
+    assert w.state.index == end
+    expected = torch_grad(lambda x: torch.sin(x**2), x=4.0)["x"]
+    assert f"{expected:.4f}" == "-7.6613"
+    assert f"autograd = {expected:.4f}" in w.output_html.value
+    w.back_button.click()
+    slider.value = -1.5
+    assert w.state.index == end - 1
+    assert "x = -1.5" in w.header_html.value
+
+
+def test_values_outside_the_range_extend_the_slider() -> None:
+    w = ChainRuleStepper("x*x", x=7.5)
+    assert w.sliders["x"].max >= 7.5 and w.sliders["x"].value == 7.5
+
+
+def test_named_intermediate_gets_no_slider_and_derives_through_it() -> None:
+    w = ChainRuleStepper("2*y + y**2", y="x**2", x=2.0)
+    assert list(w.sliders) == ["x"]
+    w.end_button.click()
+    expected = torch_grad(lambda x: 2 * x**2 + (x**2) ** 2, x=2.0)["x"]
+    assert expected == 40.0
+    assert f"manual = {expected:.4f}" in w.output_html.value
+
+
+def test_new_expression_only_here_two_variables_with_sliders() -> None:
+    """An expression no other test uses: two leaves, tanh and a division."""
+    w = ChainRuleStepper()
+    w.expression_box.value = "tanh(a*b) + a/b"
+    assert w.message.value == ""
+    assert sorted(w.sliders) == ["a", "b"]
+    w.sliders["a"].value = 1.5
+    w.sliders["b"].value = -0.7
+    w.end_button.click()
+    g = torch_grad(lambda a, b: torch.tanh(a * b) + a / b, a=1.5, b=-0.7)
+    html = w.output_html.value
+    for name in ("a", "b"):
+        assert f"dz/d{name}: manual = {g[name]:.4f}, autograd = {g[name]:.4f}" in html
+    assert "✓" in html
+
+
+def test_bad_expression_keeps_the_last_good_one() -> None:
+    w = ChainRuleStepper("sin(x**2)", x=3.0)
+    w.next_button.click()
+    before = (w.state.expression, w.state.index, w.output_html.value, w.graph_image.value)
+    for bad in ("sin(x", "import os"):
+        w.expression_box.value = bad
+        msg = w.message.value
+        assert 'class="agl-message agl-error"' in msg
+        assert "\n" not in re.sub(r"<[^>]+>", "", msg).strip()
+        assert (w.state.expression, w.state.index, w.output_html.value,
+                w.graph_image.value) == before
+    w.expression_box.value = "cos(x)"
+    assert w.message.value == "" and w.state.expression == "cos(x)"
+
+
+def test_domain_error_from_slider_is_a_message() -> None:
+    w = ChainRuleStepper("log(x)", x=2.0)
+    w.sliders["x"].value = -1.0
+    assert "log" in w.message.value and "positive" in w.message.value
+    assert w.state.values["x"] == 2.0  # the last good derivation is still shown
+
+
+def test_bad_constructor_input_falls_back_with_a_message() -> None:
+    w = ChainRuleStepper("sin(x")
+    assert "missing" in w.message.value and w.state.expression == "sin(x**2)"
+    w = ChainRuleStepper("sin(x)", x=[1, 2])
+    assert "x must be a number" in w.message.value and w.expression_box.value == "sin(x**2)"
+
+
+def test_logic_class_directly() -> None:
+    s = ChainRuleSteps("x**2 + 3*x + 1", {"x": 2.0})
+    assert s.total == len(s.derivation.steps) + 1
+    kinds = []
+    for _ in range(s.total):
+        kinds.append(s.current_view().kind)
+        s.next()
+    s.next()  # clamps at the end
+    assert s.at_end and kinds[-1] == "result" and kinds[0] == "forward"
+    assert kinds.index("backward") == sum(1 for st in s.derivation.steps if st.kind == "forward")
+    final = s.final()
+    assert final.agree and final.rows[0][1] == 7.0  # seed: dy/dx = 7 at 2
+    view = s.current_view()
+    assert "manual = 7.0000" in "\n".join(view.lines)
+    s.back()
+    assert s.current_view().kind == "backward" and len(s.current_view().highlight) == 2
+    s.reset()
+    assert s.index == 0
+    with pytest.raises(ValueError):
+        s.rederive("", None)
+    assert s.expression == "x**2 + 3*x + 1"
+
+
+def test_kink_shows_na_for_the_finite_difference() -> None:
+    s = ChainRuleSteps("relu(x)", {"x": 0.0})
+    s.go_to_end()
+    text = "\n".join(s.current_view().lines)
+    assert "finite difference = n/a" in text and "manual = 0.0000" in text
+
+
+def test_display_bundle_is_deterministic_text() -> None:
+    w = ChainRuleStepper("sin(x**2)", x=3.0)
+    bundle = w._repr_mimebundle_()
+    assert bundle["text/plain"] == (
+        "ChainRuleStepper(sin(x**2), x=3.0) — run in Jupyter to interact"
+    )
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert repr(w) == bundle["text/plain"] and "0x" not in repr(w)
+    assert "agl-chain-rule-stepper" in w.root._dom_classes
+    for b in (w.back_button, w.next_button, w.reset_button, w.end_button):
+        assert b.tooltip and b.description
+
+
+def test_intermediates_given_at_construction_stay_available() -> None:
+    w = ChainRuleStepper("2*y + y**2", y="x**2", x=2.0)
+    w.expression_box.value = "sin(t)"
+    assert list(w.sliders) == ["t"] and "y" not in w.header_html.value
+    w.expression_box.value = "y*t"  # y is x**2 again, so x gets its slider back
+    assert sorted(w.sliders) == ["t", "x"]
+    w.end_button.click()
+    g = torch_grad(lambda x, t: x**2 * t, x=2.0, t=2.0)
+    assert f"dz/dx: manual = {g['x']:.4f}" in w.output_html.value
