@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -276,25 +277,40 @@ class Derivation:
 
     # ------------------------------------------------------------------ torch
     def to_torch(
-        self, dtype: torch.dtype = torch.float32
+        self,
+        dtype: torch.dtype = torch.float32,
+        *,
+        leaves: Mapping[str, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The same expression built from ordinary torch ops on fresh leaf tensors.
+        """The same expression built from ordinary torch ops on leaf tensors.
 
         Returns ``(output, {name: leaf})``; every leaf has ``requires_grad=True``, so
         ``output.grad_fn`` shows torch's real graph (``sin(x**2)`` -> ``SinBackward0``,
         whose input is ``PowBackward0``).  ``dtype`` defaults to ``torch.float32`` (what
         the lessons print); use ``torch.float64`` to compare digits.
+
+        ``leaves`` reuses existing tensors for some variables (e.g. one ``x`` across several
+        forward passes, so its ``.grad`` accumulates); the others get fresh leaves.
         """
+        given = dict(leaves or {})
+        unknown = sorted(set(given) - set(self._leaves))
+        if unknown:
+            raise ValueError(
+                f"to_torch got a tensor for {', '.join(unknown)}, which is not a variable of "
+                f"{self.expression!r}; pass only its variables ({', '.join(self._leaves)})."
+            )
         tensors: dict[int, Any] = {}
-        leaves: dict[str, torch.Tensor] = {}
+        made: dict[str, torch.Tensor] = {}
         for node in self._nodes:
             if node.op == "leaf":
-                tensor = torch.tensor(node.value, dtype=dtype, requires_grad=True)
-                tensors[node.id] = leaves[node.name] = tensor
+                tensor = given.get(node.name)
+                if tensor is None:
+                    tensor = torch.tensor(node.value, dtype=dtype, requires_grad=True)
+                tensors[node.id] = made[node.name] = tensor
                 continue
             args = [tensors[o.node] if o.node is not None else o.value for o in node.inputs]
             tensors[node.id] = _torch_apply(node.op, args, dtype)
-        return tensors[self._output.id], leaves
+        return tensors[self._output.id], made
 
     def autograd(self) -> dict[str, float]:
         """``dz/d name`` from torch autograd in float64 on the same expression."""

@@ -327,3 +327,19 @@ def test_docstring_examples() -> None:
     for module in (autograd_lab.derivation, autograd_lab.numerical):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0
+
+
+def test_to_torch_reuses_given_leaves_so_grad_accumulates() -> None:
+    """One leaf x fed to two forward passes: x.grad = 2 · dz/dx (torch accumulates)."""
+    x = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    d = derive("sin(x**2)", x=3.0)
+    for _ in range(2):
+        out, leaves = d.to_torch(torch.float64, leaves={"x": x})
+        assert leaves["x"] is x
+        out.backward()
+    assert x.grad.item() == pytest.approx(2 * 2 * 3.0 * math.cos(9.0), rel=1e-12)
+
+
+def test_to_torch_rejects_a_tensor_for_an_unknown_name() -> None:
+    with pytest.raises(ValueError, match="not a variable"):
+        derive("sin(x)", x=1.0).to_torch(leaves={"y": torch.tensor(1.0)})

@@ -7,9 +7,8 @@ tensors, so a second backward through the *same* graph needs ``retain_graph=True
 otherwise torch raises "Trying to backward through the graph a second time".
 
 Real torch, float32 like the seed (so values print 12.0 …). The typed expression is parsed
-by :func:`autograd_lab.expression.parse_expression` (an ``ast`` whitelist) and applied to
-one persistent leaf ``x`` with each function's torch op from ``functions.FUNCTIONS``;
-nothing typed is ever evaluated as Python.
+by :func:`autograd_lab.derive` (an ``ast`` whitelist) and built on one persistent leaf ``x``
+with :meth:`Derivation.to_torch`; nothing typed is ever evaluated as Python.
 
 :class:`AccumulationRun` is the plain-Python logic; :class:`GradAccumulationLab` the view.
 """
@@ -17,7 +16,6 @@ nothing typed is ever evaluated as Python.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,8 +25,6 @@ import torch
 
 from autograd_lab.widgets import _render
 
-_BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-           "**": operator.pow}
 MAX_CALLS = 10
 MODES = ("nothing", "grad.zero_()", "grad = None")
 DTYPE = torch.float32
@@ -37,16 +33,16 @@ DTYPE = torch.float32
 def torch_forward(expression: str) -> tuple[str, Callable[[torch.Tensor], torch.Tensor]]:
     """``(variable name, f)`` where ``f(x)`` builds ``expression`` on the tensor ``x`` in torch.
 
-    Raises ``ExpressionError`` for text outside the grammar and ``ValueError`` unless the
-    expression has exactly one variable. Walks the parsed tree with an explicit stack.
+    The torch graph comes from :meth:`Derivation.to_torch` with ``x`` passed in as the leaf,
+    so every forward pass feeds the same ``x.grad``. Raises ``ExpressionError`` for text
+    outside the grammar and ``ValueError`` unless the expression has exactly one variable.
     """
+    from autograd_lab.derivation import derive
     from autograd_lab.expression import names_in, parse_expression
-    from autograd_lab.functions import FUNCTIONS
 
     if not isinstance(expression, str) or not expression.strip():
         raise ValueError("The expression box is empty; type a function of x such as x**3.")
-    tree = parse_expression(expression)
-    names = names_in(tree)
+    names = names_in(parse_expression(expression))
     if len(names) != 1:
         found = ", ".join(names) if names else "none"
         raise ValueError(
@@ -55,30 +51,8 @@ def torch_forward(expression: str) -> tuple[str, Callable[[torch.Tensor], torch.
     (name,) = names
 
     def f(x: torch.Tensor) -> torch.Tensor:
-        results: dict[int, Any] = {}
-        stack: list[tuple[Any, bool]] = [(tree, False)]
-        while stack:
-            node, ready = stack.pop()
-            if not ready:
-                stack.append((node, True))
-                stack.extend((arg, False) for arg in reversed(node.args))
-                continue
-            args = [results.pop(id(a)) for a in node.args]
-            if node.kind in ("number", "constant"):
-                value: Any = float(node.value)
-            elif node.kind == "name":
-                value = x
-            elif node.kind == "neg":
-                value = -args[0]
-            elif node.kind == "call":
-                value = FUNCTIONS[node.op].torch(torch.as_tensor(args[0], dtype=DTYPE))
-            elif node.kind == "binary":
-                value = _BINARY[node.op](args[0], args[1])
-            else:  # pragma: no cover - parse_expression produces only the kinds above
-                raise ValueError(f"{node.op} is not supported here.")
-            results[id(node)] = value
-        out = results[id(tree)]
-        return out if isinstance(out, torch.Tensor) else torch.tensor(out, dtype=DTYPE)
+        derivation = derive(expression, **{name: float(x.detach())})
+        return derivation.to_torch(DTYPE, leaves={name: x})[0]
 
     return name, f
 
