@@ -7,7 +7,8 @@ nbval compares them). Two things put paths there:
   ``ZeroDivisionError: division by zero``;
 * warnings — Python prints ``/path/to/file.py:12: UserWarning: …`` plus the source line, and
   torch appends `` (Triggered internally at /pytorch/aten/src/….h:494.)``. Here a warning
-  prints as one line, ``UserWarning: <message>``, on stderr.
+  prints as ``UserWarning: <message>`` followed by the source line that triggered it
+  (indented, as Python does, e.g. ``  y.grad``), with no file name or line number.
 
 In Google Colab it also enables the custom widget manager (so ipywidgets 8 render) and,
 when the package was imported from an uploaded or cloned folder rather than installed,
@@ -18,6 +19,8 @@ nothing more. Calling it twice is the same as calling it once.
 from __future__ import annotations
 
 import importlib.metadata
+import io
+import linecache
 import re
 import subprocess
 import sys
@@ -45,9 +48,16 @@ def format_warning(
     lineno: int,
     line: str | None = None,
 ) -> str:
-    """``"UserWarning: <message>\\n"`` — no file name, line number or source line."""
+    """``"UserWarning: <message>\\n  <source line>\\n"`` — no file name or line number.
+
+    The source line (what the learner wrote, e.g. ``y.grad``) is kept, as Python's own
+    format keeps it; a path never is.
+    """
     text = strip_torch_location(str(message)).strip()
-    return f"{category.__name__}: {text}\n"
+    if line is None:
+        line = linecache.getline(filename, lineno) if filename else ""
+    source = line.strip()
+    return f"{category.__name__}: {text}\n" + (f"  {source}\n" if source else "")
 
 
 def _show_warning(
@@ -65,6 +75,13 @@ def _show_warning(
         stream.write(format_warning(message, category, filename, lineno, line))
     except OSError:
         pass
+
+
+def _figure_png(figure: Any) -> bytes:
+    """A matplotlib Figure rendered to PNG bytes (what Jupyter shows for a Figure value)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
 
 
 def _ipython() -> Any | None:
@@ -125,10 +142,11 @@ def notebook_setup() -> None:
     """Make notebook output path-free: minimal tracebacks, one-line warnings.
 
     * IPython: exceptions show as ``ExceptionName: message`` (``%xmode Minimal`` without its
-      printed notice).
-    * Warnings print ``Category: message`` with torch's "(Triggered internally at …)"
-      suffix removed, and ``UserWarning``s are shown every time (so re-running a cell shows
-      the same output, instead of Python's once-per-line default).
+      printed notice); a matplotlib Figure left as a cell's value is shown as a PNG.
+    * Warnings print ``Category: message`` and the source line, with torch's "(Triggered
+      internally at …)" suffix removed, and ``UserWarning``/``RuntimeWarning`` are shown
+      every time (so re-running a cell shows the same output, instead of Python's
+      once-per-line default).
     * Google Colab: custom widget manager on; the package installed if it was uploaded.
 
     Idempotent; harmless outside IPython (only the warning format changes).
@@ -137,12 +155,17 @@ def notebook_setup() -> None:
     warnings.showwarning = _show_warning
     # filterwarnings removes an identical filter before inserting, so this stays idempotent.
     warnings.filterwarnings("always", category=UserWarning)
+    warnings.filterwarnings("always", category=RuntimeWarning)
 
     shell = _ipython()
     if shell is not None:
         traceback_formatter = getattr(shell, "InteractiveTB", None)
         if traceback_formatter is not None:
             traceback_formatter.set_mode(mode="Minimal")
+        # A matplotlib Figure (e.g. from draw_graph) left as a cell's value shows as a PNG,
+        # without importing matplotlib until a Figure actually appears.
+        png = shell.display_formatter.formatters["image/png"]
+        png.for_type_by_name("matplotlib.figure", "Figure", _figure_png)
 
     if "google.colab" in sys.modules:
         _setup_colab()

@@ -114,20 +114,24 @@ def test_format_warning_drops_path_and_torch_suffix() -> None:
     assert notebook.strip_torch_location("no suffix here (kept)") == "no suffix here (kept)"
 
 
-def test_warning_from_torch_is_one_line(restore_warnings: None, capsys) -> None:
+def test_warning_from_torch_is_path_free_and_keeps_the_source_line(
+    restore_warnings: None, capsys
+) -> None:
     import torch
 
     notebook.notebook_setup()
     notebook.notebook_setup()  # idempotent
     assert warnings.filters.count(("always", None, UserWarning, None, 0)) == 1
+    assert warnings.filters.count(("always", None, RuntimeWarning, None, 0)) == 1
     x = torch.tensor(2.0, requires_grad=True)
     y = x * 2
     for _ in range(2):  # shown every time, so a re-run cell prints the same
         assert y.grad is None
     err = capsys.readouterr().err
     lines = err.splitlines()
-    assert len(lines) == 2 and lines[0] == lines[1]
+    assert len(lines) == 4 and lines[:2] == lines[2:]
     assert lines[0].startswith("UserWarning: The .grad attribute of a Tensor that is not a leaf")
+    assert lines[1] == "  assert y.grad is None"
     assert "Triggered internally" not in err and not _has_path(err)
 
 
@@ -209,16 +213,21 @@ def test_real_kernel_outputs_are_path_free(tmp_path: Path) -> None:
             "def f():\n    return 1 / 0\nf()", metadata={"tags": ["raises-exception"]}
         ),
         nbformat.v4.new_code_cell("autograd_lab.notebook_setup()\nprint('again')"),
+        nbformat.v4.new_code_cell(
+            "from matplotlib.figure import Figure\n"
+            "fig = Figure()\nfig.add_subplot().plot([1, 2])\nfig"
+        ),
     ]
     nbclient.NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
-    setup, grad, error, again = (cell.outputs for cell in nb.cells)
+    setup, grad, error, again, figure = (cell.outputs for cell in nb.cells)
     assert setup == []
     assert [o["output_type"] for o in grad] == ["stream"]
     assert grad[0]["name"] == "stderr"
     text = grad[0]["text"]
-    assert text.count("\n") == 1 and text.startswith("UserWarning: The .grad attribute")
+    assert text.count("\n") == 2 and text.startswith("UserWarning: The .grad attribute")
+    assert text.endswith("\n  x = torch.tensor(2., requires_grad=True); y = x * 2; y.grad\n")
     assert "Triggered internally" not in text and ".py" not in text
     assert [o["output_type"] for o in error] == ["error"]
     assert (error[0]["ename"], error[0]["evalue"]) == ("ZeroDivisionError", "division by zero")
@@ -226,5 +235,7 @@ def test_real_kernel_outputs_are_path_free(tmp_path: Path) -> None:
     assert "File" not in traceback and not _has_path(traceback) and "In[" not in traceback
     assert len(error[0]["traceback"]) == 1
     assert [o.get("text") for o in again] == ["again\n"]
+    # a Figure value is shown as a PNG (notebook_setup's formatter), not only as text
+    assert figure[0]["data"]["image/png"] and "text/plain" in figure[0]["data"]
     assert not _has_path(json.dumps([c.outputs for c in nb.cells]))
     assert _has_path("see /home/student/x.py") and _has_path("C:\\Users\\x")

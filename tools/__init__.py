@@ -1,0 +1,1 @@
+"""Maintainer tools: build and execute the course notebooks (not part of the package)."""
