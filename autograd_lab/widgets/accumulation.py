@@ -228,7 +228,6 @@ class GradAccumulationLab(_render.WidgetView):
         self.message.add_class("agl-message-area")
         self.plot_image = widgets.Image(
             format="png", layout=_render.image_layout(),
-            tooltip="Bar plot of x.grad after each backward call",
         )
         self.plot_image.add_class("agl-plot")
         self._fig = _render.new_figure(5.0, 2.8)

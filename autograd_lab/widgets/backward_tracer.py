@@ -243,7 +243,6 @@ class BackwardTracer(_render.WidgetView):
         self.hand_html.add_class("agl-hand")
         self.graph_image = widgets.Image(
             format="png", layout=_render.image_layout(),
-            tooltip="torch's autograd graph; the node running now is highlighted",
         )
         self.graph_image.add_class("agl-graph")
         self.message = widgets.HTML(value=_render.message_html(message))

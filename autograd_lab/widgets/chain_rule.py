@@ -289,7 +289,6 @@ class ChainRuleStepper(_render.WidgetView):
         self.output_html.add_class("agl-output")
         self.graph_image = widgets.Image(
             format="png", layout=_render.image_layout(),
-            tooltip="Computational graph of the expression; the current step is highlighted",
         )
         self.graph_image.add_class("agl-graph")
         self.message = widgets.HTML(value=_render.message_html(message))

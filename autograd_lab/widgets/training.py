@@ -152,7 +152,6 @@ class TrainingExplorer(_render.WidgetView):
         self.message.add_class("agl-message-area")
         self.plot_image = widgets.Image(
             format="png", layout=_render.image_layout(),
-            tooltip="Loss per epoch (left) and the fitted line over the data (right)",
         )
         self.plot_image.add_class("agl-plot")
 

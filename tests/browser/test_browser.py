@@ -1,0 +1,601 @@
+"""The kit tested as a student uses it: real JupyterLab, real (headless) Chromium.
+
+nbval proves the kernel side; this test proves the page side. For every lesson notebook and
+every student exercise notebook it opens the notebook in JupyterLab, runs Run → Run All
+Cells, waits until the kernel is Idle and every code cell has an execution count, and checks
+that no cell shows an unexpected error (cells tagged ``raises-exception`` excepted), that no
+widget says "Error displaying widget" or stays at "Loading widget…", and that no image is
+broken; then it shuts that kernel down before the next notebook. Then it clicks through each
+widget as a student would and checks what the page shows against values computed here with
+torch. Screenshots go to ``test-artifacts/browser/``; click→update round-trips and the
+test's duration go to ``test-artifacts/browser/timings.json`` (``make bench`` reports them).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jlab_driver import (
+    JupyterLabPage,
+    cell_tags,
+    click_and_wait,
+    find_problems,
+    saved_error_cells,
+)
+
+pytestmark = pytest.mark.timeout(600)
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = REPO / "notebooks"
+RELEASE = NOTEBOOKS / "exercises" / "release"
+
+
+def _lessons() -> list[Any]:
+    found = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+    return [pytest.param(p, id=p.removesuffix(".ipynb")) for p in found] or [
+        pytest.param(None, id="no-lesson-notebooks")
+    ]
+
+
+def _exercises() -> list[Any]:
+    # workspace layout (autograd_lab.workspace): notebooks/exercises/release/** → exercises/**
+    found = sorted(
+        "exercises/" + p.relative_to(RELEASE).as_posix()
+        for p in RELEASE.rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts
+    ) if RELEASE.is_dir() else []
+    return [pytest.param(p, id=Path(p).stem) for p in found] or [
+        pytest.param(None, id="no-exercise-notebooks")
+    ]
+
+
+# --- the scratch notebook with every widget (created in the temporary workspace only) -----
+WIDGET_NOTEBOOK = "browser-test-widgets.ipynb"
+WIDGET_CELLS = {
+    "setup": "import autograd_lab\nautograd_lab.notebook_setup()",
+    "ChainRuleStepper": 'from autograd_lab.widgets import ChainRuleStepper\n'
+                        'ChainRuleStepper("sin(x**2)", x=3.0)',
+    "BackwardTracer": 'from autograd_lab.widgets import BackwardTracer\n'
+                      'BackwardTracer("exp(sin(x**2))", x=3.0)',
+    "GradAccumulationLab": "from autograd_lab.widgets import GradAccumulationLab\n"
+                           "GradAccumulationLab()",
+    "NoGradExplorer": "from autograd_lab.widgets import NoGradExplorer\nNoGradExplorer()",
+    "TrainingExplorer": "from autograd_lab.widgets import TrainingExplorer\nTrainingExplorer()",
+}
+WIDGET_INDEX = {name: i for i, name in enumerate(WIDGET_CELLS)}
+
+
+def _widget_notebook() -> dict[str, Any]:
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+        "cells": [
+            {"cell_type": "code", "id": f"cell-{i}", "metadata": {}, "source": src,
+             "outputs": [], "execution_count": None}
+            for i, src in enumerate(WIDGET_CELLS.values())
+        ],
+    }
+
+
+def run_notebook(jl: JupyterLabPage, path: str, timings: Any, shot: str) -> tuple[list, list]:
+    """Open ``path``, Run All, wait, screenshot, check; returns (problems, scanned cells).
+
+    The kernel is left running (the caller shuts it down) so widgets can still be clicked.
+    """
+    model = jl.api.contents(path)
+    tags = cell_tags(model)
+    seconds_open = jl.open_notebook(path)
+    seconds_run = jl.run_all()
+    jl.settle_outputs()
+    jl.screenshot_notebook(shot)  # what the student sees (hidden code stays hidden)
+    jl.expand_hidden_code()
+    cells = jl.scan()
+    problems = find_problems(cells, tags, path)
+    # The page is what a student sees; the saved model says for certain which outputs are
+    # errors (a red stderr warning is not one), so check both.
+    jl.save()
+    for index, error in saved_error_cells(jl.api.contents(path)):
+        if "raises-exception" not in tags[index]:
+            problems.append(f"{path} cell {index}: unexpected error (saved output): {error}")
+    timings.notebook(path, open_s=seconds_open, run_all_s=seconds_run)
+    return sorted(set(problems), key=problems.index), cells
+
+
+def shut_down(jl: JupyterLabPage, path: str) -> None:
+    """Shut the notebook's kernel down and close its tab; never raises (it runs in
+    ``finally`` blocks, where an exception would hide the real failure). Callers check
+    :func:`kernels_of` afterwards.
+    """
+    try:
+        jl.api.shutdown_kernels_of(path)
+    except Exception:  # noqa: BLE001 - reported by the caller's kernels_of() check
+        pass
+    try:
+        jl.close_current_tab()
+    except Exception:  # noqa: BLE001 - the next notebook reloads the page anyway
+        pass
+
+
+def kernels_of(jl: JupyterLabPage, path: str) -> list[str]:
+    """Kernel ids still running for ``path`` (must be none after :func:`shut_down`)."""
+    return [s["kernel"]["id"] for s in jl.api.sessions() if s.get("path") == path]
+
+
+def _shot_name(path: str) -> str:
+    return "notebook-" + re.sub(r"[^\w.-]+", "_", path.removesuffix(".ipynb"))
+
+
+# --- widgets ---------------------------------------------------------------------------------
+@pytest.fixture(scope="class")
+def widget_page(jl: JupyterLabPage, timings: Any) -> Any:
+    """The scratch widget notebook, run; its kernel stays up for the click-through tests."""
+    jl.api.put_notebook(WIDGET_NOTEBOOK, _widget_notebook())
+    try:
+        problems, cells = run_notebook(jl, WIDGET_NOTEBOOK, timings, "widgets-after-run-all")
+        yield {"problems": problems, "cells": cells}
+    finally:
+        shut_down(jl, WIDGET_NOTEBOOK)
+
+
+def _cell_ok(widget_page: Any, name: str) -> None:
+    index = WIDGET_INDEX[name]
+    mine = [p for p in widget_page["problems"] if f" cell {index}:" in p]
+    assert not mine, "\n".join(mine)
+    assert widget_page["cells"][index]["widgets"] > 0, f"{name} did not render a widget"
+
+
+def _text(locator: Any) -> str:
+    return str(locator.inner_text(timeout=10_000))
+
+
+def _src(page: Any, sel: str) -> str:
+    return str(page.locator(sel).first.get_attribute("src", timeout=10_000))
+
+
+#: Page predicates (JS) for click_and_wait / wait_for_function; ``a`` is the argument.
+CHANGED_TEXT = (
+    "(a) => { const e = document.querySelector(a.sel); return !!e && e.innerText !== a.before; }"
+)
+CHANGED_SRC = (
+    "(a) => { const e = document.querySelector(a.sel);"
+    " return !!e && e.src !== a.before && e.complete && e.naturalWidth > 0; }"
+)
+#: text changed AND the plot picture was replaced by a new, loaded one
+CHANGED_TEXT_AND_IMG = (
+    "(a) => { const e = document.querySelector(a.sel); const i = document.querySelector(a.img);"
+    " return !!e && !!i && e.innerText !== a.before && i.src !== a.src && i.complete"
+    " && i.naturalWidth > 0; }"
+)
+HAS_TEXT = (
+    "(a) => { const e = document.querySelector(a.sel);"
+    " return !!e && e.innerText.includes(a.text); }"
+)
+
+
+def _torch_accumulation(calls: int, mode: str, fresh: bool = True,
+                        retain: bool = False) -> tuple[list[float], str]:
+    """x.grad after each backward() of y = x**3 at x = 2 (float32), and any RuntimeError."""
+    import torch
+
+    x = torch.tensor(2.0, requires_grad=True)
+    grads: list[float] = []
+    y = x**3
+    for call in range(calls):
+        if fresh or call == 0:
+            y = x**3
+        try:
+            y.backward(retain_graph=retain)
+        except RuntimeError as exc:
+            return grads, f"RuntimeError: {str(exc).splitlines()[0]}"
+        grads.append(x.grad.item())
+        if mode == "grad.zero_()":
+            x.grad.zero_()
+        elif mode == "grad = None":
+            x.grad = None
+    return grads, ""
+
+
+def _grad_column(page: Any, sel: str) -> list[float]:
+    rows = page.locator(f"{sel} tbody tr").all_inner_texts()
+    values = []
+    for row in rows:
+        cells = [c.strip() for c in row.split("\t")]
+        if len(cells) >= 2 and cells[1] not in ("RuntimeError", "None"):
+            values.append(float(cells[1]))
+    return values
+
+
+def _torch_backward_message(method: str) -> str:
+    """What ``y.backward()`` prints for one NoGradExplorer column, computed here."""
+    import torch
+
+    x = torch.tensor(2.0, requires_grad=True)
+    if method == "plain":
+        y = x**2
+    elif method == "requires_grad_(False)":
+        y = x.requires_grad_(False) ** 2
+    elif method == "detach()":
+        y = x.detach() ** 2
+    else:
+        with torch.no_grad():
+            y = x**2
+    try:
+        y.backward()
+    except RuntimeError as exc:
+        return f"RuntimeError: {str(exc).splitlines()[0]}"
+    return f"x.grad = {x.grad.item()}"
+
+
+def _seed_training(epochs: int, lr: float = 0.1) -> list[str]:
+    """The seed's manual SGD on y = 2x + 1 (float32), written out here independently."""
+    import torch
+
+    x = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    y = 2 * x + 1
+    w = torch.tensor(0.0, requires_grad=True)
+    b = torch.tensor(0.0, requires_grad=True)
+    lines = []
+    for epoch in range(1, epochs + 1):
+        loss = ((w * x + b - y) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+        lines.append(f"Epoch {epoch}: w={w.item():.4f}, b={b.item():.4f}, loss={loss.item():.4f}")
+    return lines
+
+
+class TestWidgets:
+    """Each widget clicked through in one scratch notebook (its kernel stops after the class)."""
+
+    def test_widget_notebook_runs_clean(self, widget_page: Any) -> None:
+        """Every widget builds and renders in the page (no error, no "Loading widget…")."""
+        assert not widget_page["problems"], "\n".join(widget_page["problems"])
+
+    def test_chain_rule_stepper_to_last_step(
+        self, jl: JupyterLabPage, widget_page: Any, timings: Any
+    ) -> None:
+        import torch
+
+        _cell_ok(widget_page, "ChainRuleStepper")
+        page = jl.page
+        root_sel = ".agl-chain-rule-stepper"
+        root = page.locator(root_sel).first
+        out_sel = f"{root_sel} .agl-output"
+        img_sel = f"{root_sel} img.agl-graph"
+        header = _text(root.locator(".agl-header"))
+        match = re.search(r"z = (.+?)\s+at x = ([-\d.]+)", header)
+        assert match, f"unexpected header {header!r}"
+        expression, x_shown = match.group(1), float(match.group(2))
+        assert expression == "sin(x**2)"
+        first_src = root.locator("img.agl-graph").get_attribute("src")
+
+        next_button = root.locator("button.agl-next")
+        clicks = 0
+        src_before_click = first_src
+        while not next_button.is_disabled():
+            before = _text(page.locator(out_sel))
+            src_before_click = _src(page, img_sel)
+            ms = click_and_wait(page, next_button, CHANGED_TEXT, {"sel": out_sel, "before": before})
+            timings.click("ChainRuleStepper", ms / 1000)
+            clicks += 1
+            assert clicks < 60, "Next never became disabled"
+        assert clicks >= 3
+        final = _text(page.locator(out_sel))
+
+        x = torch.tensor(x_shown, dtype=torch.float64, requires_grad=True)
+        torch.sin(x**2).backward()
+        expected = f"{x.grad.item():.4f}"
+        assert expected == "-5.4668"  # the seed's figure at x = 3
+        row = re.search(
+            r"dz/dx: manual = (\S+), autograd = (\S+), finite difference = (\S+)", final
+        )
+        assert row, f"the last step does not compare the three results:\n{final}"
+        assert row.groups() == (expected, expected, expected), final
+        # the result highlights the output node: a new graph picture replaces the last one
+        page.wait_for_function(CHANGED_SRC, arg={"sel": img_sel, "before": src_before_click},
+                               timeout=10_000)
+        assert _src(page, img_sel) != first_src
+        jl.screenshot_element(root, "widget-ChainRuleStepper-last-step")
+
+    def test_chain_rule_stepper_bad_expression(
+        self, jl: JupyterLabPage, widget_page: Any, timings: Any
+    ) -> None:
+        _cell_ok(widget_page, "ChainRuleStepper")
+        page = jl.page
+        root_sel = ".agl-chain-rule-stepper"
+        root = page.locator(root_sel).first
+        box = root.locator(".agl-expression input")
+        msg_sel = f"{root_sel} .agl-message-area"
+        output_before = _text(root.locator(".agl-output"))
+        for bad in ("import os", "sin(x"):  # the issue's two examples; sin(x stays on screen
+            before = _text(page.locator(msg_sel))
+            ms = click_and_wait(page, box, CHANGED_TEXT, {"sel": msg_sel, "before": before},
+                                action="enter", text=bad)
+            timings.click("ChainRuleStepper", ms / 1000)
+            message = _text(page.locator(msg_sel)).strip()
+            assert message, f"no message for {bad!r}"
+            assert len(message.splitlines()) == 1, f"not one line: {message!r}"
+            assert "Traceback" not in message and "File " not in message, message
+            # the last good expression stays, step and result included
+            assert "sin(x**2)" in _text(root.locator(".agl-header"))
+            assert _text(root.locator(".agl-output")) == output_before
+        assert "sin(x" in message, f"the message does not name the bad input: {message!r}"
+        jl.screenshot_element(root, "widget-ChainRuleStepper-bad-expression")
+
+    def test_backward_tracer_to_accumulate_grad(
+        self, jl: JupyterLabPage, widget_page: Any, timings: Any
+    ) -> None:
+        import torch
+
+        _cell_ok(widget_page, "BackwardTracer")
+        page = jl.page
+        root_sel = ".agl-backward-tracer"
+        root = page.locator(root_sel).first
+        out_sel = f"{root_sel} .agl-output"
+        x = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+        z = torch.exp(torch.sin(x**2))
+        expected_nodes, fn = [], z.grad_fn
+        while fn is not None:  # a chain: one input per node
+            expected_nodes.append(type(fn).__name__)
+            fn = next((f for f, _ in fn.next_functions if f is not None), None)
+        z.backward()
+        grad = f"{x.grad.item():.4f}"
+        assert grad == "-8.2549"  # the issue's example
+
+        seen = [_text(page.locator(out_sel)).splitlines()[0]]
+        next_button = root.locator("button.agl-next")
+        while not next_button.is_disabled():
+            before = _text(page.locator(out_sel))
+            ms = click_and_wait(page, next_button, CHANGED_TEXT, {"sel": out_sel, "before": before})
+            timings.click("BackwardTracer", ms / 1000)
+            seen.append(_text(page.locator(out_sel)).splitlines()[0])
+            assert len(seen) < 40, "Next never became disabled"
+        nodes = [m.group(1) for t in seen if (m := re.match(r"Step \d+ of \d+: (\w+)", t))]
+        assert nodes == expected_nodes, f"page visited {nodes}, torch's graph is {expected_nodes}"
+        final = _text(page.locator(out_sel))
+        assert f"x.grad = {grad}" in final, final
+        jl.screenshot_element(root, "widget-BackwardTracer-last-step")
+
+    def test_grad_accumulation_lab_with_and_without_zeroing(
+        self, jl: JupyterLabPage, widget_page: Any, timings: Any
+    ) -> None:
+        _cell_ok(widget_page, "GradAccumulationLab")
+        page = jl.page
+        root_sel = ".agl-grad-accumulation-lab"
+        root = page.locator(root_sel).first
+        table_sel = f"{root_sel} .agl-grad-table"
+        out_sel = f"{root_sel} .agl-output"
+        img_sel = f"{root_sel} img.agl-plot"
+        calls = int(root.locator(".agl-calls .widget-readout").first.inner_text().strip())
+        assert calls == 5
+
+        accumulated, _ = _torch_accumulation(calls, "nothing")
+        assert accumulated == [12.0, 24.0, 36.0, 48.0, 60.0]  # the seed's loop
+        assert _grad_column(page, table_sel) == accumulated
+
+        buttons = root.locator(".agl-mode button")
+        for mode in ("grad.zero_()", "grad = None", "nothing"):
+            before = {"sel": root_sel, "before": _text(root), "img": img_sel,
+                      "src": _src(page, img_sel)}
+            button = buttons.filter(has_text=re.compile("^" + re.escape(mode) + "$"))
+            ms = click_and_wait(page, button, CHANGED_TEXT_AND_IMG, before)
+            timings.click("GradAccumulationLab", ms / 1000)
+            expected, _ = _torch_accumulation(calls, mode)
+            assert _grad_column(page, table_sel) == expected, mode
+            if mode != "nothing":
+                assert expected == [12.0] * calls
+                jl.screenshot_element(root, "widget-GradAccumulationLab-zeroed")
+
+        # the same graph twice: torch refuses without retain_graph=True, accumulates with it
+        before = {"sel": f"{root_sel} .agl-output", "before": _text(page.locator(out_sel)),
+                  "img": img_sel, "src": _src(page, img_sel)}
+        ms = click_and_wait(page, root.locator(".agl-fresh input"), CHANGED_TEXT_AND_IMG, before)
+        timings.click("GradAccumulationLab", ms / 1000)
+        grads, error = _torch_accumulation(calls, "nothing", fresh=False)
+        assert error.startswith("RuntimeError: Trying to backward through the graph a second time")
+        shown = _text(page.locator(out_sel))
+        assert error in shown, shown
+        before = {"sel": out_sel, "before": shown, "img": img_sel, "src": _src(page, img_sel)}
+        ms = click_and_wait(page, root.locator(".agl-retain input"), CHANGED_TEXT_AND_IMG, before)
+        timings.click("GradAccumulationLab", ms / 1000)
+        grads, error = _torch_accumulation(calls, "nothing", fresh=False, retain=True)
+        assert not error and _grad_column(page, table_sel) == grads == accumulated
+        jl.screenshot_element(root, "widget-GradAccumulationLab-retain-graph")
+
+    def test_no_grad_explorer_every_column(
+        self, jl: JupyterLabPage, widget_page: Any, timings: Any
+    ) -> None:
+        _cell_ok(widget_page, "NoGradExplorer")
+        page = jl.page
+        root_sel = ".agl-no-grad-explorer"
+        root = page.locator(root_sel).first
+        out_sel = f"{root_sel} .agl-output"
+        buttons = root.locator(".agl-method button")
+        labels = [t.strip() for t in buttons.all_inner_texts()]
+        assert labels == ["plain", "requires_grad_(False)", "detach()", "torch.no_grad()"], labels
+        # start from the last column so that every click (including "plain") changes the page
+        order = labels[1:] + labels[:1]
+        for label in order:
+            before = _text(page.locator(out_sel))
+            button = buttons.filter(has_text=re.compile("^" + re.escape(label) + "$"))
+            ms = click_and_wait(page, button, CHANGED_TEXT, {"sel": out_sel, "before": before})
+            timings.click("NoGradExplorer", ms / 1000)
+            result = _text(root.locator(f'.agl-backward-result[data-method="{label}"]'))
+            expected = _torch_backward_message(label)
+            assert expected in result, f"{label}: page shows {result!r}, torch says {expected!r}"
+            if label != "plain":
+                assert "does not require grad" in expected  # the seed's RuntimeError
+        # the in-place edit toggle: z = x.detach(); z.add_(1) changes x too
+        import torch
+
+        x = torch.tensor(2.0, requires_grad=True)
+        y = x**2
+        z = x.detach()
+        z.add_(1.0)
+        x_after = repr(x)
+        try:
+            y.backward()
+            backward = "no error"
+        except RuntimeError as exc:
+            backward = f"RuntimeError: {str(exc).splitlines()[0]}"
+        toggle = root.locator("button.agl-inplace-toggle")
+        inplace_sel = f"{root_sel} .agl-inplace"
+        before = _text(page.locator(inplace_sel))
+        ms = click_and_wait(page, toggle, CHANGED_TEXT, {"sel": inplace_sel, "before": before})
+        timings.click("NoGradExplorer", ms / 1000)
+        shown = _text(page.locator(inplace_sel))
+        assert f"x after z.add_(1): {x_after}" in shown, shown
+        assert backward in shown, shown
+        before = shown
+        ms = click_and_wait(page, toggle, CHANGED_TEXT, {"sel": inplace_sel, "before": before})
+        timings.click("NoGradExplorer", ms / 1000)
+        assert _text(page.locator(inplace_sel)).strip() == ""
+        # leave it showing the in-place edit for the final screenshot
+        ms = click_and_wait(page, toggle, CHANGED_TEXT, {"sel": inplace_sel, "before": ""})
+        timings.click("NoGradExplorer", ms / 1000)
+        jl.screenshot_element(root, "widget-NoGradExplorer-inplace")
+
+    def test_training_explorer_run_updates_loss_curve(
+        self, jl: JupyterLabPage, widget_page: Any, timings: Any
+    ) -> None:
+        _cell_ok(widget_page, "TrainingExplorer")
+        page = jl.page
+        root_sel = ".agl-training-explorer"
+        root = page.locator(root_sel).first
+        img_sel = f"{root_sel} img.agl-plot"
+        log_sel = f"{root_sel} .agl-epoch-log"
+        src_before = root.locator("img.agl-plot").get_attribute("src")
+        epochs = int(root.locator(".agl-epochs input, .agl-epochs .widget-readout").first
+                     .evaluate("e => e.value ?? e.textContent"))
+        ms = click_and_wait(page, root.locator("button.agl-run"), CHANGED_SRC,
+                            {"sel": img_sel, "before": src_before})
+        timings.click("TrainingExplorer", ms / 1000)
+        page.wait_for_function(HAS_TEXT, arg={"sel": log_sel, "text": f"Epoch {epochs}:"},
+                               timeout=10_000)
+        shown = [ln.strip() for ln in _text(page.locator(log_sel)).splitlines() if ln.strip()]
+        expected = _seed_training(epochs)
+        assert shown == expected, f"page:\n{shown}\nexpected:\n{expected}"
+        if epochs == 10:
+            assert shown[-1] == "Epoch 10: w=2.0337, b=0.7755, loss=0.0383"  # the seed's line
+        status = _text(root.locator(".agl-status"))
+        assert "converging" in status and "diverging" not in status, status
+        # Step adds one epoch and redraws the curve again
+        src_before = root.locator("img.agl-plot").get_attribute("src")
+        ms = click_and_wait(page, root.locator("button.agl-step"), CHANGED_SRC,
+                            {"sel": img_sel, "before": src_before})
+        timings.click("TrainingExplorer", ms / 1000)
+        page.wait_for_function(HAS_TEXT, arg={"sel": log_sel, "text": f"Epoch {epochs + 1}:"},
+                               timeout=10_000)
+        assert math.isfinite(float(re.findall(r"loss=([-\d.]+)", _text(page.locator(log_sel)))[-1]))
+        jl.screenshot_element(root, "widget-TrainingExplorer-after-run")
+
+
+# --- every lesson and student exercise notebook ---------------------------------------------
+#: Widget embedded in each lesson (autograd_lab.widgets docstring), by its root CSS class.
+LESSON_WIDGETS = {
+    "02": ("ChainRuleStepper", "agl-chain-rule-stepper"),
+    "03": ("BackwardTracer", "agl-backward-tracer"),
+    "06": ("GradAccumulationLab", "agl-grad-accumulation-lab"),
+    "07": ("NoGradExplorer", "agl-no-grad-explorer"),
+    "08": ("TrainingExplorer", "agl-training-explorer"),
+}
+#: One student action per widget kind: (control to click, element whose content must change).
+FIRST_ACTION = {
+    "agl-chain-rule-stepper": (("button.agl-next", "button.agl-back"), ".agl-output"),
+    "agl-backward-tracer": (("button.agl-next", "button.agl-back"), ".agl-output"),
+    "agl-grad-accumulation-lab": ((".agl-mode button:not(.mod-active)",), ".agl-table-area"),
+    "agl-no-grad-explorer": (("button.agl-inplace-toggle",), ".agl-inplace"),
+    "agl-training-explorer": (("button.agl-step", "button.agl-reset"), ".agl-epoch-log"),
+}
+
+
+def poke_widgets(jl: JupyterLabPage, path: str, timings: Any) -> list[str]:
+    """Press one control of every widget in the open lesson; each must update the page."""
+    page = jl.page
+    found = []
+    for cls, (controls, changes) in FIRST_ACTION.items():
+        roots = page.locator(f".jp-NotebookPanel:not(.lm-mod-hidden) .{cls}")
+        for k in range(roots.count()):
+            root = roots.nth(k)
+            enabled = [b for c in controls if not (b := root.locator(c).first).is_disabled()]
+            if not enabled:
+                continue
+            button = enabled[0]
+            sel = f".jp-NotebookPanel:not(.lm-mod-hidden) .{cls} >> nth={k}"
+            target = page.locator(sel).locator(changes).first
+            before = _text(target)
+            marker = f"agl-poke-{k}"
+            target.evaluate("(e, m) => e.classList.add(m)", marker)
+            ms = click_and_wait(page, button, CHANGED_TEXT, {"sel": f".{marker}", "before": before})
+            timings.click(_WIDGET_NAME[cls], ms / 1000)
+            found.append(cls)
+    return found
+
+
+_WIDGET_NAME = {cls: name for name, cls in LESSON_WIDGETS.values()}
+@pytest.mark.parametrize("path", _lessons())
+def test_lesson_notebook_runs_clean(jl: JupyterLabPage, timings: Any, path: str | None) -> None:
+    assert path is not None, f"no lesson notebooks found in {NOTEBOOKS}"
+    try:
+        problems, cells = run_notebook(jl, path, timings, _shot_name(path))
+        poked = poke_widgets(jl, path, timings) if not problems else []
+    finally:
+        shut_down(jl, path)
+    assert not problems, "\n".join(problems)
+    expected = LESSON_WIDGETS.get(path[:2])
+    if expected is not None:
+        assert expected[1] in poked, f"{path}: no working {expected[0]} found in the page"
+    assert not kernels_of(jl, path), f"{path}: its kernel is still running after shut-down"
+
+
+@pytest.mark.parametrize("path", _exercises())
+def test_student_exercise_notebook_runs_clean(jl: JupyterLabPage, timings: Any,
+                                              path: str | None) -> None:
+    assert path is not None, f"no student exercise notebooks found in {RELEASE}"
+    try:
+        problems, cells = run_notebook(jl, path, timings, _shot_name(path))
+    finally:
+        shut_down(jl, path)
+    assert not problems, "\n".join(problems)
+    assert not kernels_of(jl, path), f"{path}: its kernel is still running after shut-down"
+    # what the checks print (outputs only: the instructions also mention the verdicts)
+    verdicts = [ln for c in cells for ln in c["text"].splitlines() if ln.strip()]
+    attempted = [ln for ln in verdicts if re.search(r"not quite|\bcorrect\b", ln, re.I)
+                 and "not attempted" not in ln.lower()]
+    assert any("not attempted" in ln.lower() for ln in verdicts), (
+        f"{path}: no output says 'not attempted' for the unanswered exercises"
+    )
+    assert not attempted, f"{path}: an unanswered exercise was judged: {attempted[:3]}"
+
+
+# --- the page checks themselves (no browser needed) ------------------------------------------
+@pytest.mark.parametrize(
+    ("stderr", "is_error"),
+    ids=["minimal", "traceback", "syntax", "dotted-name", "user-warning", "runtime-warning",
+         "prose"],
+    argvalues=[
+        ("ZeroDivisionError: division by zero", True),  # minimal traceback (notebook_setup)
+        ("-----\nRuntimeError                Traceback (most recent call last)\nCell In[3]", True),
+        ("  Cell In[2], line 11\n      ^\nSyntaxError: unterminated string literal", True),
+        ("torch.OutOfMemoryError: CUDA out of memory", True),
+        ("UserWarning: The .grad attribute of a Tensor that is not a leaf Tensor", False),
+        ("<ipython-input>:3: RuntimeWarning: lr=0.15 diverges", False),
+        ("x.grad is None because y is not a leaf (RuntimeError would need retain_grad)", False),
+    ],
+)
+def test_error_outputs_are_told_from_warnings(stderr: str, is_error: bool) -> None:
+    cells = [{"code": True, "prompt": "[1]:", "stderr": [stderr], "widgetError": False,
+              "viewErrors": [], "loading": False, "brokenImages": 0, "pendingImages": 0}]
+    assert bool(find_problems(cells, [[]], "nb.ipynb")) is is_error
+    assert find_problems(cells, [["raises-exception"]], "nb.ipynb") == []
