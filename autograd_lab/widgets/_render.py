@@ -178,6 +178,39 @@ def plain_repr(name: str, *parts: str) -> str:
     return f"{name}({', '.join(p for p in parts if p)}) — run in Jupyter to interact"
 
 
+class StepCursor:
+    """Back / Next / Reset / Last over positions ``0 … total - 1``.
+
+    Subclasses set ``self.index`` and define ``total``; the views' buttons call these.
+    """
+
+    index: int
+
+    @property
+    def total(self) -> int:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def at_start(self) -> bool:
+        return self.index == 0
+
+    @property
+    def at_end(self) -> bool:
+        return self.index == self.total - 1
+
+    def next(self) -> None:
+        self.index = min(self.index + 1, self.total - 1)
+
+    def back(self) -> None:
+        self.index = max(self.index - 1, 0)
+
+    def reset(self) -> None:
+        self.index = 0
+
+    def go_to_end(self) -> None:
+        self.index = self.total - 1
+
+
 class WidgetView:
     """Mixin for the public widget classes: display = the root widget, with our own text.
 
@@ -196,6 +229,26 @@ class WidgetView:
         bundle = dict(self.root._repr_mimebundle_(include=include, exclude=exclude))
         bundle["text/plain"] = self._plain()
         return bundle
+
+    def _attempt(self, action: Any, keep: str = "") -> bool:
+        """Run ``action()``; on failure show one line (then ``keep``) in ``.message``.
+
+        Returns whether it succeeded. Never lets a traceback reach the widget.
+        """
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - shown inside the widget instead
+            show_error(self, exc, keep)
+            return False
+        self.message.value = ""
+        return True
+
+
+def show_error(view: Any, exc: BaseException, keep: str = "") -> None:
+    """Put ``exc`` as one line in ``view.message`` (a generic line if it was unexpected)."""
+    view.last_error = exc
+    text = one_line(exc) + keep if isinstance(exc, EXPECTED_ERRORS) else UNEXPECTED
+    view.message.value = message_html(text)
 
 
 def button(label: str, tooltip: str, cls: str) -> Any:
@@ -263,9 +316,7 @@ def guarded(handler: Any) -> Any:
         try:
             return handler(self, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - shown inside the widget instead
-            self.last_error = exc
-            text = one_line(exc) if isinstance(exc, EXPECTED_ERRORS) else UNEXPECTED
-            self.message.value = message_html(text)
+            show_error(self, exc)
             return None
 
     return wrapper

@@ -274,16 +274,12 @@ class GradAccumulationLab(_render.WidgetView):
         s.calls = int(self.calls_slider.value)
         s.fresh_forward = bool(self.fresh_checkbox.value)
         s.retain_graph = bool(self.retain_checkbox.value)
-        try:
+
+        def run() -> None:
             s.set_mode(str(self.mode_buttons.value))
             self.result = s.run()
-            self.message.value = ""
-        except _render.EXPECTED_ERRORS as exc:
-            self.last_error = exc
-            self.message.value = _render.message_html(_render.one_line(exc))
-        except Exception as exc:  # noqa: BLE001 - never a traceback in the widget
-            self.last_error = exc
-            self.message.value = _render.message_html(_render.UNEXPECTED)
+
+        self._attempt(run)
         self._render()
 
     # -- drawing ----------------------------------------------------------------------

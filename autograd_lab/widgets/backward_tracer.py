@@ -43,7 +43,7 @@ def _tuple_text(grads: tuple[Any, ...]) -> str:
     return f"({inner},)" if len(grads) == 1 else f"({inner})"
 
 
-class BackwardSteps:
+class BackwardSteps(_render.StepCursor):
     """Position in ``trace_backward(output)``; the last position lists every leaf's ``.grad``.
 
     ``leaves`` (name → leaf tensor) label the leaves; ``derivation`` (optional) is the hand
@@ -88,25 +88,6 @@ class BackwardSteps:
     def total(self) -> int:
         return len(self.steps) + 1
 
-    @property
-    def at_start(self) -> bool:
-        return self.index == 0
-
-    @property
-    def at_end(self) -> bool:
-        return self.index == self.total - 1
-
-    def next(self) -> None:
-        self.index = min(self.index + 1, self.total - 1)
-
-    def back(self) -> None:
-        self.index = max(self.index - 1, 0)
-
-    def reset(self) -> None:
-        self.index = 0
-
-    def go_to_end(self) -> None:
-        self.index = self.total - 1
 
     # -- what to show ------------------------------------------------------------------
     def leaf_name(self, step: Any) -> str:
@@ -282,20 +263,11 @@ class BackwardTracer(_render.WidgetView):
         values = _with_defaults(text, values)
         keep = set(leaf_names(text, values)) | {k for k, v in values.items() if isinstance(v, str)}
         values = {k: v for k, v in values.items() if k in keep}
-        try:
-            state = BackwardSteps.from_expression(text, values, self.state.gradient)
-        except _render.EXPECTED_ERRORS as exc:
-            self.last_error = exc
-            self.message.value = _render.message_html(
-                _render.one_line(exc) + f" Still showing {self.state.expression}."
-            )
+        def build() -> None:
+            self.state = BackwardSteps.from_expression(text, values, self.state.gradient)
+
+        if not self._attempt(build, keep=f" Still showing {self.state.expression}."):
             return
-        except Exception as exc:  # noqa: BLE001 - never a traceback in the widget
-            self.last_error = exc
-            self.message.value = _render.message_html(_render.UNEXPECTED)
-            return
-        self.state = state
-        self.message.value = ""
         self._png_cache.clear()
         self._render()
 

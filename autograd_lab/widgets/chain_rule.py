@@ -60,7 +60,7 @@ class StepView:
     final: FinalComparison | None = None
 
 
-class ChainRuleSteps:
+class ChainRuleSteps(_render.StepCursor):
     """Position in a :class:`~autograd_lab.Derivation`'s steps, plus a final comparison.
 
     Positions ``0 … len(steps) - 1`` are the derivation's steps (forward first, then
@@ -86,25 +86,6 @@ class ChainRuleSteps:
         """Number of positions: every step plus the final comparison."""
         return len(self.derivation.steps) + 1
 
-    @property
-    def at_start(self) -> bool:
-        return self.index == 0
-
-    @property
-    def at_end(self) -> bool:
-        return self.index == self.total - 1
-
-    def next(self) -> None:
-        self.index = min(self.index + 1, self.total - 1)
-
-    def back(self) -> None:
-        self.index = max(self.index - 1, 0)
-
-    def reset(self) -> None:
-        self.index = 0
-
-    def go_to_end(self) -> None:
-        self.index = self.total - 1
 
     def rederive(self, expression: str | None = None, values: dict[str, Any] | None = None) -> None:
         """Derive again (new expression and/or values); keeps the position when it still exists.
@@ -345,19 +326,8 @@ class ChainRuleStepper(_render.WidgetView):
         self._apply(lambda: self.state.rederive(None, values), reset=False)
 
     def _apply(self, action: Any, reset: bool) -> None:
-        try:
-            action()
-        except _render.EXPECTED_ERRORS as exc:
-            self.last_error = exc
-            self.message.value = _render.message_html(
-                _render.one_line(exc) + f" Still showing {self.state.expression}."
-            )
+        if not self._attempt(action, keep=f" Still showing {self.state.expression}."):
             return
-        except Exception as exc:  # noqa: BLE001 - never a traceback in the widget
-            self.last_error = exc
-            self.message.value = _render.message_html(_render.UNEXPECTED)
-            return
-        self.message.value = ""
         self._png_cache.clear()
         if reset:
             self.state.reset()

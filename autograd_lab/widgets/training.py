@@ -227,15 +227,7 @@ class TrainingExplorer(_render.WidgetView):
 
     @_render.guarded
     def _act(self, action: Any) -> None:
-        try:
-            action()
-            self.message.value = ""
-        except _render.EXPECTED_ERRORS as exc:
-            self.last_error = exc
-            self.message.value = _render.message_html(_render.one_line(exc))
-        except Exception as exc:  # noqa: BLE001 - never a traceback in the widget
-            self.last_error = exc
-            self.message.value = _render.message_html(_render.UNEXPECTED)
+        self._attempt(action)
         self._render()
 
     def _render(self, plot: bool = True) -> None:
