@@ -13,6 +13,13 @@ runtime files, IPython profile, lab settings and workspaces) under that director
 the environment's own ``share/jupyter`` (the kernelspec and the ipywidgets lab extension)
 is still found.
 
+The student's lab hides the teacher tools: nbgrader (installed for ``make exercises``) adds
+a formgrader, a "Create Assignment" sidebar and a Validate button, which mean nothing to a
+student working on their own copy. An extra config directory, put first on
+``JUPYTER_CONFIG_PATH`` for this server only, disables nbgrader's server and lab extensions;
+the user's own Jupyter configuration is left untouched. Teachers open the solution notebooks
+with ``jupyter lab notebooks/exercises/source``, where nbgrader is available.
+
 Command line::
 
     python -m autograd_lab.lab [--port N] [--no-browser] [--workspace DIR]
@@ -157,6 +164,31 @@ class LabServer:
         self.stop()
 
 
+#: What the student's lab turns off (see the module docstring): nbgrader's server extensions
+#: and its JupyterLab extension.
+_STUDENT_CONFIG: dict[str, dict[str, object]] = {
+    "jupyter_server_config.d/autograd_lab_student.json": {
+        "ServerApp": {
+            "jpserver_extensions": {
+                f"nbgrader.server_extensions.{name}": False
+                for name in ("formgrader", "assignment_list", "course_list", "validate_assignment")
+            }
+        }
+    },
+    "labconfig/page_config.json": {"disabledExtensions": {"@jupyter/nbgrader": True}},
+}
+
+
+def _student_config_env(config_dir: Path, env: dict[str, str]) -> dict[str, str]:
+    """Write the student overlay into ``config_dir``; the ``JUPYTER_CONFIG_PATH`` that uses it."""
+    for relative, content in _STUDENT_CONFIG.items():
+        target = config_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
+    existing = env.get("JUPYTER_CONFIG_PATH", "")
+    return {"JUPYTER_CONFIG_PATH": os.pathsep.join(p for p in (str(config_dir), existing) if p)}
+
+
 def _isolated_env(isolate_dir: Path) -> dict[str, str]:
     """Environment variables that keep Jupyter's per-user state under ``isolate_dir``.
 
@@ -277,10 +309,12 @@ def start_lab(
         iso = Path(isolate_dir).expanduser().resolve()
         env.update(_isolated_env(iso))
         log_path = iso / "jupyter-server.log"
+        student_config = iso / "student-config"
     else:
-        handle, name = tempfile.mkstemp(prefix="autograd-lab-", suffix=".log")
-        os.close(handle)
-        log_path = Path(name)
+        state_dir = Path(tempfile.mkdtemp(prefix="autograd-lab-"))
+        log_path = state_dir / "jupyter-server.log"
+        student_config = state_dir / "student-config"
+    env.update(_student_config_env(student_config, env))
 
     attempts = 1 if port is not None else 3
     for attempt in range(attempts):

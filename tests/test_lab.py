@@ -112,6 +112,22 @@ def test_isolated_state_keeps_kernel_and_widgets(lab: LabServer) -> None:
     assert list((iso / "runtime").glob("jpserver-*.json")), "runtime files not isolated"
 
 
+def test_student_lab_hides_nbgrader_teacher_tools(lab: LabServer) -> None:
+    """nbgrader is installed (make exercises) but its tools are off in the student's lab."""
+    import nbgrader  # noqa: F401 - the premise: it is installed in this environment
+
+    status, _, page = _get(lab.port, f"/lab?token={lab.token}")
+    assert status == 200
+    start = page.index(b'id="jupyter-config-data"')
+    config = json.loads(page[page.index(b">", start) + 1 : page.index(b"</script>", start)])
+    assert "@jupyter/nbgrader" in config["disabledExtensions"]
+    status, _, _ = _get(lab.port, f"/formgrader?token={lab.token}")
+    assert status == 404
+    # the user's own configuration is not touched: the overlay lives beside the server log
+    overlay = lab.log_path.parent / "student-config" / "labconfig" / "page_config.json"
+    assert overlay.is_file()
+
+
 def _processes_mentioning(text: str) -> list[int]:
     """PIDs whose command line contains ``text`` (Linux /proc)."""
     pids = []
