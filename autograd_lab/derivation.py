@@ -420,7 +420,7 @@ def derive(expression: str, /, **values: float | str) -> Derivation:
     leaves, definitions = _split_values(values)
     output_name = next((n for n in _OUTPUT_NAMES if n not in values), None)
     if output_name is None:
-        raise ExpressionError(f"rename one of {', '.join(_OUTPUT_NAMES)}: the output node "
+        raise ExpressionError(f"Rename one of {', '.join(_OUTPUT_NAMES)}: the output node "
                               "needs one of these names.")
     # parse every definition now, so a typo is reported even in an unused one
     parsed = {name: parse_expression(text, name=name) for name, text in definitions.items()}

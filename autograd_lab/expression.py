@@ -134,8 +134,8 @@ def _piece(source: str, node: ast.AST) -> str:
 
 
 def _fail(context: str, message: str) -> ExpressionError:
-    # "in 'x^2': 'x^2': use **" reads better as "in 'x^2': use **"
-    whole = context.split(" = ", 1)[-1].removeprefix("in ")
+    # "In 'x^2': 'x^2': use **" reads better as "In 'x^2': use **"
+    whole = context.split(" = ", 1)[-1].removeprefix("In ")
     message = message.removeprefix(f"{whole}: ")
     return ExpressionError(f"{context}: {message}.")
 
@@ -197,15 +197,15 @@ def parse_expression(source: str, *, name: str | None = None) -> Expr:
     """
     if not isinstance(source, str):
         raise ExpressionError(
-            f"the expression must be text such as '{EXAMPLE}', got {type(source).__name__}."
+            f"The expression must be text such as '{EXAMPLE}', got {type(source).__name__}."
         )
     text = source.strip().replace("\r\n", "\n").replace("\r", "\n")
     shown = text if len(text) <= 60 else text[:57] + "..."
-    context = f"in {name} = {shown!r}" if name else f"in {shown!r}"
+    context = f"In {name} = {shown!r}" if name else f"In {shown!r}"
     if not text:
         where = f" for {name}" if name else ""
         raise ExpressionError(
-            f"the expression{where} is empty: type an expression, for example {EXAMPLE}."
+            f"The expression{where} is empty: type an expression, for example {EXAMPLE}."
         )
     try:
         tree = ast.parse(text, mode="eval")

@@ -126,7 +126,7 @@ def test_missing_value_inside_an_intermediate() -> None:
 
 def test_intermediate_syntax_errors_name_the_intermediate() -> None:
     message = _message("y + 1", y="2x", x=1.0)
-    assert "in y = '2x'" in message and "write 2*x" in message
+    assert "In y = '2x'" in message and "write 2*x" in message
 
 
 @pytest.mark.parametrize(
