@@ -365,6 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     workspace = args.workspace if args.workspace is not None else default_workspace()
+    _stop_on_terminal_signals()
 
     try:
         report = copy_workspace(workspace)
@@ -398,6 +399,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print("Stopped.")
     return 0
+
+
+def _stop_on_terminal_signals() -> None:
+    """``kill`` (SIGTERM) and closing the terminal (SIGHUP) stop JupyterLab as Ctrl-C does.
+
+    The server runs in its own process group, so without this those signals would end the
+    launcher and leave JupyterLab running on its port.
+    """
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)  # Windows has no SIGHUP
+        if number is not None:
+            signal.signal(number, interrupt)
 
 
 if __name__ == "__main__":

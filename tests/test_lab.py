@@ -187,7 +187,14 @@ def test_free_port_is_bindable() -> None:
         sock.bind(("127.0.0.1", port))
 
 
-def test_cli_prints_url_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "stop_signal",
+    [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],  # Ctrl-C, `kill`, closing the terminal
+    ids=["ctrl-c", "sigterm", "sighup"],
+)
+def test_cli_prints_url_and_stops_jupyterlab_on_signal(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
     iso = tmp_path / "jupyter"
     env = dict(
         os.environ,
@@ -231,11 +238,12 @@ def test_cli_prints_url_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         status, _, _ = _get(port, f"/api/status?token={token}")
         assert status == 200
         assert workspace.is_dir()
-        proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal does
+        proc.send_signal(stop_signal)
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         assert "Stopped." in out
         assert not _port_open(port)
+        assert not _processes_mentioning(token), "JupyterLab outlived its launcher"
     finally:
         if proc.poll() is None:
             proc.kill()
