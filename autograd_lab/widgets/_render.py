@@ -226,7 +226,17 @@ class WidgetView:
         return self._plain()
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = dict(self.root._repr_mimebundle_(include=include, exclude=exclude))
+        make_bundle = getattr(self.root, "_repr_mimebundle_", None)
+        if make_bundle is not None:  # ipywidgets 8
+            bundle = dict(make_bundle(include=include, exclude=exclude))
+        else:  # ipywidgets 7 (Colab's default) shows a widget through the same view data
+            bundle = {
+                "application/vnd.jupyter.widget-view+json": {
+                    "version_major": 2,
+                    "version_minor": 0,
+                    "model_id": self.root.model_id,
+                }
+            }
         bundle["text/plain"] = self._plain()
         return bundle
 
