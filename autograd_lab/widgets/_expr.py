@@ -14,6 +14,9 @@ from collections.abc import Mapping
 #: Names the grammar treats as constants, never as variables.
 CONSTANTS = frozenset({"e", "pi"})
 
+#: The value a variable gets when the learner typed it without giving one.
+DEFAULT_VALUE = 2.0
+
 
 def names_in(expression: str) -> list[str]:
     """Variable names in ``expression`` in order of first appearance (called names excluded)."""
@@ -71,3 +74,11 @@ def leaf_names(expression: str, values: Mapping[str, object]) -> list[str]:
             elif name not in leaves:
                 leaves.append(name)
     return leaves
+
+
+def with_defaults(expression: str, values: Mapping[str, object]) -> dict[str, object]:
+    """``values`` plus ``DEFAULT_VALUE`` for every leaf variable that has no value yet."""
+    out = dict(values)
+    for name in leaf_names(expression, out):
+        out.setdefault(name, DEFAULT_VALUE)
+    return out

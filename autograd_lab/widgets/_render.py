@@ -178,6 +178,34 @@ def plain_repr(name: str, *parts: str) -> str:
     return f"{name}({', '.join(p for p in parts if p)}) — run in Jupyter to interact"
 
 
+class GraphPngCache:
+    """PNGs of one widget's graph drawing, keyed by what is shown (e.g. the highlight).
+
+    Draws into the widget's one Figure with :func:`autograd_lab.draw_graph` only when a key
+    is new, so stepping back and forth costs no re-render. ``clear()`` after a new graph.
+    """
+
+    def __init__(self, fig: Figure, ax: Any) -> None:
+        self.fig, self.ax = fig, ax
+        self._png: dict[Any, bytes] = {}
+        self._width: dict[Any, str] = {}
+
+    def clear(self) -> None:
+        self._png.clear()
+        self._width.clear()
+
+    def render(self, key: Any, graph: Any, highlight: Iterable[int]) -> tuple[bytes, str]:
+        """``(png, css width)`` of ``graph`` with ``highlight`` drawn, for ``key``."""
+        if key not in self._png:
+            from autograd_lab import draw_graph
+
+            draw_graph(graph, highlight=list(highlight), ax=self.ax)
+            fit_graph_figure(self.fig, self.ax)
+            self._png[key] = figure_png(self.fig)
+            self._width[key] = pixel_width(self.fig)
+        return self._png[key], self._width[key]
+
+
 class StepCursor:
     """Back / Next / Reset / Last over positions ``0 … total - 1``.
 

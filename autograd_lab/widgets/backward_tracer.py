@@ -20,10 +20,9 @@ import ipywidgets as widgets
 import torch
 
 from autograd_lab.widgets import _render
-from autograd_lab.widgets._expr import leaf_names
+from autograd_lab.widgets._expr import DEFAULT_VALUE, leaf_names, with_defaults
 
 DTYPE = torch.float64
-DEFAULT_VALUE = 2.0
 
 
 @dataclass(frozen=True)
@@ -170,15 +169,13 @@ class BackwardTracer(_render.WidgetView):
 
     def __init__(self, expression_or_tensor: Any, /, gradient: Any = None, **values: Any) -> None:
         self.last_error: BaseException | None = None
-        self._png_cache: dict[tuple[int, ...], bytes] = {}
-        self._png_sizes: dict[tuple[int, ...], str] = {}
         message = ""
         self._is_expression = isinstance(expression_or_tensor, str)
         if self._is_expression:
             try:
                 vals = _render.clean_values(values)
                 self.state = BackwardSteps.from_expression(
-                    expression_or_tensor, _with_defaults(expression_or_tensor, vals), gradient
+                    expression_or_tensor, with_defaults(expression_or_tensor, vals), gradient
                 )
             except Exception as exc:  # noqa: BLE001 - shown as one line in the widget
                 self.last_error = exc
@@ -197,6 +194,7 @@ class BackwardTracer(_render.WidgetView):
 
         self._fig = _render.new_figure(5.6, 3.0)
         self._ax = self._fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        self._png_cache = _render.GraphPngCache(self._fig, self._ax)
         self.back_button = _render.button("◀ Back", "Previous node of the backward pass",
                                           "agl-back")
         self.next_button = _render.button("Next ▶", "Next node of the backward pass", "agl-next")
@@ -260,7 +258,7 @@ class BackwardTracer(_render.WidgetView):
         text = str(change["new"])
         old = getattr(self.state.derivation, "values", {}) or {}
         values = {k: v for k, v in old.items()}
-        values = _with_defaults(text, values)
+        values = with_defaults(text, values)
         keep = set(leaf_names(text, values)) | {k for k, v in values.items() if isinstance(v, str)}
         values = {k: v for k, v in values.items() if k in keep}
         def build() -> None:
@@ -287,29 +285,12 @@ class BackwardTracer(_render.WidgetView):
         )
         self.back_button.disabled = s.at_start
         self.next_button.disabled = s.at_end
-        self.graph_image.value = self._graph_png(view.highlight)
-        self.graph_image.layout.width = self._png_sizes.get(view.highlight, "auto")
-
-    def _graph_png(self, highlight: tuple[int, ...]) -> bytes:
-        png = self._png_cache.get(highlight)
-        if png is None:
-            from autograd_lab import draw_graph
-
-            draw_graph(self.state.graph, highlight=list(highlight), ax=self._ax)
-            _render.fit_graph_figure(self._fig, self._ax)
-            png = _render.figure_png(self._fig)
-            self._png_sizes[highlight] = _render.pixel_width(self._fig)
-            self._png_cache[highlight] = png
-        return png
+        png, width = self._png_cache.render(view.highlight, self.state.graph, view.highlight)
+        self.graph_image.value = png
+        self.graph_image.layout.width = width
 
     @property
     def text(self) -> str:
         view = self.state.current_view()
         return "\n".join([view.title, *view.lines])
 
-
-def _with_defaults(expression: str, values: dict[str, Any]) -> dict[str, Any]:
-    out = dict(values)
-    for name in leaf_names(expression, out):
-        out.setdefault(name, DEFAULT_VALUE)
-    return out

@@ -17,9 +17,8 @@ from typing import Any
 import ipywidgets as widgets
 
 from autograd_lab.widgets import _render
-from autograd_lab.widgets._expr import leaf_names, referenced_names
+from autograd_lab.widgets._expr import DEFAULT_VALUE, referenced_names, with_defaults
 
-DEFAULT_VALUE = 2.0
 SLIDER_MIN, SLIDER_MAX, SLIDER_STEP = -5.0, 5.0, 0.1
 
 
@@ -228,13 +227,11 @@ class ChainRuleStepper(_render.WidgetView):
     """
 
     def __init__(self, expression: str = "sin(x**2)", /, **values: float | str) -> None:
-        self._png_cache: dict[tuple[int, int], bytes] = {}
-        self._png_sizes: dict[tuple[int, int], str] = {}
         self.last_error: BaseException | None = None
         message = ""
         try:
             values = _render.clean_values(values)
-            self.state = ChainRuleSteps(expression, _with_defaults(expression, values))
+            self.state = ChainRuleSteps(expression, with_defaults(expression, values))
         except Exception as exc:  # noqa: BLE001 - shown as one line inside the widget
             message = _render.one_line(exc) + " Showing sin(x**2) instead."
             self.last_error = exc
@@ -242,6 +239,7 @@ class ChainRuleStepper(_render.WidgetView):
         self._definitions = {k: v for k, v in self.state.values.items() if isinstance(v, str)}
         self._fig = _render.new_figure(5.2, 3.4)
         self._ax = self._fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        self._png_cache = _render.GraphPngCache(self._fig, self._ax)
 
         self.expression_box = widgets.Text(
             value=self.state.expression,
@@ -313,7 +311,7 @@ class ChainRuleStepper(_render.WidgetView):
         text = str(change["new"])
         current = {k: s.value for k, s in self.sliders.items()}
         fixed = dict(self._definitions)  # the intermediates given when the widget was made
-        values = _with_defaults(text, {**fixed, **current})
+        values = with_defaults(text, {**fixed, **current})
         used = set(referenced_names(text, values))
         values = {k: v for k, v in values.items() if k in used}
         self._apply(lambda: self.state.rederive(text, values), reset=True)
@@ -372,22 +370,10 @@ class ChainRuleStepper(_render.WidgetView):
         self.output_html.value = "".join(body)
         self.back_button.disabled = self.state.at_start
         self.next_button.disabled = self.state.at_end
-        self.graph_image.value = self._graph_png(view.highlight)
         key = (id(self.state.derivation), self.state.index)
-        self.graph_image.layout.width = self._png_sizes.get(key, "auto")
-
-    def _graph_png(self, highlight: tuple[int, ...]) -> bytes:
-        key = (id(self.state.derivation), self.state.index)
-        png = self._png_cache.get(key)
-        if png is None:
-            from autograd_lab import draw_graph
-
-            draw_graph(self.state.graph_at(), highlight=list(highlight), ax=self._ax)
-            _render.fit_graph_figure(self._fig, self._ax)
-            png = _render.figure_png(self._fig)
-            self._png_sizes[key] = _render.pixel_width(self._fig)
-            self._png_cache[key] = png
-        return png
+        png, width = self._png_cache.render(key, self.state.graph_at(), view.highlight)
+        self.graph_image.value = png
+        self.graph_image.layout.width = width
 
     # -- convenience for notebooks and tests --------------------------------------
     @property
@@ -396,10 +382,4 @@ class ChainRuleStepper(_render.WidgetView):
         view = self.state.current_view()
         return "\n".join([view.title, *view.lines])
 
-
-def _with_defaults(expression: str, values: dict[str, Any]) -> dict[str, Any]:
-    out = dict(values)
-    for name in leaf_names(expression, out):
-        out.setdefault(name, DEFAULT_VALUE)
-    return out
 
