@@ -7,8 +7,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 # Extra launcher options, e.g. `make lab LAB_ARGS="--port 8888 --no-browser"`.
 LAB_ARGS ?=
+# pytest workers for `make test` (pytest-xdist): auto = one per CPU core.
+TEST_JOBS ?= auto
+# Which notebooks `make notebooks` / `make sync` build: a number (NB=02, lesson and teacher
+# note), a name (NB=chain_rule) or a path to a .md; empty means all of them.
+NB ?=
 
-.PHONY: lab test notebooks exercises bench lint env clean
+.PHONY: lab test notebooks sync exercises bench lint env clean
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
@@ -27,11 +32,15 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check .
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup
 
-# Re-execute every lesson and teacher notebook in place: the only way outputs are produced.
+# Build each notebook from its .md and execute it: the only way outputs are produced.
 notebooks: $(STAMP)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m tools.run_notebooks
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m tools.run_notebooks $(NB)
+
+# Write each .ipynb from its .md without running anything (markdown edits keep every output).
+sync: $(STAMP)
+	$(PY) -m tools.run_notebooks --no-execute $(NB)
 
 # Regenerate the student versions of the exercises with nbgrader.
 exercises: $(STAMP)

@@ -8,11 +8,15 @@ copies what a student may see into a workspace:
 * the student versions of the exercises ``notebooks/exercises/release/**`` →
   ``DEST/exercises/**`` (for example ``DEST/exercises/chain_rule/chain_rule.ipynb``).
 
-Teacher solutions (``notebooks/exercises/source/**``) and teacher notes
-(``notebooks/teacher-notes/**``) are never copied. Outputs are cleared by default
-(``execution_count`` None, ``outputs`` [], saved widget state dropped; cell metadata and
-tags are kept). An existing file is never overwritten: it is reported as skipped, so a
-student's work survives a refresh. Nothing is written outside DEST: paths are resolved and
+Only ``.ipynb`` files are copied: the start page ``00_start_here.ipynb`` and every lesson are
+found by pattern, never from a list. Teacher solutions (``notebooks/exercises/source/**``),
+teacher notes (``notebooks/teacher-notes/**``) and the MyST ``.md`` sources are never copied.
+Outputs are cleared by default (``execution_count`` None, ``outputs`` [], saved widget state
+dropped; tags and nbgrader markers are kept, the build's source hashes dropped), and each copy
+names the kernel this environment runs (:func:`kernel_metadata`), so JupyterLab finds nothing
+to change when a student opens and closes it; ``--keep-outputs`` copies verbatim. An
+existing file is never overwritten: it is reported as skipped, so a student's work survives
+a refresh. Nothing is written outside DEST: paths are resolved and
 a symlink inside DEST that points elsewhere makes the copy refuse before writing anything.
 
 Command line::
@@ -25,12 +29,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CopyReport", "WorkspaceError", "copy_workspace", "find_notebooks_dir", "main"]
+__all__ = [
+    "CopyReport",
+    "WorkspaceError",
+    "copy_workspace",
+    "find_notebooks_dir",
+    "kernel_metadata",
+    "main",
+    "student_notebook",
+]
 
 #: Directory (under ``notebooks/``) whose contents students receive as ``DEST/exercises``.
 RELEASE_DIR = Path("exercises") / "release"
@@ -91,6 +104,7 @@ def _walk_files(top: Path) -> Iterator[Path]:
 def _sources(notebooks: Path) -> list[tuple[Path, Path]]:
     """(source file, path relative to DEST) for everything a student may receive."""
     pairs: list[tuple[Path, Path]] = []
+    # the start page 00_start_here.ipynb and every lesson NN_name.ipynb (never a .md source)
     for lesson in sorted(notebooks.glob("*.ipynb")):
         pairs.append((lesson, Path(lesson.name)))
     release = notebooks / RELEASE_DIR
@@ -129,13 +143,79 @@ def clear_outputs(notebook: dict) -> dict:
     return notebook
 
 
+#: Cell metadata that ``make notebooks`` writes (the source hash of the last execution).
+BUILD_METADATA = "autograd_lab"
+#: The kernel the course's notebooks run on (``make env`` installs it under this name).
+KERNEL_NAME = "python3"
+_LANGUAGE_INFO = (
+    "from ipykernel.ipkernel import IPythonKernel; import json; "
+    "print(json.dumps(IPythonKernel.language_info))"
+)
+_kernel_metadata: dict[str, dict] = {}
+
+
+def kernel_metadata(kernel_name: str = KERNEL_NAME) -> dict[str, dict]:
+    """``kernelspec`` and ``language_info`` as JupyterLab would store them for this kernel.
+
+    The kernelspec comes from the installed kernel (jupyter_client), ``language_info`` from
+    ipykernel, asked without starting a kernel (in this process when the kernel runs this
+    interpreter, else by one short ``python -c``). Empty if the kernel is not installed.
+    """
+    if kernel_name in _kernel_metadata:
+        return _kernel_metadata[kernel_name]
+    found: dict[str, dict] = {}
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+        spec = KernelSpecManager().get_kernel_spec(kernel_name)
+    except (ImportError, NoSuchKernel):
+        spec = None
+    if spec is not None:
+        found["kernelspec"] = {
+            "display_name": spec.display_name,
+            "language": spec.language,
+            "name": kernel_name,
+        }
+        info = _language_info(spec.argv[0] if spec.argv else sys.executable)
+        if info:
+            found["language_info"] = info
+    _kernel_metadata[kernel_name] = found
+    return found
+
+
+def _language_info(python: str) -> dict | None:
+    same = python in ("python", "python3") or (
+        Path(python).is_absolute() and Path(python).resolve() == Path(sys.executable).resolve()
+    )
+    try:
+        if same:
+            from ipykernel.ipkernel import IPythonKernel
+
+            return dict(IPythonKernel.language_info)
+        result = subprocess.run([python, "-c", _LANGUAGE_INFO], capture_output=True,
+                                text=True, timeout=60, check=True)
+        return json.loads(result.stdout)
+    except Exception:  # noqa: BLE001 - no kernel to ask: JupyterLab will fill it in
+        return None
+
+
+def student_notebook(notebook: dict) -> dict:
+    """A notebook as a student receives it (in place): outputs cleared, the build's source
+    hashes dropped, and the kernel this environment runs named in its metadata."""
+    clear_outputs(notebook)
+    for cell in notebook.get("cells", []):
+        cell.get("metadata", {}).pop(BUILD_METADATA, None)
+    notebook.setdefault("metadata", {}).update(kernel_metadata())
+    return notebook
+
+
 def _content(src: Path, keep_outputs: bool) -> bytes:
     data = src.read_bytes()
     if keep_outputs or src.suffix != ".ipynb":
         return data
-    notebook = json.loads(data.decode("utf-8"))
-    clear_outputs(notebook)
-    return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    notebook = student_notebook(json.loads(data.decode("utf-8")))
+    text = json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
 
 
 def _check_target(dest: Path, rel: Path) -> Path:

@@ -158,6 +158,7 @@ def test_regenerated_student_versions_match_the_committed_ones(tmp_path: Path) -
     course.mkdir()
     shutil.copy2(COURSE / "nbgrader_config.py", course / "nbgrader_config.py")
     shutil.copytree(COURSE / "source", course / "source")
+    assert list(course.glob("source/*/*.md")), "the copied sources include their .md"
     written = build(course)
     assert len(written) == len(ASSIGNMENTS)
     committed = sorted(p.relative_to(COURSE / "release")
@@ -188,3 +189,39 @@ def test_workspace_gets_release_versions_and_never_overwrites(tmp_path: Path) ->
     again = workspace.copy_workspace(dest)
     assert again.copied == [] and "exercises/chain_rule/chain_rule.ipynb" in again.skipped
     assert mine.read_bytes() == before
+
+
+def test_assignments_are_found_by_pattern() -> None:
+    assert len(ASSIGNMENTS) >= 5
+    for name in ASSIGNMENTS:
+        assert source_nb(name).with_suffix(".md").is_file(), f"{name}: no MyST source"
+        assert source_nb(name).is_file(), f"{name}: no .ipynb: run make notebooks NB={name}"
+        assert release_nb(name).is_file(), f"{name}: no student version: run make exercises"
+
+
+def _solution_leaks(folder: Path) -> list[str]:
+    """.md files, and files holding a solution or hidden-test marker, under ``folder``."""
+    leaks = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if path.suffix == ".md":
+            leaks.append(f"{rel}: a .md source")
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        leaks += [f"{rel}: {marker}" for marker in ("BEGIN SOLUTION", "HIDDEN TESTS")
+                  if marker in text]
+    return leaks
+
+
+def test_no_md_and_no_solution_in_release_or_a_fresh_workspace(tmp_path: Path) -> None:
+    from autograd_lab.workspace import copy_workspace
+
+    assert _solution_leaks(COURSE / "release") == []
+    dest = tmp_path / "ws"
+    report = copy_workspace(dest)
+    assert report.copied and not any(p.endswith(".md") for p in report.copied)
+    assert _solution_leaks(dest) == []
+    # the check can fail: a source folder is full of both
+    assert any(leak.endswith("a .md source") for leak in _solution_leaks(COURSE / "source"))
+    assert any(leak.endswith("BEGIN SOLUTION") for leak in _solution_leaks(COURSE / "source"))
+

@@ -1,8 +1,12 @@
 """The stored notebooks are the product: check them without trusting how they were made.
 
-nbval (``pytest`` with ``--nbval``) re-runs every lesson and teacher exercise notebook and
-compares each cell's output with the stored one. This file checks what nbval cannot:
+nbval (``pytest`` with ``--nbval``) re-runs every stored notebook (the start page, lessons,
+teacher notes and teacher exercise notebooks) and compares each cell's output with the stored
+one. This file checks what nbval cannot:
 
+* every notebook is a pair found by pattern (``tools/run_notebooks.py``): its ``.md`` (the
+  one source of cell inputs) and its ``.ipynb`` agree in content, and no code cell changed
+  since it was last executed (its stored source hash);
 * every code cell was executed (execution_count is set) and the first one calls
   ``autograd_lab.notebook_setup()``;
 * no stored output holds an absolute path, the user's name or a hex memory address;
@@ -10,8 +14,9 @@ compares each cell's output with the stored one. This file checks what nbval can
 * every printed line of the five seed notebooks (``tests/seed_output_lines.txt``) appears in
   some lesson's stored outputs;
 * Run All twice in one kernel prints the same text both times (no drifting gradients);
-* the notebooks and teacher notes match ``tools/lessons.py``, and every teacher-note answer
-  is what its code really prints.
+* each lesson's "predict, then run" cells (tag ``question``) are copied exactly, in order,
+  into its teacher note, whose answers are what the code prints;
+* every lesson appears in the README's lesson table.
 """
 
 from __future__ import annotations
@@ -19,31 +24,21 @@ from __future__ import annotations
 import ast
 import getpass
 import re
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from tools import lessons, run_notebooks
+from tools import run_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-LESSON_NAMES = [
-    "01_first_gradient",
-    "02_chain_rule",
-    "03_computational_graph",
-    "04_single_neuron_bce",
-    "05_vectors",
-    "06_gradient_accumulation",
-    "07_turning_gradients_off",
-    "08_training_linear_model",
-]
-LESSON_PATHS = [NOTEBOOKS / f"{name}.ipynb" for name in LESSON_NAMES]
-TEACHER_PATHS = sorted((NOTEBOOKS / "exercises" / "source").glob("*/*.ipynb"))
-ALL_PATHS = LESSON_PATHS + TEACHER_PATHS
+LESSON_SOURCES = run_notebooks.lessons(ROOT)
+LESSON_PATHS = [run_notebooks.ipynb_of(p) for p in LESSON_SOURCES]
+NOTE_PATHS = [run_notebooks.ipynb_of(p) for p in run_notebooks.teacher_notes(ROOT)]
+START_PATH = run_notebooks.ipynb_of(run_notebooks.start_page(ROOT))
+SOURCES = run_notebooks.sources(ROOT)
+ALL_PATHS = [run_notebooks.ipynb_of(p) for p in SOURCES]
 NBVAL_TAGS = {"nbval-skip", "nbval-ignore-output"}
 NBVAL_COMMENTS = re.compile(
     r"^\s*#\s*(NBVAL_SKIP|NBVAL_IGNORE_OUTPUT|PYTEST_VALIDATE_IGNORE_OUTPUT)"
@@ -93,17 +88,69 @@ def _printed_lines(paths: list[Path]) -> set[str]:
 # Structure
 
 
-def test_all_eight_lessons_exist() -> None:
-    missing = [p.name for p in LESSON_PATHS if not p.is_file()]
-    assert not missing, f"lesson notebooks missing: {missing}"
-    assert [lesson.name for lesson in lessons.LESSONS] == LESSON_NAMES
-
-
-def test_notebooks_and_teacher_notes_match_the_builder() -> None:
-    assert lessons.main(["--check"]) == 0, (
-        "a notebook or teacher note differs from tools/lessons.py: run "
-        "`python -m tools.lessons` and `make notebooks`"
+def test_lessons_and_pairs_are_found_by_pattern() -> None:
+    assert len(LESSON_SOURCES) >= 8, f"expected at least the eight lessons, found {LESSON_SOURCES}"
+    numbers = [p.stem[:2] for p in LESSON_SOURCES]
+    assert len(set(numbers)) == len(numbers), f"two lessons share a number: {numbers}"
+    assert START_PATH.is_file(), "notebooks/00_start_here.ipynb is missing: run make notebooks"
+    assert len(run_notebooks.exercise_sources(ROOT)) >= 5
+    missing = [str(p.relative_to(ROOT)) for p in ALL_PATHS if not p.is_file()]
+    assert not missing, f"a .md has no .ipynb yet: run make notebooks ({missing})"
+    orphans = sorted(
+        str(p.relative_to(ROOT))
+        for folder in (NOTEBOOKS, NOTEBOOKS / "teacher-notes")
+        for p in folder.glob("*.ipynb")
+        if p.with_suffix(".md") not in SOURCES
     )
+    assert not orphans, f"notebooks without a .md source (name them NN_name.md): {orphans}"
+
+
+def _pairing(folder: Path) -> str:
+    from jupytext.config import load_jupytext_config
+
+    config = load_jupytext_config(str(folder))
+    formats = config.formats if config is not None else ""
+    return ",".join(formats) if isinstance(formats, list) else (formats or "")
+
+
+def test_pairing_covers_the_sources_and_never_the_students_copies(tmp_path: Path) -> None:
+    paired = {p.parent for p in SOURCES}
+    assert NOTEBOOKS / "teacher-notes" in paired
+    for folder in sorted(paired):
+        assert _pairing(folder) == "ipynb,md:myst", folder
+    release = sorted(p.parent for p in (NOTEBOOKS / "exercises" / "release").glob("*/*.ipynb"))
+    assert release
+    # ROOT: the students' default workspace/ sits beside notebooks/, under the repository root
+    for folder in release + [NOTEBOOKS / "exercises", ROOT, tmp_path]:
+        assert _pairing(folder) == "", f"{folder} would be paired: students would get a .md"
+
+
+@pytest.mark.parametrize("path", ALL_PATHS, ids=_id)
+def test_md_and_ipynb_of_a_pair_agree(path: Path) -> None:
+    """Compared by content, never by timestamp: the .md is what jupytext writes for the .ipynb."""
+    md = path.with_suffix(".md")
+    stored = _read(path)
+    assert md.read_text(encoding="utf-8") == run_notebooks.myst_text(stored, md), (
+        f"{md.relative_to(ROOT)} and {path.name} differ: after editing the .md run "
+        f"`make sync` (markdown only) or `make notebooks NB={md.stem}`"
+    )
+
+
+@pytest.mark.parametrize("path", ALL_PATHS, ids=_id)
+def test_no_code_cell_changed_since_it_was_executed(path: Path) -> None:
+    stale = run_notebooks.stale_cells(_read(path))
+    assert not stale, (
+        f"{path.name}: code cells {stale} changed since they were last executed: run "
+        f"`make notebooks NB={path.stem}`"
+    )
+
+
+def test_a_changed_code_cell_is_flagged() -> None:
+    nb = _read(LESSON_PATHS[0])
+    assert run_notebooks.stale_cells(nb) == []
+    index = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    nb.cells[index].source += "\nprint('edited')"
+    assert run_notebooks.stale_cells(nb) == [index]
 
 
 @pytest.mark.parametrize("path", ALL_PATHS, ids=_id)
@@ -344,39 +391,88 @@ def test_run_all_twice_prints_the_same(path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# Teacher notes: the answers are what the code prints
+# Teacher notes: the lesson's questions, copied exactly; the answers are what the code prints
 
 
-def _question_script(lesson: lessons.Lesson) -> str:
-    parts = ["import torch", "import autograd_lab", ""]
-    for i, question in enumerate(lesson.questions):
-        body = textwrap.indent(textwrap.dedent(question.code).strip("\n"), "    ")
-        parts += [f"def _question_{i}():", body, "",
-                  f"print('@@question {i}')", f"_question_{i}()", ""]
-    return "\n".join(parts)
+def _questions(nb: nbformat.NotebookNode) -> list[str]:
+    return [c.source for c in _code_cells(nb) if "question" in c.metadata.get("tags", [])]
 
 
-@pytest.mark.parametrize("lesson", lessons.LESSONS, ids=lambda lesson: lesson.name)
-def test_teacher_note_answers_are_what_the_code_prints(lesson: lessons.Lesson) -> None:
-    assert 2 <= len(lesson.questions) <= 4, "each lesson ends with 2-4 predict-then-run questions"
-    result = subprocess.run(
-        [sys.executable, "-c", _question_script(lesson)],
-        capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
-        env={**run_notebooks.kernel_env()},
+def _note_of(lesson: Path) -> Path:
+    return NOTEBOOKS / "teacher-notes" / lesson.name
+
+
+def question_mismatches(lesson_md: Path) -> list[str]:
+    """What differs between a lesson's question cells and its teacher note's (empty: none)."""
+    import jupytext
+
+    asked = _questions(jupytext.read(lesson_md))
+    note = _note_of(lesson_md)
+    if not note.is_file():
+        return [f"{lesson_md.stem} has no teacher note {note.relative_to(note.parents[2])}"]
+    answered = _questions(jupytext.read(note))
+    if asked != answered:
+        return [f"{lesson_md.stem}: the note's question cells differ from the lesson's "
+                f"({len(asked)} in the lesson, {len(answered)} in the note)"]
+    return []
+
+
+@pytest.mark.parametrize("lesson", LESSON_SOURCES, ids=lambda p: p.stem)
+def test_teacher_note_repeats_the_lesson_questions(lesson: Path) -> None:
+    assert 2 <= len(_questions(_read(run_notebooks.ipynb_of(lesson)))) <= 4, (
+        "each lesson ends with 2-4 predict-then-run questions (code cells tagged question)"
     )
-    assert result.returncode == 0, result.stderr
-    printed = result.stdout.split("@@question ")[1:]
-    assert len(printed) == len(lesson.questions)
-    for i, (question, text) in enumerate(zip(lesson.questions, printed, strict=True)):
-        got = text.split("\n", 1)[1].rstrip("\n")
-        assert got == question.expected, f"{lesson.name} question {i + 1}: prints {got!r}"
+    assert question_mismatches(lesson) == []
+
+
+def test_every_teacher_note_belongs_to_a_lesson() -> None:
+    lessons = {p.name for p in LESSON_SOURCES}
+    strays = [p.name for p in run_notebooks.teacher_notes(ROOT) if p.name not in lessons]
+    assert not strays, f"teacher notes without a lesson of the same name: {strays}"
+
+
+@pytest.mark.parametrize("note", NOTE_PATHS, ids=lambda p: p.stem)
+def test_teacher_note_answers_are_what_the_code_prints(note: Path) -> None:
+    """The markdown under each question quotes the question cell's stored (nbval-checked) output."""
+    cells = _read(note).cells
+    questions = [i for i, c in enumerate(cells)
+                 if c.cell_type == "code" and "question" in c.metadata.get("tags", [])]
+    assert questions, f"{note.name} has no question cells"
+    for number, index in enumerate(questions, 1):
+        printed = "".join(t for o in cells[index].outputs for t in _output_texts(o)).rstrip("\n")
+        answer = cells[index + 1] if index + 1 < len(cells) else None
+        assert answer is not None and answer.cell_type == "markdown", (
+            f"{note.name} question {number}: no answer (markdown) below the code"
+        )
+        assert f"```text\n{printed}\n```" in answer.source, (
+            f"{note.name} question {number}: the answer does not quote what it prints, {printed!r}"
+        )
 
 
 def test_teacher_notes_are_not_in_the_students_notebooks() -> None:
-    for path, lesson in zip(LESSON_PATHS, lessons.LESSONS, strict=True):
-        text = "\n".join(c.source for c in _read(path).cells)
-        for question in lesson.questions:
-            assert question.why not in text, f"{path.name} shows a teacher answer"
+    for note in NOTE_PATHS:
+        lesson = NOTEBOOKS / note.name
+        text = "\n".join(c.source for c in _read(lesson).cells)
+        for cell in _read(note).cells[1:]:
+            if cell.cell_type == "markdown" and cell.source.startswith("Prints:"):
+                why = cell.source.split("```", 2)[-1].strip()
+                assert why not in text, f"{lesson.name} shows a teacher answer"
+
+
+# ---------------------------------------------------------------------------------------
+# The README lists every lesson
+
+
+def lessons_missing_from_readme(root: Path) -> list[str]:
+    """Lessons (by pattern) that have no row in the README's "The lessons" table."""
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `(\d\d_[a-z0-9_]+)` \|", readme, re.MULTILINE))
+    return [p.stem for p in run_notebooks.lessons(root) if p.stem not in rows]
+
+
+def test_every_lesson_is_in_the_readme_table() -> None:
+    missing = lessons_missing_from_readme(ROOT)
+    assert not missing, f"add a row to README.md's lesson table for: {missing}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -387,8 +483,8 @@ def test_teacher_notes_are_not_in_the_students_notebooks() -> None:
 def test_stored_notebooks_are_normalised(path: Path) -> None:
     nb = _read(path)
     assert nb.metadata.get("language_info") == {"name": "python"}, "run make notebooks"
-    assert nb.metadata.get("kernelspec", {}).get("name") == run_notebooks.KERNEL
-    assert "widgets" not in nb.metadata, "widget state must not be stored"
+    assert nb.metadata.get("kernelspec") == run_notebooks.KERNELSPEC
+    assert set(nb.metadata) == {"kernelspec", "language_info"}, "only the kernel is stored"
     for index, cell in enumerate(nb.cells):
         assert "execution" not in cell.metadata, f"cell {index}: timing metadata stored"
         for output in cell.get("outputs", []):
@@ -399,9 +495,31 @@ def test_stored_notebooks_are_normalised(path: Path) -> None:
 
 def test_make_notebooks_reproduces_a_stored_notebook_byte_for_byte(tmp_path: Path) -> None:
     stored = NOTEBOOKS / "05_vectors.ipynb"
-    copy = tmp_path / stored.name
-    copy.write_bytes(stored.read_bytes())
-    run_notebooks.run_notebook(copy)
-    assert copy.read_bytes() == stored.read_bytes(), (
-        "re-executing 05_vectors.ipynb changed it: run make notebooks (and check determinism)"
-    )
+    for suffix in (".md", ".ipynb"):
+        (tmp_path / stored.with_suffix(suffix).name).write_bytes(
+            stored.with_suffix(suffix).read_bytes())
+    run_notebooks.build(tmp_path / "05_vectors.md")
+    for suffix in (".md", ".ipynb"):
+        assert (tmp_path / stored.with_suffix(suffix).name).read_bytes() == (
+            stored.with_suffix(suffix).read_bytes()
+        ), f"re-executing 05_vectors changed its {suffix}: run make notebooks (and check "
+        "determinism)"
+
+
+def test_a_markdown_edit_syncs_without_running_and_keeps_every_output(tmp_path: Path) -> None:
+    lesson = NOTEBOOKS / "02_chain_rule"
+    md, ipynb = tmp_path / "02_chain_rule.md", tmp_path / "02_chain_rule.ipynb"
+    md.write_text(lesson.with_suffix(".md").read_text(encoding="utf-8").replace(
+        "# 02 ·", "# 02 (edited) ·", 1), encoding="utf-8")
+    ipynb.write_bytes(lesson.with_suffix(".ipynb").read_bytes())
+    run_notebooks.build(md, run=False)
+    before, after = _read(lesson.with_suffix(".ipynb")), _read(ipynb)
+    assert after.cells[0].source.startswith("# 02 (edited) ·")
+    assert [c.get("outputs") for c in after.cells] == [c.get("outputs") for c in before.cells]
+    assert [c.get("id") for c in after.cells] == [c.get("id") for c in before.cells]
+    # a code edit is refused: it needs make notebooks
+    md.write_text(md.read_text(encoding="utf-8").replace(
+        "autograd_lab.notebook_setup()", "autograd_lab.notebook_setup()  # edited", 1),
+        encoding="utf-8")
+    with pytest.raises(RuntimeError, match="changed since they were executed"):
+        run_notebooks.build(md, run=False)

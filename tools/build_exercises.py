@@ -5,7 +5,10 @@ For every assignment ``notebooks/exercises/source/<name>/`` this runs
 ``notebooks/exercises`` (so its ``nbgrader_config.py`` applies: solutions become
 ``# YOUR CODE HERE`` and answers stay ``...``), writing ``notebooks/exercises/release/<name>/``.
 ``--no-db`` keeps ``gradebook.db`` out of it; the output depends only on the source
-notebooks, so tests regenerate into a temporary copy and compare.
+notebooks, so tests regenerate into a temporary copy and compare. The assignments are found by
+pattern: every ``source/<name>/<name>.md`` (the MyST source; nbgrader reads its ``.ipynb`` twin
+and ignores ``*.md``). The build's source hashes (cell metadata ``autograd_lab``) are dropped
+from the student versions.
 
     python -m tools.build_exercises [--course-root DIR] [NAME ...]
 """
@@ -19,9 +22,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import nbformat
+
 REPO = Path(__file__).resolve().parents[1]
 COURSE_ROOT = REPO / "notebooks" / "exercises"
-ASSIGNMENTS = ("chain_rule", "graph_and_accumulation", "neuron_bce", "no_grad", "training")
+BUILD_METADATA = "autograd_lab"  # cell metadata written by make notebooks (tools/run_notebooks)
+
+
+def assignments(course_root: Path | str = COURSE_ROOT) -> tuple[str, ...]:
+    """Names of the assignments: ``source/<name>/<name>.md`` under ``course_root``, sorted."""
+    source = Path(course_root) / "source"
+    return tuple(sorted(p.parent.name for p in source.glob("*/*.md") if p.stem == p.parent.name))
+
+
+ASSIGNMENTS = assignments()
 
 
 class BuildError(RuntimeError):
@@ -36,9 +50,20 @@ def _env() -> dict[str, str]:
     return env
 
 
-def build(course_root: Path | str = COURSE_ROOT, names: Sequence[str] = ASSIGNMENTS) -> list[Path]:
-    """Regenerate ``release/<name>/`` for each assignment; returns the notebooks written."""
+def _strip_build_metadata(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    changed = False
+    for cell in nb.cells:
+        changed |= cell.metadata.pop(BUILD_METADATA, None) is not None
+    if changed:
+        nbformat.write(nb, path)
+
+
+def build(course_root: Path | str = COURSE_ROOT, names: Sequence[str] | None = None) -> list[Path]:
+    """Regenerate ``release/<name>/`` for each assignment (default: all); returns the
+    notebooks written."""
     root = Path(course_root).resolve()
+    names = assignments(root) if names is None else names
     written: list[Path] = []
     for name in names:
         if not (root / "source" / name).is_dir():
@@ -60,17 +85,20 @@ def build(course_root: Path | str = COURSE_ROOT, names: Sequence[str] = ASSIGNME
             raise BuildError(
                 f"nbgrader generate_assignment {name} failed:\n{result.stdout}{result.stderr}"
             )
-        written.extend(sorted((root / "release" / name).glob("*.ipynb")))
+        notebooks = sorted((root / "release" / name).glob("*.ipynb"))
+        for path in notebooks:
+            _strip_build_metadata(path)
+        written.extend(notebooks)
     return written
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", default=list(ASSIGNMENTS), help="assignments")
+    parser.add_argument("names", nargs="*", help="assignments (default: all)")
     parser.add_argument("--course-root", default=str(COURSE_ROOT), help="nbgrader course root")
     args = parser.parse_args(argv)
     try:
-        paths = build(args.course_root, args.names)
+        paths = build(args.course_root, args.names or None)
     except BuildError as exc:
         print(exc, file=sys.stderr)
         return 1

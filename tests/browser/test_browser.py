@@ -13,6 +13,7 @@ test's duration go to ``test-artifacts/browser/timings.json`` (``make bench`` re
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -27,7 +28,8 @@ from jlab_driver import (
     saved_error_cells,
 )
 
-pytestmark = pytest.mark.timeout(600)
+# one JupyterLab and one Chromium for the module: all of it runs on one xdist worker
+pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("browser")]
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -131,6 +133,28 @@ def kernels_of(jl: JupyterLabPage, path: str) -> list[str]:
 
 def _shot_name(path: str) -> str:
     return "notebook-" + re.sub(r"[^\w.-]+", "_", path.removesuffix(".ipynb"))
+
+
+# --- opening and closing a lesson untouched ------------------------------------------------
+#: Runs before any test saves a notebook: the workspace copies are as the launcher wrote them.
+@pytest.mark.parametrize("path", ["00_start_here.ipynb", "01_first_gradient.ipynb"])
+def test_opening_and_closing_a_lesson_asks_nothing(jl: JupyterLabPage, path: str) -> None:
+    """The workspace copy names this environment's kernel, so JupyterLab changes nothing."""
+    before = jl.api.contents(path)
+    try:
+        jl.open_notebook(path)
+        jl.page.wait_for_timeout(1_500)  # kernel info arrives: JupyterLab updates metadata
+        dirty = jl.page.query_selector(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty")
+        jl.menu("File", "Close Tab")
+        jl.page.wait_for_timeout(700)
+        dialog = jl.page.query_selector(".jp-Dialog")
+        prompt = dialog.inner_text() if dialog is not None else ""
+    finally:
+        shut_down(jl, path)
+    assert dirty is None, f"{path} is marked modified right after opening it"
+    assert not prompt, f"closing {path} untouched asked: {prompt!r}"
+    after = jl.api.contents(path)
+    assert after["last_modified"] == before["last_modified"], f"{path} was written"
 
 
 # --- widgets ---------------------------------------------------------------------------------
@@ -502,14 +526,27 @@ class TestWidgets:
 
 
 # --- every lesson and student exercise notebook ---------------------------------------------
-#: Widget embedded in each lesson (autograd_lab.widgets docstring), by its root CSS class.
-LESSON_WIDGETS = {
-    "02": ("ChainRuleStepper", "agl-chain-rule-stepper"),
-    "03": ("BackwardTracer", "agl-backward-tracer"),
-    "06": ("GradAccumulationLab", "agl-grad-accumulation-lab"),
-    "07": ("NoGradExplorer", "agl-no-grad-explorer"),
-    "08": ("TrainingExplorer", "agl-training-explorer"),
-}
+def lesson_widgets(path: str, notebooks: Path = NOTEBOOKS) -> list[tuple[str, str]]:
+    """(widget class, its root CSS class) for every cell tagged ``widget`` in a lesson.
+
+    Found by the cell tag, never by a list of lessons: ``ChainRuleStepper`` imported from
+    ``autograd_lab.widgets`` in a tagged cell is expected as ``.agl-chain-rule-stepper``.
+    """
+    nb = json.loads((notebooks / path).read_text(encoding="utf-8"))
+    found = []
+    for cell in nb["cells"]:
+        if "widget" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = "".join(cell["source"])
+        for name in re.findall(r"from autograd_lab\.widgets import (\w+)", source):
+            found.append((name, "agl-" + re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()))
+    return found
+
+
+def _widget_name(css_class: str) -> str:
+    return "".join(part.title() for part in css_class.removeprefix("agl-").split("-"))
+
+
 #: One student action per widget kind: (control to click, element whose content must change).
 FIRST_ACTION = {
     "agl-chain-rule-stepper": (("button.agl-next", "button.agl-back"), ".agl-output"),
@@ -538,12 +575,11 @@ def poke_widgets(jl: JupyterLabPage, path: str, timings: Any) -> list[str]:
             marker = f"agl-poke-{k}"
             target.evaluate("(e, m) => e.classList.add(m)", marker)
             ms = click_and_wait(page, button, CHANGED_TEXT, {"sel": f".{marker}", "before": before})
-            timings.click(_WIDGET_NAME[cls], ms / 1000)
+            timings.click(_widget_name(cls), ms / 1000)
             found.append(cls)
     return found
 
 
-_WIDGET_NAME = {cls: name for name, cls in LESSON_WIDGETS.values()}
 @pytest.mark.parametrize("path", _lessons())
 def test_lesson_notebook_runs_clean(jl: JupyterLabPage, timings: Any, path: str | None) -> None:
     assert path is not None, f"no lesson notebooks found in {NOTEBOOKS}"
@@ -553,9 +589,8 @@ def test_lesson_notebook_runs_clean(jl: JupyterLabPage, timings: Any, path: str 
     finally:
         shut_down(jl, path)
     assert not problems, "\n".join(problems)
-    expected = LESSON_WIDGETS.get(path[:2])
-    if expected is not None:
-        assert expected[1] in poked, f"{path}: no working {expected[0]} found in the page"
+    for name, css_class in lesson_widgets(path):
+        assert css_class in poked, f"{path}: no working {name} found in the page"
     assert not kernels_of(jl, path), f"{path}: its kernel is still running after shut-down"
 
 
