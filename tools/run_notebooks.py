@@ -39,7 +39,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 from jupytext.combine import combine_inputs_with_outputs
-from jupytext.config import load_jupytext_config
+from jupytext.config import JupytextConfiguration
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,18 +133,25 @@ def stale_cells(nb: nbformat.NotebookNode) -> list[int]:
     ]
 
 
-def _config(md: Path):  # -> JupytextConfiguration | None
-    return load_jupytext_config(str(md.parent))
+#: The pairing's settings, as every ``jupytext.toml`` beside a source states them (a test
+#: checks they agree); used here explicitly so a pair builds the same in any folder.
+NOTEBOOK_METADATA_FILTER = "kernelspec,-jupytext.text_representation.jupytext_version"
+CELL_METADATA_FILTER = f"-{HASH_KEY}"
+CONFIG = JupytextConfiguration(
+    formats="ipynb,md:myst",
+    notebook_metadata_filter=NOTEBOOK_METADATA_FILTER,
+    cell_metadata_filter=CELL_METADATA_FILTER,
+)
 
 
 def read_pair(md: Path) -> nbformat.NotebookNode:
     """The cells of ``md`` with the outputs, ids and hashes stored in its ``.ipynb``."""
-    nb = jupytext.read(md, fmt=MYST)
+    nb = jupytext.read(md, fmt=MYST, config=CONFIG)
     stored = ipynb_of(md)
     if stored.is_file():
         outputs = nbformat.read(stored, as_version=4)
         # restore the cell metadata the .md leaves out (the source hashes), as JupyterLab does
-        outputs.metadata.setdefault("jupytext", {})["cell_metadata_filter"] = f"-{HASH_KEY}"
+        nb.metadata.setdefault("jupytext", {})["cell_metadata_filter"] = CELL_METADATA_FILTER
         nb = combine_inputs_with_outputs(nb, outputs, fmt=MYST)
     for index, cell in enumerate(nb.cells):
         if not cell.get("id"):
@@ -159,8 +166,9 @@ def myst_text(nb: nbformat.NotebookNode, md: Path) -> str:
     the ``ipython3`` lexer) writes them when a teacher saves there.
     """
     nb = copy.deepcopy(nb)
+    nb.metadata.pop("jupytext", None)
     nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
-    return jupytext.writes(nb, fmt=MYST, config=_config(md))
+    return jupytext.writes(nb, fmt=MYST, config=CONFIG)
 
 
 def ipynb_text(nb: nbformat.NotebookNode) -> str:
