@@ -15,7 +15,7 @@ import torch
 pytest.importorskip("ipywidgets")
 
 from autograd_lab.widgets import ChainRuleStepper, ChainRuleSteps  # noqa: E402
-from autograd_lab.widgets._render import PNG_MAGIC  # noqa: E402
+from autograd_lab.widgets.figures import PNG_MAGIC  # noqa: E402
 
 
 def torch_grad(fn, **values: float) -> dict[str, float]:
