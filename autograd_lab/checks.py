@@ -215,25 +215,30 @@ def _replay_node(node: Node, values: dict[int, np.ndarray], changed: dict[int, n
     for operand in node.inputs:
         if operand.node is not None:
             mask |= changed[operand.node]
+    row = OPERATORS.get(node.op)
+    if row is not None and row.exact_in_numpy:  # whole columns: unchanged entries stay exact
+        args = [values[o.node] if o.node is not None else o.value for o in node.inputs]
+        with np.errstate(all="ignore"):
+            col = np.asarray(row.forward(*args), dtype=float)
+        if col.ndim == 0:
+            col = np.full(width, float(col))
+        bad = ~np.isfinite(col)
+        if bad.any():
+            invalid |= bad
+        return col, mask
     col = np.full(width, node.value)
     where = np.flatnonzero(mask & ~invalid)
     if where.size == 0:
         return col, mask
     args = [values[o.node][where] if o.node is not None else o.value for o in node.inputs]
-    row = OPERATORS.get(node.op)
-    if row is not None and row.exact_in_numpy:
-        with np.errstate(all="ignore"):
-            new = np.asarray(row.forward(*args), dtype=float)
-        invalid[where[~np.isfinite(new)]] = True
-    else:
-        lists = [a.tolist() if isinstance(a, np.ndarray) else [a] * where.size for a in args]
-        new = np.empty(where.size)
-        for k, point in enumerate(zip(*lists, strict=True)):
-            try:
-                new[k] = evaluate(node.op, list(point))
-            except OutsideDomain:
-                new[k] = math.nan
-                invalid[where[k]] = True
+    lists = [a.tolist() if isinstance(a, np.ndarray) else [a] * where.size for a in args]
+    new = np.empty(where.size)
+    for k, point in enumerate(zip(*lists, strict=True)):
+        try:
+            new[k] = evaluate(node.op, list(point))
+        except OutsideDomain:
+            new[k] = math.nan
+            invalid[where[k]] = True
     col[where] = new
     return col, mask
 
