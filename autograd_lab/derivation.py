@@ -139,6 +139,9 @@ class Derivation:
         ``leaves`` reuses existing tensors for some variables (e.g. one ``x`` across several
         forward passes, so its ``.grad`` accumulates); the others get fresh leaves.
         """
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise ValueError(f"to_torch needs a real floating dtype such as torch.float64, "
+                             f"got {dtype!r}.")
         given = dict(leaves or {})
         unknown = sorted(set(given) - set(self._leaves))
         if unknown:
@@ -146,6 +149,8 @@ class Derivation:
                 f"to_torch got a tensor for {', '.join(unknown)}, which is not a variable of "
                 f"{self.expression!r}; pass only its variables ({', '.join(self._leaves)})."
             )
+        for name, tensor in given.items():
+            _real_tensor(name, tensor, ValueError)
         tensors: dict[int, Any] = {}
         made: dict[str, torch.Tensor] = {}
         for node in self._nodes:
@@ -269,6 +274,8 @@ def _split_values(values: dict[str, Any]) -> tuple[dict[str, float], dict[str, s
             continue
         if isinstance(value, bool):
             raise ExpressionError(f"{name}={value!r} is not a number; give a float such as 2.0.")
+        if isinstance(value, torch.Tensor):
+            _real_tensor(name, value, ExpressionError)
         try:
             number = float(value)
         except OverflowError:
@@ -281,3 +288,18 @@ def _split_values(values: dict[str, Any]) -> tuple[dict[str, float], dict[str, s
             raise ExpressionError(f"{name}={number!r} is not a finite number; give a float.")
         leaves[name] = number
     return leaves, definitions
+
+
+def _real_tensor(name: str, value: Any, error: type[ValueError]) -> None:
+    """One sentence for a tensor derive cannot use: not a tensor, complex, meta, integer."""
+    if not isinstance(value, torch.Tensor):
+        raise error(f"{name} must be a tensor here, got {type(value).__name__}.")
+    if value.is_complex():
+        raise error(f"{name} is a complex tensor ({value.dtype}); derive works with real "
+                    "numbers: give a float such as 2.0.")
+    if value.is_meta:
+        raise error(f"{name} is a meta tensor, which has a shape but no value; give a real "
+                    "number such as 2.0.")
+    if value.numel() != 1:
+        raise error(f"{name} has {value.numel()} values; derive works on one number per "
+                    "variable, e.g. 2.0.")
