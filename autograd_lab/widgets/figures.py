@@ -8,6 +8,7 @@ Colab and in tests that run outside a kernel.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -84,8 +85,10 @@ class GraphPngCache:
         if key not in self._png:
             from autograd_lab.graph import draw_graph
 
-            draw_graph(graph, highlight=list(highlight), ax=self.ax)
-            fit_graph_figure(self.fig, self.ax)
-            self._png[key] = figure_png(self.fig)
+            with warnings.catch_warnings():  # a name in a script the font lacks: boxes stay
+                warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
+                draw_graph(graph, highlight=list(highlight), ax=self.ax)
+                fit_graph_figure(self.fig, self.ax)
+                self._png[key] = figure_png(self.fig)
             self._width[key] = pixel_width(self.fig)
         return self._png[key], self._width[key]
