@@ -13,7 +13,6 @@ derivation shown beside it digit for digit.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
@@ -25,7 +24,7 @@ from autograd_lab.graph import autograd_graph
 from autograd_lab.trace import trace_backward
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
 from autograd_lab.widgets.controls import expression_box, html_area, png_image, step_buttons
-from autograd_lab.widgets.cursor import StepCursor
+from autograd_lab.widgets.cursor import StepCursor, StepView
 from autograd_lab.widgets.figures import GraphPngCache
 from autograd_lab.widgets.inputs import DEFAULT_VALUE, clean_values, leaf_names, with_defaults
 from autograd_lab.widgets.markup import escape, pre_html, title_html
@@ -33,14 +32,8 @@ from autograd_lab.widgets.markup import escape, pre_html, title_html
 DTYPE = torch.float64
 
 
-@dataclass(frozen=True)
-class TraceView:
-    """What the tracer shows at one position."""
-
-    kind: str  # "node", "accumulate" or "result"
-    title: str
-    lines: tuple[str, ...]
-    highlight: tuple[int, ...]
+#: What the tracer shows at one position (kind "node", "accumulate" or "result").
+TraceView = StepView
 
 
 class BackwardSteps(StepCursor):

@@ -22,7 +22,7 @@ from autograd_lab.formatting import fmt
 from autograd_lab.graph import Graph
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
 from autograd_lab.widgets.controls import expression_box, html_area, png_image, step_buttons
-from autograd_lab.widgets.cursor import StepCursor
+from autograd_lab.widgets.cursor import StepCursor, StepView
 from autograd_lab.widgets.figures import GraphPngCache
 from autograd_lab.widgets.inputs import (
     DEFAULT_VALUE,
@@ -33,6 +33,8 @@ from autograd_lab.widgets.inputs import (
 from autograd_lab.widgets.markup import escape, pre_html, title_html
 
 SLIDER_MIN, SLIDER_MAX, SLIDER_STEP = -5.0, 5.0, 0.1
+#: Sliders for at most this many variables (the first ones); the others keep their values.
+MAX_SLIDERS = 24
 
 
 @dataclass(frozen=True)
@@ -57,17 +59,6 @@ class FinalComparison:
         else:
             out.append("✓ manual = autograd = finite difference")
         return out
-
-
-@dataclass(frozen=True)
-class StepView:
-    """What the stepper shows at one position: text lines, graph node ids to highlight."""
-
-    kind: str  # "forward", "backward" or "result"
-    title: str
-    lines: tuple[str, ...]
-    highlight: tuple[int, ...]
-    final: FinalComparison | None = None
 
 
 class ChainRuleSteps(StepCursor):
@@ -290,8 +281,9 @@ class ChainRuleStepper(WidgetBase):
         self._render()
 
     def _sync_sliders(self) -> None:
-        """One slider per leaf variable (kept across expressions when the name stays)."""
-        leaves = self.state.leaves
+        """One slider per leaf variable, for the first ``MAX_SLIDERS`` of them (kept across
+        expressions when the name stays)."""
+        leaves = self.state.leaves[:MAX_SLIDERS]
         for name in list(self.sliders):
             if name not in leaves:
                 self.sliders.pop(name).unobserve(self._on_slider, names="value")

@@ -1,6 +1,26 @@
-"""Back / Next / Reset / Last over the positions of a stepping widget's state."""
+"""Back / Next / Reset / Last over the positions of a stepping widget's state, and what
+the widget shows at one position."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StepView:
+    """What a stepping widget shows at one position: a title, text lines, the graph node
+    ids to highlight and (the chain-rule stepper's result) the final comparison.
+
+    ``kind`` is "forward", "backward" or "result" (ChainRuleStepper), "node",
+    "accumulate" or "result" (BackwardTracer).
+    """
+
+    kind: str
+    title: str
+    lines: tuple[str, ...]
+    highlight: tuple[int, ...]
+    final: Any = None
 
 
 class StepCursor:
