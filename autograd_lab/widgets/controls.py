@@ -8,7 +8,6 @@ from typing import Any
 import ipywidgets as widgets
 
 from autograd_lab.widgets.base import WidgetBase
-from autograd_lab.widgets.figures import image_layout
 
 
 def expression_box(value: str, placeholder: str, tooltip: str, handler: Any,
@@ -41,6 +40,11 @@ def html_area(cls: str) -> Any:
     area = widgets.HTML()
     area.add_class(cls)
     return area
+
+
+def image_layout() -> Any:
+    """Layout for a PNG ``Image``: never wider than the page, aspect ratio kept."""
+    return widgets.Layout(max_width="100%", height="auto", object_fit="contain")
 
 
 def png_image(cls: str = "agl-graph") -> Any:

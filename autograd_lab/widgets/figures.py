@@ -15,6 +15,8 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from autograd_lab.graph import draw_graph
+
 #: PNG files start with these eight bytes.
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -35,13 +37,6 @@ def figure_png(fig: Figure) -> bytes:
     # light zlib compression: a few kB larger, noticeably faster to encode
     fig.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
     return buf.getvalue()
-
-
-def image_layout() -> Any:
-    """Layout for a PNG ``Image``: never wider than the page, aspect ratio kept."""
-    import ipywidgets as widgets
-
-    return widgets.Layout(max_width="100%", height="auto", object_fit="contain")
 
 
 def pixel_width(fig: Figure) -> str:
@@ -83,8 +78,6 @@ class GraphPngCache:
     def render(self, key: Any, graph: Any, highlight: Iterable[int]) -> tuple[bytes, str]:
         """``(png, css width)`` of ``graph`` with ``highlight`` drawn, for ``key``."""
         if key not in self._png:
-            from autograd_lab.graph import draw_graph
-
             with warnings.catch_warnings():  # a name in a script the font lacks: boxes stay
                 warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
                 draw_graph(graph, highlight=list(highlight), ax=self.ax)
