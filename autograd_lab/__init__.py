@@ -9,56 +9,50 @@ Public API (import from ``autograd_lab``)::
     autograd_graph, Graph, GraphNode, draw_graph, numerical_derivative,
     notebook_setup
 
-Submodules load on first use (a module ``__getattr__``), so ``import autograd_lab``
-costs about what ``import torch`` does: matplotlib, IPython and ipywidgets are
-imported only when a drawing, notebook or widget function is called.
+The core modules are plain imports (together they add a few tens of milliseconds to
+``import torch``); matplotlib, IPython and ipywidgets load only when a drawing, notebook
+or widget function is called (``autograd_lab.widgets`` keeps its own lazy loading).
+See ARCHITECTURE.md for what lives where.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from autograd_lab._version import PINNED_TORCH, __version__, check_torch_version
+from autograd_lab.checks import CheckTable
+from autograd_lab.derivation import Derivation, derive
+from autograd_lab.errors import DerivationError, ExpressionError, GradientMismatch
+from autograd_lab.graph import Graph, GraphNode, autograd_graph, draw_graph
+from autograd_lab.losses import binary_cross_entropy
+from autograd_lab.neuron import NeuronGradients, neuron_gradients
+from autograd_lab.notebook import notebook_setup
+from autograd_lab.numerical import numerical_derivative
+from autograd_lab.steps import DerivationStep
+from autograd_lab.trace import BackwardStep, trace_backward
+from autograd_lab.training import EpochRecord, train_linear
 
-# public name -> submodule that defines it
-_EXPORTS: dict[str, str] = {
-    "derive": "derivation",
-    "Derivation": "derivation",
-    "DerivationStep": "derivation",
-    "CheckTable": "derivation",
-    "ExpressionError": "errors",
-    "DerivationError": "errors",
-    "GradientMismatch": "errors",
-    "binary_cross_entropy": "losses",
-    "neuron_gradients": "neuron",
-    "NeuronGradients": "neuron",
-    "train_linear": "training",
-    "EpochRecord": "training",
-    "trace_backward": "trace",
-    "BackwardStep": "trace",
-    "autograd_graph": "graph",
-    "Graph": "graph",
-    "GraphNode": "graph",
-    "draw_graph": "graph",
-    "numerical_derivative": "numerical",
-    "notebook_setup": "notebook",
-}
-
-__all__ = sorted(_EXPORTS) + ["PINNED_TORCH", "__version__"]
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'autograd_lab' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"autograd_lab.{module}"), name)
-    globals()[name] = value  # cache: the next lookup is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
-
+__all__ = [
+    "BackwardStep",
+    "CheckTable",
+    "Derivation",
+    "DerivationError",
+    "DerivationStep",
+    "EpochRecord",
+    "ExpressionError",
+    "GradientMismatch",
+    "Graph",
+    "GraphNode",
+    "NeuronGradients",
+    "PINNED_TORCH",
+    "__version__",
+    "autograd_graph",
+    "binary_cross_entropy",
+    "derive",
+    "draw_graph",
+    "neuron_gradients",
+    "notebook_setup",
+    "numerical_derivative",
+    "trace_backward",
+    "train_linear",
+]
 
 check_torch_version()

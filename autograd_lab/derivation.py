@@ -11,37 +11,38 @@ each node's *local* derivative -- the chain rule ``dz/dx = dz/dv1 · dv1/dx``::
     dz/dv1 = cos(v1)            = cos(9)          = -0.9111...
     dz/dx  = dz/dv1 · 2*x       = -0.9111... · 6  = -5.466781571308061
 
-When a node feeds two consumers its gradient is the *sum* of both paths
-(``dz/dy = dz/dv1 · dv1/dy + dz/dv2 · dv2/dy``); the second step shows ``+=`` and its
-``result`` is the running total -- what torch's ``AccumulateGrad`` does with ``.grad``.
-
-Local derivatives of the operators (``a``, ``b`` inputs, ``c`` a constant)::
-
-    a + b: 1, 1          a - b: 1, -1           a * b: b, a
-    a / b: 1/b, -a/b**2  -a: -1                 a**c: c*a**(c - 1)
-    c**b: c**b*log(c)    a**b: b*a**(b - 1), a**b*log(a)
-
-and of the named functions: the table in :mod:`autograd_lab.functions`.
-
-Everything is plain float64 Python arithmetic; ``.autograd()`` reruns the same node tree
-through torch (float64) and ``.numerical()`` through central differences.
+The pieces live one concern per module: the grammar in :mod:`~autograd_lab.expression`,
+the local derivatives in :mod:`~autograd_lab.operators` and :mod:`~autograd_lab.functions`,
+the graph in :mod:`~autograd_lab.nodes`, the steps in :mod:`~autograd_lab.steps`, the
+comparison in :mod:`~autograd_lab.checks`.  Everything is plain float64 Python arithmetic;
+``.autograd()`` reruns the same nodes through torch (float64) and ``.numerical()`` through
+central differences.
 """
 
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from autograd_lab.errors import DerivationError, ExpressionError, GradientMismatch
-from autograd_lab.expression import EXAMPLE, Expr, parse_expression
+from autograd_lab.checks import (
+    NUMERICAL_ATOL,
+    NUMERICAL_RTOL,
+    CheckRow,
+    CheckTable,
+    central_differences,
+    check_table,
+)
+from autograd_lab.errors import ExpressionError
+from autograd_lab.expression import MAX_NAME_LENGTH, MAX_NAMES, MAX_NODES, parse_expression, size
 from autograd_lab.functions import CONSTANTS, FUNCTIONS
 from autograd_lab.graph import Graph, GraphNode
-from autograd_lab.numerical import numerical_derivative
+from autograd_lab.nodes import Node, build_nodes, output_node
+from autograd_lab.operators import torch_apply
+from autograd_lab.steps import DerivationStep, backward_steps, forward_steps
 
 __all__ = [
     "CheckRow",
@@ -53,161 +54,7 @@ __all__ = [
     "derive",
 ]
 
-#: Finite differences are never exact (see :mod:`autograd_lab.numerical`): a central
-#: difference "agrees" when ``|numerical - autograd| <= NUMERICAL_ATOL + NUMERICAL_RTOL·|autograd|
-#: + 8·ε·max(1, |z|)/h`` (the last term is f's rounding error divided by the step).
-NUMERICAL_RTOL = 1e-5
-NUMERICAL_ATOL = 1e-6
-
 _OUTPUT_NAMES = ("z", "out", "output", "result")
-
-# precedence, as Python parses it: used to put parentheses back into labels
-_ADD, _MUL, _UNARY, _POW, _ATOM = 1, 2, 3, 4, 5
-_PREC = {"+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL, "**": _POW}
-
-
-class _DomainError(Exception):
-    """Internal: a value outside an operation's domain; ``args[0]`` says why."""
-
-
-@dataclass(frozen=True)
-class _Operand:
-    """An input of a node: another node (``node`` is its id) or a constant (``node`` None)."""
-
-    node: int | None
-    value: float
-    text: str
-    prec: int = _ATOM
-
-
-@dataclass(eq=False)
-class _Node:
-    id: int
-    kind: str  # "leaf" | "op" | "output"
-    name: str
-    op: str  # "leaf", "+", "-", "*", "/", "**", "neg", "id", or a FUNCTIONS name
-    inputs: tuple[_Operand, ...]
-    value: float
-    rhs: str  # right-hand side of the label, e.g. "x**2"
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} = {self.rhs}"
-
-
-@dataclass(frozen=True)
-class DerivationStep:
-    """One line of a hand derivation.
-
-    Forward (``kind="forward"``): ``node`` is ``"v1 = x**2"``, ``formula`` the operation
-    (``"x**2"``), ``result`` the node's value; ``local``/``upstream``/``input_id`` are None.
-
-    Backward (``kind="backward"``): one per edge from the consumer ``node`` (its graph id is
-    ``node_id``) to one input (``input_id``).  ``formula`` is ``"dz/dv1 = cos(v1)"`` (or
-    ``"dz/dx = dz/dv1 · 2*x"``, ``+=`` when the input was reached before), ``local`` the
-    local derivative ``d node/d input``, ``upstream`` ``dz/d node``, and ``result``
-    ``upstream · local`` -- or the running total ``dz/d input`` when reached again.
-    ``local_formula`` is the local derivative alone (``"dv1/dx = 2*x"``; None on forward
-    steps).
-    """
-
-    kind: str
-    node: str
-    formula: str
-    local: float | None
-    upstream: float | None
-    result: float
-    node_id: int
-    input_id: int | None = None
-    local_formula: str | None = None
-
-    def __str__(self) -> str:
-        if self.kind == "forward":
-            return f"{self.node:<24} = {self.result!r}"
-        return f"{self.formula:<24} = {self.result!r}"
-
-
-@dataclass(frozen=True)
-class CheckRow:
-    """One variable in a :class:`CheckTable`.
-
-    ``numerical`` is "n/a" where a central difference means nothing (it straddles a
-    relu/abs kink, or steps outside the function's domain); ``abs_diff`` is
-    ``|manual - autograd|``; ``ok`` says manual and autograd agree within rtol/atol;
-    ``numerical_ok`` says the finite difference agrees with autograd within the looser
-    ``NUMERICAL_*`` tolerance (None when "n/a") -- when manual is the odd one out, the
-    slip is in the hand derivation.
-    """
-
-    variable: str
-    manual: float
-    autograd: float
-    numerical: float | str
-    abs_diff: float
-    ok: bool
-    numerical_ok: bool | None
-    note: str | None = None  # why the finite difference is "n/a"
-
-    @property
-    def exact(self) -> bool:
-        """Bit-for-bit the same float."""
-        return self.manual == self.autograd
-
-    @property
-    def verdict(self) -> str:
-        return "exact" if self.exact else ("close" if self.ok else "MISMATCH")
-
-
-@dataclass(frozen=True)
-class CheckTable:
-    """Manual chain rule vs torch autograd vs central differences, one row per variable.
-
-    Its repr is a plain-text table a student reads in one glance (like the "zero to hero"
-    ``cmp`` helper: exact / close / max diff).
-    """
-
-    expression: str
-    rows: list[CheckRow]
-    rtol: float
-    atol: float
-
-    @property
-    def ok(self) -> bool:
-        """True when manual and autograd agree for every variable."""
-        return all(row.ok for row in self.rows)
-
-    @property
-    def max_diff(self) -> float:
-        """Largest ``|manual - autograd|``."""
-        return max((row.abs_diff for row in self.rows), default=0.0)
-
-    def __str__(self) -> str:
-        header = ("variable", "manual", "autograd", "numerical", "|diff|", "manual vs autograd",
-                  "finite diff")
-        lines = [header]
-        for row in self.rows:
-            if isinstance(row.numerical, str):
-                num, fd = row.numerical, "n/a"
-            else:
-                num, fd = f"{row.numerical:.10g}", "agrees" if row.numerical_ok else "differs"
-            lines.append((row.variable, repr(row.manual), repr(row.autograd), num,
-                          f"{row.abs_diff:.3g}", row.verdict, fd))
-        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-        text = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
-                for line in lines]
-        text += [f"{row.variable}: no finite difference ({row.note})"
-                 for row in self.rows if row.note]
-        n = len(self.rows)
-        exact = sum(row.exact for row in self.rows)
-        verdict = "OK" if self.ok else "MISMATCH"
-        text.append(
-            f"{verdict}: {sum(row.ok for row in self.rows)}/{n} agree with autograd "
-            f"({exact} exact), max diff {self.max_diff:.3g} "
-            f"(rtol={self.rtol:g}, atol={self.atol:g})"
-        )
-        return "\n".join(text)
-
-    __repr__ = __str__
 
 
 @dataclass(eq=False)
@@ -225,7 +72,7 @@ class Derivation:
     value: float
     gradient: dict[str, float]
     steps: list[DerivationStep]
-    _nodes: list[_Node] = field(repr=False)
+    _nodes: list[Node] = field(repr=False)
     _grads: dict[int, float] = field(repr=False)
     _leaves: dict[str, int] = field(repr=False)
 
@@ -244,8 +91,8 @@ class Derivation:
         return self._output.name
 
     @property
-    def _output(self) -> _Node:
-        return next(node for node in reversed(self._nodes) if node.kind == "output")
+    def _output(self) -> Node:
+        return output_node(self._nodes)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
@@ -292,6 +139,9 @@ class Derivation:
         ``leaves`` reuses existing tensors for some variables (e.g. one ``x`` across several
         forward passes, so its ``.grad`` accumulates); the others get fresh leaves.
         """
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise ValueError(f"to_torch needs a real floating dtype such as torch.float64, "
+                             f"got {dtype!r}.")
         given = dict(leaves or {})
         unknown = sorted(set(given) - set(self._leaves))
         if unknown:
@@ -299,6 +149,8 @@ class Derivation:
                 f"to_torch got a tensor for {', '.join(unknown)}, which is not a variable of "
                 f"{self.expression!r}; pass only its variables ({', '.join(self._leaves)})."
             )
+        for name, tensor in given.items():
+            _real_tensor(name, tensor, ValueError)
         tensors: dict[int, Any] = {}
         made: dict[str, torch.Tensor] = {}
         for node in self._nodes:
@@ -309,7 +161,7 @@ class Derivation:
                 tensors[node.id] = made[node.name] = tensor
                 continue
             args = [tensors[o.node] if o.node is not None else o.value for o in node.inputs]
-            tensors[node.id] = _torch_apply(node.op, args, dtype)
+            tensors[node.id] = torch_apply(node.op, args, dtype)
         return tensors[self._output.id], made
 
     def autograd(self) -> dict[str, float]:
@@ -331,29 +183,7 @@ class Derivation:
 
     def _numerical(self, h: float) -> dict[str, tuple[float, str | None]]:
         """Per variable: (central difference, reason it is meaningless or None)."""
-        kinks = [n for n in self._nodes if n.op in FUNCTIONS and FUNCTIONS[n.op].kink]
-        result: dict[str, tuple[float, str | None]] = {}
-        for name, leaf_id in self._leaves.items():
-            seen: list[dict[int, float]] = []
-
-            def f(t: float, leaf_id: int = leaf_id, seen: list[dict[int, float]] = seen) -> float:
-                values, kink_inputs = _replay(self._nodes, {leaf_id: t}, kinks)
-                seen.append(kink_inputs)
-                return values[self._output.id]
-
-            try:
-                estimate = numerical_derivative(f, self._nodes[leaf_id].value, h)
-            except _DomainError:
-                result[name] = (math.nan, f"{name} ± h leaves the domain")
-                continue
-            reason = None
-            for kink in kinks:
-                samples = [s[kink.id] for s in seen] + [kink.inputs[0].value]
-                if min(samples) <= 0 <= max(samples) and len(set(samples)) > 1:
-                    reason = f"{name} ± h crosses the {kink.op} kink in {kink.label}"
-                    break
-            result[name] = (estimate, reason)
-        return result
+        return central_differences(self._nodes, self._leaves, h)
 
     # ------------------------------------------------------------------ check
     def check(self, rtol: float = 1e-6, atol: float = 1e-9) -> CheckTable:
@@ -366,36 +196,8 @@ class Derivation:
         tolerance and never raises.
         """
         h = 1e-6
-        auto = self.autograd()
-        numeric = self._numerical(h)
-        slack = 8 * sys.float_info.epsilon * max(1.0, abs(self.value)) / h
-        rows = []
-        for name, manual in self.gradient.items():
-            reference = auto[name]
-            diff = abs(manual - reference)
-            ok = diff <= atol + rtol * abs(reference)
-            estimate, reason = numeric[name]
-            if reason is not None or math.isnan(estimate):
-                num: float | str = "n/a"
-                num_ok = None
-                reason = reason or f"{name} ± h leaves the domain"
-            else:
-                num = estimate
-                num_ok = abs(estimate - reference) <= (
-                    NUMERICAL_ATOL + NUMERICAL_RTOL * abs(reference) + slack
-                )
-            rows.append(CheckRow(name, manual, reference, num, diff, ok, num_ok, reason))
-        table = CheckTable(self.expression, rows, rtol, atol)
-        if not table.ok:
-            bad = ", ".join(row.variable for row in rows if not row.ok)
-            raise GradientMismatch(
-                f"the manual chain rule and torch autograd disagree for {bad} in "
-                f"{self.expression!r}:\n{table}",
-                table,
-            )
-        return table
-
-
+        return check_table(self.expression, self.value, self.gradient, self.autograd(),
+                           self._numerical(h), h, rtol, atol)
 # ---------------------------------------------------------------------------- derive
 def derive(expression: str, /, **values: float | str) -> Derivation:
     """Derive ``expression`` by hand with the chain rule at the given ``values``.
@@ -424,16 +226,18 @@ def derive(expression: str, /, **values: float | str) -> Derivation:
                               "needs one of these names.")
     # parse every definition now, so a typo is reported even in an unused one
     parsed = {name: parse_expression(text, name=name) for name, text in definitions.items()}
-    builder = _Builder(leaves, parsed, output_name, set(values))
-    nodes = builder.build(parse_expression(expression))
-    grads, backward = _backward(nodes)
-    forward = [
-        DerivationStep("forward", node.label, node.rhs, None, None, node.value, node.id)
-        for node in nodes if node.op != "leaf"
-    ]
-    leaf_ids = {name: builder.leaf_ids[name] for name in leaves}
+    root = parse_expression(expression)
+    total = size(root) + sum(size(tree) for tree in parsed.values())
+    if total > MAX_NODES:
+        raise ExpressionError(
+            f"The expression and its intermediates have {total:,} pieces, over the limit of "
+            f"{MAX_NODES:,}; derive a smaller expression."
+        )
+    nodes, leaf_ids = build_nodes(root, leaves, parsed, output_name, set(values))
+    grads, backward = backward_steps(nodes)
+    forward = forward_steps(nodes)
     gradient = {name: grads.get(i, 0.0) for name, i in leaf_ids.items()}
-    output = next(node for node in reversed(nodes) if node.kind == "output")
+    output = output_node(nodes)
     return Derivation(
         expression=expression,
         values={k: v if isinstance(v, str) else leaves[k] for k, v in values.items()},
@@ -449,7 +253,15 @@ def derive(expression: str, /, **values: float | str) -> Derivation:
 def _split_values(values: dict[str, Any]) -> tuple[dict[str, float], dict[str, str]]:
     leaves: dict[str, float] = {}
     definitions: dict[str, str] = {}
+    if len(values) > MAX_NAMES:
+        raise ExpressionError(f"{len(values):,} values were given, over the limit of "
+                              f"{MAX_NAMES:,} names; derive a smaller expression.")
     for name, value in values.items():
+        if len(name) > MAX_NAME_LENGTH:
+            raise ExpressionError(
+                f"The name {name[:20]!r}... has {len(name):,} characters, over the limit of "
+                f"{MAX_NAME_LENGTH}; use a shorter name."
+            )
         if name in CONSTANTS:
             raise ExpressionError(
                 f"{name} is the constant {CONSTANTS[name]!r} and cannot be given a value; "
@@ -462,6 +274,8 @@ def _split_values(values: dict[str, Any]) -> tuple[dict[str, float], dict[str, s
             continue
         if isinstance(value, bool):
             raise ExpressionError(f"{name}={value!r} is not a number; give a float such as 2.0.")
+        if isinstance(value, torch.Tensor):
+            _real_tensor(name, value, ExpressionError)
         try:
             number = float(value)
         except OverflowError:
@@ -476,364 +290,16 @@ def _split_values(values: dict[str, Any]) -> tuple[dict[str, float], dict[str, s
     return leaves, definitions
 
 
-class _Builder:
-    """Turns the Expr tree (and the intermediates it names) into a list of nodes.
-
-    Nodes are created in evaluation order (left operand, right operand, operation), so the
-    list is a topological order; the walk uses an explicit stack.
-    """
-
-    def __init__(self, leaves: dict[str, float], definitions: dict[str, Expr],
-                 output_name: str, taken: set[str]) -> None:
-        self.leaves = leaves
-        self.definitions = definitions
-        self.output_name = output_name
-        self.taken = taken | {output_name}
-        self.nodes: list[_Node] = []
-        self.leaf_ids: dict[str, int] = {}
-        self.named: dict[str, _Operand] = {}
-        self.counter = 0
-
-    def _next_name(self) -> str:
-        while True:
-            self.counter += 1
-            name = f"v{self.counter}"
-            if name not in self.taken:
-                return name
-
-    def _add(self, kind: str, name: str, op: str, inputs: tuple[_Operand, ...],
-             value: float, rhs: str) -> _Operand:
-        node = _Node(len(self.nodes), kind, name, op, inputs, value, rhs)
-        self.nodes.append(node)
-        return _Operand(node.id, value, name)
-
-    def _leaf(self, name: str) -> _Operand:
-        if name not in self.leaf_ids:
-            value = self.leaves[name]
-            self.leaf_ids[name] = self._add("leaf", name, "leaf", (), value, f"{value:.6g}").node
-        node_id = self.leaf_ids[name]
-        return _Operand(node_id, self.leaves[name], name)
-
-    def build(self, root: Expr) -> list[_Node]:
-        done: list[_Operand] = []
-        in_progress: list[str] = []
-        # entries: ("visit", expr, role) | ("apply", expr, role) | ("finish", name)
-        stack: list[tuple[str, Any, str | None]] = [("visit", root, self.output_name)]
-        while stack:
-            action, item, role = stack.pop()
-            if action == "finish":
-                self._finish(item, done.pop())
-                done.append(self.named[item])
-                in_progress.pop()
-            elif action == "apply":
-                done.append(self._apply(item, role, done))
-            elif item.kind in ("number", "constant"):
-                done.append(_Operand(None, item.value, item.op))
-            elif item.kind == "name":
-                name = item.op
-                if name in self.leaves:
-                    done.append(self._leaf(name))
-                elif name in self.named:
-                    done.append(self.named[name])
-                elif name in self.definitions:
-                    if name in in_progress:
-                        cycle = " -> ".join(in_progress[in_progress.index(name):] + [name])
-                        raise ExpressionError(
-                            f"{name} is defined in terms of itself ({cycle}); every "
-                            "intermediate must end in numbers."
-                        )
-                    in_progress.append(name)
-                    stack.append(("finish", name, None))
-                    stack.append(("visit", self.definitions[name], name))
-                else:
-                    raise ExpressionError(
-                        f"{name} has no value: pass it as a keyword, e.g. "
-                        f"derive({EXAMPLE.replace('x', name)!r}, {name}=3.0)."
-                    )
-            else:
-                stack.append(("apply", item, role))
-                stack.extend(("visit", arg, None) for arg in reversed(item.args))
-        (result,) = done
-        return self._finish_output(result)
-
-    def _apply(self, expr: Expr, role: str | None, done: list[_Operand]) -> _Operand:
-        count = len(expr.args)
-        args = tuple(done[-count:])
-        del done[-count:]
-        op = expr.op if expr.kind != "neg" else "neg"
-        rhs, prec = _rhs(op, args)
-        if all(a.node is None for a in args):  # constants fold: no node
-            try:
-                value = _forward(op, args)
-            except _DomainError as error:
-                raise DerivationError(f"{rhs}: {error.args[0]}.") from None
-            return _Operand(None, value, rhs, prec)
-        if role is None:
-            name, kind = self._next_name(), "op"
-        else:
-            name, kind = role, "output" if role == self.output_name else "op"
-        try:
-            value = _forward(op, args)
-        except _DomainError as error:
-            raise DerivationError(f"{name} = {rhs}: {error.args[0]}.") from None
-        return self._add(kind, name, op, args, value, rhs)
-
-    def _finish(self, name: str, result: _Operand) -> None:
-        """Give the intermediate ``name`` its node (an alias gets an identity node)."""
-        if result.node is None:
-            self.named[name] = _Operand(None, result.value, name)
-        elif self.nodes[result.node].name == name:
-            self.named[name] = result
-        else:
-            self.named[name] = self._add("op", name, "id", (result,), result.value, result.text)
-
-    def _finish_output(self, result: _Operand) -> list[_Node]:
-        if result.node is None or self.nodes[result.node].name != self.output_name:
-            self._add("output", self.output_name, "id", (result,), result.value, result.text)
-        for name in self.leaves:  # variables the expression does not use: isolated leaves
-            self._leaf(name)
-        return self.nodes
-
-
-# ------------------------------------------------------------------- the arithmetic
-def _wrap(operand: _Operand, needs: bool) -> str:
-    return f"({operand.text})" if needs else operand.text
-
-
-def _rhs(op: str, args: tuple[_Operand, ...]) -> tuple[str, int]:
-    """The operation as text with Python's precedence rules, and its precedence."""
-    if op in _PREC:
-        a, b = args
-        p = _PREC[op]
-        if op == "**":  # right-associative; x**-2 is fine, (-2)**x needs parentheses
-            left, right = a.prec <= p, b.prec < _UNARY
-        else:
-            left, right = a.prec < p, b.prec <= p
-        sep = f" {op} " if p == _ADD else op
-        return f"{_wrap(a, left)}{sep}{_wrap(b, right)}", p
-    if op == "neg":
-        return f"-{_wrap(args[0], args[0].prec <= _UNARY)}", _UNARY
-    if op == "id":
-        return args[0].text, args[0].prec
-    return f"{op}({args[0].text})", _ATOM
-
-
-def _forward(op: str, args: tuple[_Operand, ...] | list[float]) -> float:
-    """The value of one operation; raises _DomainError with the reason."""
-    vals = [a.value if isinstance(a, _Operand) else a for a in args]
-    if op == "+":
-        result = vals[0] + vals[1]
-    elif op == "-":
-        result = vals[0] - vals[1]
-    elif op == "*":
-        result = vals[0] * vals[1]
-    elif op == "/":
-        if vals[1] == 0:
-            divisor = args[1]
-            named = isinstance(divisor, _Operand) and divisor.node is not None
-            raise _DomainError(f"division by zero ({divisor.text} is 0)" if named
-                               else "division by zero")
-        result = vals[0] / vals[1]
-    elif op == "**":
-        result = _pow(vals[0], vals[1])
-    elif op == "neg":
-        result = -vals[0]
-    elif op == "id":
-        result = vals[0]
-    else:
-        function = FUNCTIONS[op]
-        reason = function.domain(vals[0]) if function.domain else None
-        if reason:
-            raise _DomainError(reason)
-        try:
-            result = function.forward(vals[0])
-        except OverflowError:
-            raise _DomainError(f"{op}({vals[0]!r}) is too large for a float (overflow)") from None
-        except (ValueError, ZeroDivisionError) as error:
-            raise _DomainError(f"{op} is undefined at {vals[0]!r} ({error})") from None
-    if not math.isfinite(result):
-        raise _DomainError("the result is too large for a float (overflow)")
-    return float(result)
-
-
-def _pow(a: float, b: float) -> float:
-    if a == 0 and b < 0:
-        raise _DomainError("0 to a negative power divides by zero")
-    if a < 0 and not b.is_integer():
-        raise _DomainError(f"a negative base ({a!r}) needs a whole-number exponent, got {b!r}")
-    try:
-        return math.pow(a, b)
-    except OverflowError:
-        raise _DomainError("the result is too large for a float (overflow)") from None
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-
-
-def _is_literal(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _local(node: _Node, index: int) -> tuple[float, str]:
-    """``d node / d input[index]`` as a float and as text (the inputs' names substituted)."""
-    op, args = node.op, node.inputs
-    a = args[0]
-    if op == "+":
-        return 1.0, "1"
-    if op == "-":
-        return (1.0, "1") if index == 0 else (-1.0, "-1")
-    if op == "*":  # d(ab)/da = b, d(ab)/db = a
-        other = args[1 - index]
-        return other.value, other.text
-    if op == "/":
-        b = args[1]
-        if index == 0:  # d(a/b)/da = 1/b
-            return 1.0 / b.value, f"1/{_wrap(b, b.prec <= _MUL)}"
-        # d(a/b)/db = -a/b**2
-        return -a.value / b.value ** 2, f"-{_wrap(a, a.prec <= _MUL)}/{_wrap(b, b.prec <= _POW)}**2"
-    if op == "**":
-        return _local_pow(node, index)
-    if op == "neg":
-        return -1.0, "-1"
-    if op == "id":
-        return 1.0, "1"
-    function = FUNCTIONS[op]
-    text = function.formula_for(a.text)
-    try:
-        return function.derivative(a.value), text
-    except ZeroDivisionError:
-        why = "it divides by zero"
-    except (ValueError, OverflowError):
-        why = "it is undefined or too large there"
-    raise _DomainError(f"its derivative {text} cannot be computed at {a.text} = {a.value!r} "
-                       f"({why})")
-
-
-def _local_pow(node: _Node, index: int) -> tuple[float, str]:
-    a, b = node.inputs
-    if index == 0:
-        if b.node is None:  # d(a**c)/da = c * a**(c - 1)
-            c = b.value
-            if c == 0:
-                return 0.0, "0"
-            a_text = _wrap(a, a.prec <= _POW)
-            if _is_literal(b.text):
-                text = ("1" if c == 1 else f"{_num(c)}*{a_text}" if c == 2
-                        else f"{_num(c)}*{a_text}**{_num(c - 1)}")
-            else:
-                text = f"{_wrap(b, b.prec <= _MUL)}*{a_text}**({b.text} - 1)"
-            return c * _pow(a.value, c - 1), text
-        # d(a**b)/da = b * a**(b - 1), with torch's choice 0 where b == 0
-        if b.value == 0:
-            return 0.0, f"{b.text}*{_wrap(a, a.prec <= _POW)}**({b.text} - 1)"
-        return (b.value * _pow(a.value, b.value - 1),
-                f"{_wrap(b, b.prec <= _MUL)}*{_wrap(a, a.prec <= _POW)}**({b.text} - 1)")
-    # d(a**b)/db = a**b * log(a)   (needs a > 0; torch's choice 0 at a == 0, b >= 0)
-    a_text = _wrap(a, a.prec <= _POW)
-    text = (f"e**{_wrap(b, b.prec < _UNARY)}" if a.node is None and a.text == "e"
-            else f"{a_text}**{_wrap(b, b.prec < _UNARY)}*log({a.text})")
-    if a.value == 0 and b.value >= 0:
-        return 0.0, text
-    if a.value <= 0:
-        raise _DomainError(
-            f"the derivative with respect to the exponent, {text}, needs a positive base "
-            f"({a.text} is {a.value!r})"
-        )
-    return node.value * math.log(a.value), text
-
-
-def _backward(nodes: list[_Node]) -> tuple[dict[int, float], list[DerivationStep]]:
-    """Reverse-mode chain rule over the nodes (already in topological order)."""
-    output = next(node for node in reversed(nodes) if node.kind == "output")
-    out = output.name
-    grads: dict[int, float] = {output.id: 1.0}
-    steps: list[DerivationStep] = []
-    for node in reversed(nodes):
-        if node.op == "leaf" or node.id not in grads:
-            continue
-        upstream = grads[node.id]
-        for index, operand in enumerate(node.inputs):
-            if operand.node is None:
-                continue
-            try:
-                local, text = _local(node, index)
-            except _DomainError as error:
-                raise DerivationError(f"{node.label}: {error.args[0]}.") from None
-            except (ValueError, ZeroDivisionError, OverflowError) as error:
-                raise DerivationError(
-                    f"{node.label}: its derivative cannot be computed at "
-                    f"{operand.text} = {operand.value!r} ({error})."
-                ) from None
-            contribution = upstream * local
-            target = f"d{out}/d{operand.text}"
-            chain = text if node.id == output.id else f"d{out}/d{node.name} · {_paren(text)}"
-            if operand.node in grads:
-                result = grads[operand.node] + contribution
-                formula = f"{target} += {chain}"
-            else:
-                result = contribution
-                formula = f"{target} = {chain}"
-            if not math.isfinite(result):
-                raise DerivationError(
-                    f"{node.label}: the gradient {target} is too large for a float (overflow)."
-                )
-            grads[operand.node] = result
-            steps.append(DerivationStep("backward", node.label, formula, local, upstream,
-                                        result, node.id, operand.node,
-                                        f"d{node.name}/d{operand.text} = {text}"))
-    return grads, steps
-
-
-def _paren(text: str) -> str:
-    """Parenthesise a local-derivative text after "·" unless it is a name, number or call."""
-    if text.replace("_", "").replace(".", "").lstrip("-").isalnum():
-        return text
-    depth = 0
-    for i, char in enumerate(text):  # already one (...) or f(...) group around everything?
-        depth += (char == "(") - (char == ")")
-        if depth == 0 and char == ")" and i < len(text) - 1:
-            return f"({text})"
-    head = text.split("(", 1)[0]
-    return text if text.endswith(")") and (head == "" or head.isidentifier()) else f"({text})"
-
-
-def _replay(nodes: list[_Node], changed: dict[int, float],
-            kinks: list[_Node]) -> tuple[dict[int, float], dict[int, float]]:
-    """Recompute every node's value with some leaves changed (for finite differences)."""
-    values: dict[int, float] = {}
-    for node in nodes:
-        if node.op == "leaf":
-            values[node.id] = changed.get(node.id, node.value)
-            continue
-        args = [values[o.node] if o.node is not None else o.value for o in node.inputs]
-        values[node.id] = _forward(node.op, args)
-    kink_inputs = {}
-    for kink in kinks:
-        operand = kink.inputs[0]
-        kink_inputs[kink.id] = values[operand.node] if operand.node is not None else operand.value
-    return values, kink_inputs
-
-
-def _torch_apply(op: str, args: list[Any], dtype: Any) -> Any:
-    """One operation on tensors (constants stay Python floats), with torch's own ops."""
-    if op == "+":
-        return args[0] + args[1]
-    if op == "-":
-        return args[0] - args[1]
-    if op == "*":
-        return args[0] * args[1]
-    if op == "/":
-        return args[0] / args[1]
-    if op == "**":
-        return args[0] ** args[1]
-    if op == "neg":
-        return -args[0]
-    if op == "id":
-        value = args[0]
-        return value if isinstance(value, torch.Tensor) else torch.tensor(value, dtype=dtype)
-    return FUNCTIONS[op].torch(args[0])
+def _real_tensor(name: str, value: Any, error: type[ValueError]) -> None:
+    """One sentence for a tensor derive cannot use: not a tensor, complex, meta, integer."""
+    if not isinstance(value, torch.Tensor):
+        raise error(f"{name} must be a tensor here, got {type(value).__name__}.")
+    if value.is_complex():
+        raise error(f"{name} is a complex tensor ({value.dtype}); derive works with real "
+                    "numbers: give a float such as 2.0.")
+    if value.is_meta:
+        raise error(f"{name} is a meta tensor, which has a shape but no value; give a real "
+                    "number such as 2.0.")
+    if value.numel() != 1:
+        raise error(f"{name} has {value.numel()} values; derive works on one number per "
+                    "variable, e.g. 2.0.")

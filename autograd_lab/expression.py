@@ -22,13 +22,28 @@ import re
 
 from autograd_lab.errors import ExpressionError
 from autograd_lab.functions import CONSTANTS, FUNCTIONS
+from autograd_lab.operators import OPERATORS
 
-__all__ = ["Expr", "parse_expression", "EXAMPLE"]
+__all__ = ["EXAMPLE", "Expr", "MAX_LENGTH", "MAX_NAMES", "MAX_NAME_LENGTH", "MAX_NODES",
+           "names_in", "parse_expression", "size"]
 
 #: Shown when the learner typed nothing, and in hints.
 EXAMPLE = "sin(x**2)"
 
-_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+# The size cap for typed input, shared by ``derive`` and every widget's text box.  Under
+# it, derive + check() take well under half a second (``make bench`` measures the largest
+# inputs); over it, one sentence at once, echoing none of the input.
+#: Characters in one expression (a sum of 2,000 short variables is about 12,000).
+MAX_LENGTH = 20_000
+#: Pieces (numbers, names, operations) in one derivation, intermediates included.
+MAX_NODES = 8_000
+#: Variables and intermediates given to one derivation.
+MAX_NAMES = 2_000
+#: Characters in one variable name.
+MAX_NAME_LENGTH = 40
+
+_BINARY = {row.syntax: op for op, row in OPERATORS.items() if row.syntax is not None
+           and issubclass(row.syntax, ast.operator)}
 
 _BINARY_HINTS = {
     ast.BitXor: "^ is not a power in Python; use ** for powers, e.g. x**2",
@@ -202,10 +217,16 @@ def parse_expression(source: str, *, name: str | None = None) -> Expr:
     text = source.strip().replace("\r\n", "\n").replace("\r", "\n")
     shown = text if len(text) <= 60 else text[:57] + "..."
     context = f"In {name} = {shown!r}" if name else f"In {shown!r}"
+    where = f" for {name}" if name else ""
     if not text:
-        where = f" for {name}" if name else ""
         raise ExpressionError(
             f"The expression{where} is empty: type an expression, for example {EXAMPLE}."
+        )
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"The expression{where} has {len(text):,} characters, over the limit of "
+            f"{MAX_LENGTH:,}; split it into named intermediates, e.g. "
+            "derive('y + 1', y='...', x=1.0)."
         )
     try:
         tree = ast.parse(text, mode="eval")
@@ -222,9 +243,14 @@ def _convert(root: ast.AST, source: str, context: str) -> Expr:
     """Post-order walk of the ast with an explicit stack, checking each node's type."""
     done: list[Expr] = []
     stack: list[tuple[ast.AST, bool]] = [(root, False)]
+    count = 0
     while stack:
         node, expanded = stack.pop()
         if not expanded:
+            count += 1
+            if count > MAX_NODES:
+                raise _fail(context, f"it has more than {MAX_NODES:,} pieces (numbers, names, "
+                                     "operations); derive a smaller expression")
             children = _children(node, source, context)
             if children is None:  # a leaf: build it now
                 done.append(_leaf(node, source, context))
@@ -285,6 +311,9 @@ def _children(node: ast.AST, source: str, context: str) -> list[ast.AST] | None:
 
 
 def _leaf(node: ast.AST, source: str, context: str) -> Expr:
+    if isinstance(node, ast.Name) and len(node.id) > MAX_NAME_LENGTH:
+        raise _fail(context, f"the name '{node.id[:20]}...' has {len(node.id):,} characters, "
+                             f"over the limit of {MAX_NAME_LENGTH}; use a shorter name")
     if isinstance(node, ast.Name) and node.id not in FUNCTIONS:
         if node.id in CONSTANTS:
             return Expr("constant", node.id, (), CONSTANTS[node.id], source, node)
@@ -307,6 +336,16 @@ def _leaf(node: ast.AST, source: str, context: str) -> Expr:
         raise _fail(context, f"'{piece}' is text in quotes, not a number or a variable")
     assert isinstance(node, ast.Name)  # a function name used as a variable
     raise _fail(context, f"'{node.id}' is a function; call it on an input, e.g. {node.id}(x)")
+
+
+def size(expr: Expr) -> int:
+    """Number of pieces (numbers, names, operations) in ``expr`` (iterative walk)."""
+    count, stack = 0, [expr]
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(node.args)
+    return count
 
 
 def names_in(expr: Expr) -> list[str]:

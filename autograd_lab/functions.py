@@ -18,8 +18,8 @@ is one row, e.g.::
     "softplus": Function(lambda a: math.log1p(math.exp(a)), sigmoid, "sigmoid({a})",
                          torch.nn.functional.softplus),
 
-The operators ``+ - * / **`` and unary minus have their rules in ``derivation.py``
-(they take two inputs, or a constant exponent); this table holds the named functions.
+The operators ``+ - * / **`` and unary minus are the twin table in
+:mod:`autograd_lab.operators`; this table holds the named functions.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """``python -m benchmarks [TOPIC ...] [--strict]``: run every ``benchmarks/bench_*.py``.
 
 Each module's ``run()`` returns rows ``{"benchmark", "value", "unit", "target", "ok"}``;
-all rows are printed as one table. A module that fails to import or run, returns malformed
-rows, or an expected topic with no module yet, prints a row saying so instead of stopping
-the run. Exit status is 0 unless ``--strict`` is given and some row is not ok.
+all rows are printed as one table. A module that fails to import or run, or returns
+malformed rows, prints a row saying so instead of stopping the run; an unknown topic is
+an error. Exit status is 0 unless ``--strict`` is given and some row is not ok.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-#: Topics the issues ask for; a missing module is reported rather than silently absent.
-EXPECTED_TOPICS = ("import", "derive", "graph", "widgets", "browser")
 _KEYS = ("benchmark", "value", "unit", "target", "ok")
 
 
@@ -98,13 +96,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     found = discover()
-    topics = args.topics or sorted(set(found) | set(EXPECTED_TOPICS))
+    unknown = sorted(set(args.topics) - set(found))
+    if unknown:
+        parser.error(f"no benchmarks/bench_{unknown[0]}.py; topics: {', '.join(found)}")
+    topics = args.topics or found
     rows: list[dict] = []
     start = time.perf_counter()
     for topic in topics:
-        if topic not in found:
-            rows.append(_problem(topic, f"not written yet (no benchmarks/bench_{topic}.py)"))
-            continue
         print(f"running bench_{topic} …", file=sys.stderr, flush=True)
         rows.extend(run_topic(topic))
     print(format_table(rows))

@@ -3,6 +3,7 @@ central differences (minitorch style)."""
 
 from __future__ import annotations
 
+import ast
 import math
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from autograd_lab import DerivationError, derive, numerical_derivative
 from autograd_lab.functions import FUNCTIONS
+from autograd_lab.operators import OPERATORS
 
 FAST = settings(max_examples=300, deadline=None,
                 suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
@@ -55,7 +57,16 @@ def test_each_rule_matches_finite_differences_and_torch(name: str, u: float) -> 
         assert derive(row.formula_for("a"), a=a).value == pytest.approx(local, rel=1e-12)
 
 
-@pytest.mark.parametrize("op", ["+", "-", "*", "/", "**"])
+#: the binary operators of the table (unary minus and "id" have their own test below)
+BINARY = sorted(op for op, row in OPERATORS.items() if row.syntax is not None
+                and issubclass(row.syntax, ast.operator))
+
+
+def test_every_binary_operator_has_an_independent_torch_path() -> None:
+    assert set(BINARY) == set(INDEPENDENT)
+
+
+@pytest.mark.parametrize("op", BINARY)
 @settings(max_examples=40, deadline=None)
 @given(x=st.floats(0.2, 3.0), y=st.floats(-3.0, 3.0))
 def test_each_operator_rule(op: str, x: float, y: float) -> None:
@@ -74,12 +85,27 @@ def test_each_operator_rule(op: str, x: float, y: float) -> None:
         num = d.numerical()
         for name in "xy":
             assert num[name] == pytest.approx(d.gradient[name], rel=1e-6, abs=1e-6)
+        # the local derivative's text is the same math (read back through derive itself)
+        for step in d.backward_steps:
+            text = step.local_formula.split(" = ", 1)[1]
+            assert derive(text, x=x, y=y).value == pytest.approx(step.local, rel=1e-12,
+                                                                 abs=1e-15), text
+
+
+@settings(max_examples=40, deadline=None)
+@given(x=st.floats(-3.0, 3.0))
+def test_unary_minus_rule(x: float) -> None:
+    d = derive("-sin(x)", x=x)
+    assert d.gradient["x"] == _torch_derivative(lambda t: -torch.sin(t), x)
+
+
+INDEPENDENT = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+               "/": lambda a, b: a / b, "**": lambda a, b: a**b}
 
 
 def eval_op(op: str, a, b):
     """The operator applied with torch's own Python operators (the independent path)."""
-    return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b,
-            "**": lambda: a**b}[op]()
+    return INDEPENDENT[op](a, b)
 
 
 def _expressions() -> st.SearchStrategy[str]:

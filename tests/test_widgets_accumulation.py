@@ -11,7 +11,7 @@ import torch
 pytest.importorskip("ipywidgets")
 
 from autograd_lab.widgets import AccumulationRun, GradAccumulationLab  # noqa: E402
-from autograd_lab.widgets._render import PNG_MAGIC  # noqa: E402
+from autograd_lab.widgets.figures import PNG_MAGIC  # noqa: E402
 
 
 def seed_loop(fn, x0: float, calls: int, mode: str) -> list[float]:

@@ -13,7 +13,7 @@ import torch
 pytest.importorskip("ipywidgets")
 
 from autograd_lab.widgets import BackwardSteps, BackwardTracer  # noqa: E402
-from autograd_lab.widgets._render import PNG_MAGIC  # noqa: E402
+from autograd_lab.widgets.figures import PNG_MAGIC  # noqa: E402
 
 
 def walk(w: BackwardTracer) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import html
 import re
 import subprocess
 import sys
@@ -40,6 +41,9 @@ BAD_INPUTS = {
     "comprehension": "[x for x in range(3)]",
     "string literal": "'abc'",
     "too deep": "(" * 5000 + "x" + ")" * 5000,
+    "a million characters": "x" * 10**6,
+    "a very long name": "a" * 5000 + " + 1",
+    "too many pieces": "+".join(["x"] * 9000),
 }
 
 
@@ -78,7 +82,7 @@ def tripwires(monkeypatch: pytest.MonkeyPatch):
 
 
 def visible_text(html_value: str) -> str:
-    return re.sub(r"<[^>]+>", "", html_value).strip()
+    return html.unescape(re.sub(r"<[^>]+>", "", html_value)).strip()
 
 
 @pytest.mark.parametrize("label", list(BAD_INPUTS))
@@ -95,6 +99,7 @@ def test_bad_input_gives_one_line_message_and_evaluates_nothing(
     text = visible_text(w.message.value)
     assert text, f"no message for {label}"
     assert "\n" not in text and "Traceback" not in text
+    assert len(text) < 300 and "x" * 81 not in text and "a" * 81 not in text  # short echo
     assert w.last_error is not None and not isinstance(w.last_error, AssertionError)
     assert "Something unexpected" not in text, repr(w.last_error)
     assert w.state.expression == state_before
@@ -135,3 +140,20 @@ def test_an_unforeseen_failure_in_a_handler_is_a_generic_one_line_message(
     w.next_button.click()  # must not raise
     assert "Something unexpected went wrong" in visible_text(w.message.value)
     assert isinstance(w.last_error, KeyError)
+
+
+def test_widget_constructors_say_what_to_do_with_the_wrong_kind_of_input() -> None:
+    w = ChainRuleStepper(3)  # type: ignore[arg-type]
+    text = visible_text(w.message.value)
+    assert "text in quotes" in text and "ChainRuleStepper('sin(x**2)'" in text
+    assert "Something unexpected" not in text
+    w = BackwardTracer(3)
+    text = visible_text(w.message.value)
+    assert "expression in quotes" in text and "or a tensor" in text
+    w = BackwardTracer("2")
+    text = visible_text(w.message.value)
+    assert "has no variable" in text and "exp(sin(x**2))" in text
+    assert w.state.expression == "sin(x**2)"
+    w.expression_box.value = "2*pi"
+    assert "has no variable" in visible_text(w.message.value)
+    assert w.state.expression == "sin(x**2)"

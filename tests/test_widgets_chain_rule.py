@@ -15,7 +15,7 @@ import torch
 pytest.importorskip("ipywidgets")
 
 from autograd_lab.widgets import ChainRuleStepper, ChainRuleSteps  # noqa: E402
-from autograd_lab.widgets._render import PNG_MAGIC  # noqa: E402
+from autograd_lab.widgets.figures import PNG_MAGIC  # noqa: E402
 
 
 def torch_grad(fn, **values: float) -> dict[str, float]:
@@ -247,3 +247,15 @@ def test_intermediates_given_at_construction_stay_available() -> None:
     w.end_button.click()
     g = torch_grad(lambda x, t: x**2 * t, x=2.0, t=2.0)
     assert f"dz/dx: manual = {g['x']:.4f}" in w.output_html.value
+
+
+def test_many_variables_get_sliders_for_the_first_ones_only() -> None:
+    from autograd_lab.widgets.chain_rule import MAX_SLIDERS
+
+    values = {f"x{i}": 0.5 * (i % 3) for i in range(100)}
+    w = ChainRuleStepper("+".join(f"{k}**2" for k in values), **values)
+    assert list(w.sliders) == list(values)[:MAX_SLIDERS] and w.last_error is None
+    w.sliders["x1"].value = 3.0
+    assert w.state.values["x1"] == 3.0 and w.state.values["x99"] == values["x99"]
+    w.end_button.click()
+    assert w.state.derivation.gradient["x1"] == 6.0 and w.message.value == ""

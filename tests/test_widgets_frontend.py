@@ -52,7 +52,7 @@ def test_no_description_less_widget_carries_a_tooltip(make) -> None:
 def test_display_bundle_without_ipywidgets8_repr() -> None:
     """ipywidgets 7 (what Colab ships) has no ``_repr_mimebundle_`` on widgets: the view
     data is built from the model id instead, with our own text."""
-    from autograd_lab.widgets._render import WidgetView
+    from autograd_lab.widgets.base import WidgetBase as WidgetView
 
     class Root:  # an ipywidgets-7-like widget: a model id, display via _ipython_display_
         model_id = "abc123"

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("ipywidgets")
 
 from autograd_lab.widgets import TrainingExplorer, TrainingSession  # noqa: E402
-from autograd_lab.widgets._render import PNG_MAGIC  # noqa: E402
+from autograd_lab.widgets.figures import PNG_MAGIC  # noqa: E402
 
 #: The seed notebook's printout (x=[1,2,3,4], y=2x+1, lr=0.1, 10 epochs).
 SEED_LINES = [

@@ -23,7 +23,13 @@ from typing import Any
 import ipywidgets as widgets
 import torch
 
-from autograd_lab.widgets import _render
+from autograd_lab.derivation import derive
+from autograd_lab.expression import names_in, parse_expression
+from autograd_lab.formatting import fmt_short
+from autograd_lab.widgets.base import WidgetBase, guarded, one_line, plain_repr
+from autograd_lab.widgets.controls import html_area, png_image
+from autograd_lab.widgets.figures import figure_png, new_figure
+from autograd_lab.widgets.markup import message_html, pre_html, table_html
 
 MAX_CALLS = 10
 MODES = ("nothing", "grad.zero_()", "grad = None")
@@ -37,9 +43,6 @@ def torch_forward(expression: str) -> tuple[str, Callable[[torch.Tensor], torch.
     so every forward pass feeds the same ``x.grad``. Raises ``ExpressionError`` for text
     outside the grammar and ``ValueError`` unless the expression has exactly one variable.
     """
-    from autograd_lab.derivation import derive
-    from autograd_lab.expression import names_in, parse_expression
-
     if not isinstance(expression, str) or not expression.strip():
         raise ValueError("The expression box is empty; type a function of x such as x**3.")
     names = names_in(parse_expression(expression))
@@ -138,7 +141,7 @@ class AccumulationRun:
             try:
                 y.backward(retain_graph=self.retain_graph)
             except RuntimeError as exc:
-                result.error = _render.one_line(exc)
+                result.error = one_line(exc)
                 result.failed_call = i + 1
                 break
             result.grads.append(None if x.grad is None else float(x.grad.item()))
@@ -156,7 +159,7 @@ class AccumulationRun:
         """The seed's printout: ``Gradient of x at 0 is 12.0`` …, then any error."""
         v = result.variable
         lines = [
-            f"Gradient of {v} at {i} is {'None' if g is None else _render.fmt_short(g)}"
+            f"Gradient of {v} at {i} is {'None' if g is None else fmt_short(g)}"
             for i, g in enumerate(result.grads)
         ]
         if result.error:
@@ -164,7 +167,7 @@ class AccumulationRun:
         return lines
 
 
-class GradAccumulationLab(_render.WidgetView):
+class GradAccumulationLab(WidgetBase):
     """Call ``backward()`` several times and watch ``x.grad`` accumulate (or not).
 
     Controls: the function of x, the number of backward calls (1–10), what happens between
@@ -174,14 +177,8 @@ class GradAccumulationLab(_render.WidgetView):
     """
 
     def __init__(self, expression: str = "x**3", x: float = 2.0) -> None:
-        self.last_error: BaseException | None = None
-        message = ""
-        try:
-            self.state = AccumulationRun(expression, x)
-        except Exception as exc:  # noqa: BLE001 - shown as one line in the widget
-            self.last_error = exc
-            message = _render.one_line(exc) + " Showing x**3 instead."
-            self.state = AccumulationRun("x**3", x)
+        self.state = self._start(lambda: AccumulationRun(expression, x),
+                                 lambda: AccumulationRun("x**3", x), "x**3")
         self.result = self.state.run()
         self.expression_box = widgets.Text(
             value=self.state.expression, description="y =", continuous_update=False,
@@ -212,28 +209,20 @@ class GradAccumulationLab(_render.WidgetView):
             tooltip="Keep the graph's saved tensors so it can be backpropagated again",
         )
         self.retain_checkbox.add_class("agl-retain")
-        self.run_button = _render.button("▶ Run", "Run the backward calls again", "agl-run")
-        self.run_button.on_click(lambda _: self._act(None))
+        self.button_row(("run_button", "▶ Run", "Run the backward calls again", "agl-run",
+                         self._read_controls), clear=True)
         self.expression_box.observe(self._on_expression, names="value")
         for control in (self.calls_slider, self.mode_buttons, self.fresh_checkbox,
                         self.retain_checkbox):
-            control.observe(lambda _: self._act(None), names="value")
-        self.code_html = widgets.HTML()
-        self.code_html.add_class("agl-code-area")
-        self.table_html = widgets.HTML()
-        self.table_html.add_class("agl-table-area")
-        self.output_html = widgets.HTML()
-        self.output_html.add_class("agl-output")
-        self.message = widgets.HTML(value=_render.message_html(message))
-        self.message.add_class("agl-message-area")
-        self.plot_image = widgets.Image(
-            format="png", layout=_render.image_layout(),
-        )
-        self.plot_image.add_class("agl-plot")
-        self._fig = _render.new_figure(5.0, 2.8)
+            control.observe(lambda _: self._act(self._read_controls), names="value")
+        self.code_html = html_area("agl-code-area")
+        self.table_html = html_area("agl-table-area")
+        self.output_html = html_area("agl-output")
+        self.plot_image = png_image("agl-plot")
+        self._fig = new_figure(5.0, 2.8)
         self._ax = self._fig.add_axes((0.12, 0.17, 0.84, 0.7))
         self._setup_axes()
-        self.root = widgets.VBox([
+        self._finish([
             widgets.HTML("<b>Gradient accumulation: what backward() does to .grad</b>"),
             widgets.HBox([self.expression_box, self.calls_slider]),
             self.mode_buttons,
@@ -241,66 +230,48 @@ class GradAccumulationLab(_render.WidgetView):
             self.message,
             widgets.HBox([self.plot_image, widgets.VBox([self.output_html, self.table_html])]),
             self.code_html,
-        ])
-        self.root.add_class("agl-widget")
-        self.root.add_class("agl-grad-accumulation-lab")
-        self._render()
+        ], "agl-grad-accumulation-lab")
 
     def _plain(self) -> str:
-        return _render.plain_repr("GradAccumulationLab", self.state.expression,
-                                  f"{self.state.variable}={self.state.x}")
+        return plain_repr("GradAccumulationLab", self.state.expression,
+                          f"{self.state.variable}={self.state.x}")
 
     # -- handlers --------------------------------------------------------------------
-    @_render.guarded
+    @guarded
     def _on_expression(self, change: dict[str, Any]) -> None:
         text = str(change["new"])
-        try:
-            self.state.set_expression(text)
-        except _render.EXPECTED_ERRORS as exc:
-            self.last_error = exc
-            self.message.value = _render.message_html(
-                _render.one_line(exc) + f" Still using {self.state.expression}."
-            )
-            return
-        except Exception as exc:  # noqa: BLE001 - never a traceback in the widget
-            self.last_error = exc
-            self.message.value = _render.message_html(_render.UNEXPECTED)
-            return
-        self._act(None)
+        if self._attempt(lambda: self.state.set_expression(text),
+                         keep=f" Still using {self.state.expression}."):
+            self._act(self._read_controls)
 
-    @_render.guarded
-    def _act(self, _: Any) -> None:
+    def _read_controls(self) -> None:
+        """Copy the controls into the state and run it again."""
         s = self.state
         s.calls = int(self.calls_slider.value)
         s.fresh_forward = bool(self.fresh_checkbox.value)
         s.retain_graph = bool(self.retain_checkbox.value)
-
-        def run() -> None:
-            s.set_mode(str(self.mode_buttons.value))
-            self.result = s.run()
-
-        self._attempt(run)
-        self._render()
+        s.set_mode(str(self.mode_buttons.value))
+        self.result = s.run()
 
     # -- drawing ----------------------------------------------------------------------
     def _render(self) -> None:
         r, s = self.result, self.state
         v = r.variable
-        self.code_html.value = "<b>The code this runs</b>" + _render.pre_html(
+        self.code_html.value = "<b>The code this runs</b>" + pre_html(
             r.code, "agl-text agl-code")
         log = self.state.log_lines(r)
         err = (
-            f'<div class="agl-torch-error">{_render.message_html(r.error)}</div>'
+            f'<div class="agl-torch-error">{message_html(r.error)}</div>'
             if r.error else ""
         )
-        self.output_html.value = _render.pre_html(log, "agl-text agl-log") + err
+        self.output_html.value = pre_html(log, "agl-text agl-log") + err
         rows = [
-            [str(i + 1), "None" if g is None else _render.fmt_short(g), after]
+            [str(i + 1), "None" if g is None else fmt_short(g), after]
             for i, (g, after) in enumerate(zip(r.grads, r.after, strict=False))
         ]
         if r.error:
             rows.append([str(r.failed_call), "RuntimeError", "(stopped)"])
-        self.table_html.value = _render.table_html(
+        self.table_html.value = table_html(
             ["backward call", f"{v}.grad after it", "then"], rows, cls="agl-table agl-grad-table"
         )
         self.plot_image.value = self._draw(r, s)
@@ -333,14 +304,14 @@ class GradAccumulationLab(_render.WidgetView):
             bar.set_visible(shown)
             label.set_position((i + 1, h))
             label.set_va("bottom" if h >= 0 else "top")
-            label.set_text(_render.fmt_short(r.grads[i] if r.grads[i] is not None else 0.0)
+            label.set_text(fmt_short(r.grads[i] if r.grads[i] is not None else 0.0)
                            if shown else "")
         first = heights[0] if heights and r.grads[0] is not None else None
         self._one_line.set_visible(first is not None)
         self._one_line.set_ydata([first or 0.0, first or 0.0])
         texts = self._legend.get_texts()
         texts[0].set_text(f"{r.variable}.grad after call")
-        texts[1].set_text(f"one backward: {_render.fmt_short(first)}" if first is not None
+        texts[1].set_text(f"one backward: {fmt_short(first)}" if first is not None
                           else "one backward")
         self._error_text.set_text(f"call {r.failed_call}: RuntimeError" if r.error else "")
         lo = min([0.0, *heights])
@@ -350,8 +321,7 @@ class GradAccumulationLab(_render.WidgetView):
         ax.set_xlim(0.4, s.calls + 0.6)
         ax.set_xticks(range(1, s.calls + 1))
         ax.set_title(f"{r.variable}.grad, mode: {s.mode}", fontsize=9)
-        return _render.figure_png(self._fig)
+        return figure_png(self._fig)
 
-    @property
-    def text(self) -> str:
-        return "\n".join(self.state.log_lines(self.result))
+    def _lines(self) -> list[str]:
+        return self.state.log_lines(self.result)

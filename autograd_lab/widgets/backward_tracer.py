@@ -13,36 +13,30 @@ derivation shown beside it digit for digit.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
 import torch
 
-from autograd_lab.widgets import _render
-from autograd_lab.widgets._expr import DEFAULT_VALUE, leaf_names, with_defaults
+from autograd_lab.derivation import derive
+from autograd_lab.formatting import fmt, fmt_tensor, fmt_tuple
+from autograd_lab.graph import autograd_graph
+from autograd_lab.trace import trace_backward
+from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
+from autograd_lab.widgets.controls import expression_box, html_area, png_image, step_buttons
+from autograd_lab.widgets.cursor import StepCursor, StepView
+from autograd_lab.widgets.figures import GraphPngCache
+from autograd_lab.widgets.inputs import DEFAULT_VALUE, clean_values, leaf_names, with_defaults
+from autograd_lab.widgets.markup import escape, pre_html, title_html
 
 DTYPE = torch.float64
 
 
-@dataclass(frozen=True)
-class TraceView:
-    """What the tracer shows at one position."""
-
-    position: int
-    total: int
-    kind: str  # "node", "accumulate" or "result"
-    title: str
-    lines: tuple[str, ...]
-    highlight: tuple[int, ...]
+#: What the tracer shows at one position (kind "node", "accumulate" or "result").
+TraceView = StepView
 
 
-def _tuple_text(grads: tuple[Any, ...]) -> str:
-    inner = ", ".join(_render.fmt_tensor(g) for g in grads)
-    return f"({inner},)" if len(grads) == 1 else f"({inner})"
-
-
-class BackwardSteps(_render.StepCursor):
+class BackwardSteps(StepCursor):
     """Position in ``trace_backward(output)``; the last position lists every leaf's ``.grad``.
 
     ``leaves`` (name → leaf tensor) label the leaves; ``derivation`` (optional) is the hand
@@ -57,8 +51,6 @@ class BackwardSteps(_render.StepCursor):
         derivation: Any = None,
         expression: str | None = None,
     ) -> None:
-        from autograd_lab import autograd_graph, trace_backward
-
         self.output = output
         self.leaves = dict(leaves or {})
         self.gradient = gradient
@@ -74,19 +66,21 @@ class BackwardSteps(_render.StepCursor):
         cls, expression: str, values: dict[str, Any], gradient: Any = None
     ) -> BackwardSteps:
         """``derive(expression, **values)`` → float64 tensors → torch's backward pass."""
-        from autograd_lab import derive
-
         if not expression.strip():
             raise ValueError("The expression box is empty; type an expression such as sin(x**2).")
         derivation = derive(expression, **values)
         output, leaves = derivation.to_torch(DTYPE)
+        if not output.requires_grad:
+            raise ValueError(
+                f"{_short(expression)} has no variable, so torch records no backward pass; "
+                "type an expression with a variable, e.g. exp(sin(x**2))."
+            )
         return cls(output, leaves, gradient, derivation, expression)
 
     # -- state ----------------------------------------------------------------------
     @property
     def total(self) -> int:
         return len(self.steps) + 1
-
 
     # -- what to show ------------------------------------------------------------------
     def leaf_name(self, step: Any) -> str:
@@ -117,15 +111,15 @@ class BackwardSteps(_render.StepCursor):
         lines = [f"By hand: z = {self.expression}"]
         for s in d.steps:
             if s.kind == "backward":
-                lines.append(f"  {s.formula}  →  {_render.fmt(s.result)}")
+                lines.append(f"  {s.formula}  →  {fmt(s.result)}")
         for name, g in d.gradient.items():
-            lines.append(f"  dz/d{name} = {_render.fmt(g)}")
+            lines.append(f"  dz/d{name} = {fmt(g)}")
         return lines
 
     def current_view(self) -> TraceView:
         i = self.index
         if i == len(self.steps):
-            lines = [f"{name}.grad = {_render.fmt_tensor(g)}" for name, g in self.leaf_grads()]
+            lines = [f"{name}.grad = {fmt_tensor(g)}" for name, g in self.leaf_grads()]
             if self.derivation is not None:
                 manual = self.derivation.gradient
                 for name, g in self.leaf_grads():
@@ -134,9 +128,9 @@ class BackwardSteps(_render.StepCursor):
                                             abs_tol=1e-12)
                         mark = "✓ equals" if same else "✗ differs from"
                         lines.append(f"{mark} the hand derivation dz/d{name} = "
-                                     f"{_render.fmt(manual[name])}")
+                                     f"{fmt(manual[name])}")
             leaf_ids = tuple(s.node_id for s in self.steps if s.node == "AccumulateGrad")
-            return TraceView(i, self.total, "result", f"Result (step {i + 1} of {self.total})",
+            return TraceView("result", f"Result (step {i + 1} of {self.total})",
                              tuple(lines), leaf_ids)
         step = self.steps[i]
         title = f"Step {i + 1} of {self.total}: {step.node}"
@@ -144,21 +138,21 @@ class BackwardSteps(_render.StepCursor):
             name = self.leaf_name(step)
             grad = dict(self.leaf_grads()).get(name)
             lines = (
-                f"leaf {name} receives grad_outputs = {_tuple_text(step.grad_outputs)}",
+                f"leaf {name} receives grad_outputs = {fmt_tuple(step.grad_outputs)}",
                 f"AccumulateGrad adds it into {name}.grad: {name}.grad = "
-                f"{_render.fmt_tensor(grad)}",
+                f"{fmt_tensor(grad)}",
                 "(it passes nothing on: grad_inputs = ())"
-                if not step.grad_inputs else f"grad_inputs = {_tuple_text(step.grad_inputs)}",
+                if not step.grad_inputs else f"grad_inputs = {fmt_tuple(step.grad_inputs)}",
             )
-            return TraceView(i, self.total, "accumulate", title, lines, (step.node_id,))
+            return TraceView("accumulate", title, lines, (step.node_id,))
         lines = (
-            f"grad_outputs (in, upstream) = {_tuple_text(step.grad_outputs)}",
-            f"grad_inputs (out, upstream × local) = {_tuple_text(step.grad_inputs)}",
+            f"grad_outputs (in, upstream) = {fmt_tuple(step.grad_outputs)}",
+            f"grad_inputs (out, upstream × local) = {fmt_tuple(step.grad_inputs)}",
         )
-        return TraceView(i, self.total, "node", title, lines, (step.node_id,))
+        return TraceView("node", title, lines, (step.node_id,))
 
 
-class BackwardTracer(_render.WidgetView):
+class BackwardTracer(WidgetBase):
     """Step through torch's real backward pass: Back / Next / Reset, graph highlighted.
 
     ``BackwardTracer("exp(sin(x**2))", x=3.0)`` visits ExpBackward0, SinBackward0,
@@ -168,90 +162,54 @@ class BackwardTracer(_render.WidgetView):
     """
 
     def __init__(self, expression_or_tensor: Any, /, gradient: Any = None, **values: Any) -> None:
-        self.last_error: BaseException | None = None
-        message = ""
         self._is_expression = isinstance(expression_or_tensor, str)
-        if self._is_expression:
-            try:
-                vals = _render.clean_values(values)
-                self.state = BackwardSteps.from_expression(
-                    expression_or_tensor, with_defaults(expression_or_tensor, vals), gradient
-                )
-            except Exception as exc:  # noqa: BLE001 - shown as one line in the widget
-                self.last_error = exc
-                message = _render.one_line(exc) + " Showing sin(x**2) instead."
-                self.state = BackwardSteps.from_expression("sin(x**2)", {"x": DEFAULT_VALUE})
-                self._is_expression = True
-        else:
-            names = {k: v for k, v in values.items() if isinstance(v, torch.Tensor)}
-            try:
-                self.state = BackwardSteps(expression_or_tensor, names, gradient)
-            except Exception as exc:  # noqa: BLE001 - shown as one line in the widget
-                self.last_error = exc
-                message = _render.one_line(exc) + " Showing sin(x**2) instead."
-                self.state = BackwardSteps.from_expression("sin(x**2)", {"x": DEFAULT_VALUE})
-                self._is_expression = True
-
-        self._fig = _render.new_figure(5.6, 3.0)
-        self._ax = self._fig.add_axes((0.0, 0.0, 1.0, 1.0))
-        self._png_cache = _render.GraphPngCache(self._fig, self._ax)
-        self.back_button = _render.button("◀ Back", "Previous node of the backward pass",
-                                          "agl-back")
-        self.next_button = _render.button("Next ▶", "Next node of the backward pass", "agl-next")
-        self.reset_button = _render.button("↺ Reset", "Back to the first node", "agl-reset")
-        self.end_button = _render.button("Last ▶▶", "Jump to the leaves' .grad", "agl-last")
-        self.back_button.on_click(lambda _: self._move(self.state.back))
-        self.next_button.on_click(lambda _: self._move(self.state.next))
-        self.reset_button.on_click(lambda _: self._move(self.state.reset))
-        self.end_button.on_click(lambda _: self._move(self.state.go_to_end))
-        self.expression_box = widgets.Text(
-            value=self.state.expression or "",
-            description="z =",
-            placeholder="e.g. exp(sin(x**2))",
-            continuous_update=False,
-            tooltip="Expression whose backward pass to trace; press Enter to apply",
-            layout=widgets.Layout(width="360px", display="" if self._is_expression else "none"),
-        )
-        self.expression_box.add_class("agl-expression")
-        self.expression_box.observe(self._on_expression, names="value")
-        self.header_html = widgets.HTML()
-        self.header_html.add_class("agl-header")
-        self.output_html = widgets.HTML()
-        self.output_html.add_class("agl-output")
-        self.hand_html = widgets.HTML()
-        self.hand_html.add_class("agl-hand")
-        self.graph_image = widgets.Image(
-            format="png", layout=_render.image_layout(),
-        )
-        self.graph_image.add_class("agl-graph")
-        self.message = widgets.HTML(value=_render.message_html(message))
-        self.message.add_class("agl-message-area")
-        self.root = widgets.VBox([
+        self.state = self._start(lambda: self._build(expression_or_tensor, gradient, values),
+                                 self._fallback, "sin(x**2)")
+        self._png_cache = GraphPngCache(5.6, 3.0)
+        buttons = step_buttons(self, "Previous node of the backward pass",
+                               "Next node of the backward pass", "Back to the first node",
+                               "Jump to the leaves' .grad")
+        self.expression_box = expression_box(
+            self.state.expression or "", "e.g. exp(sin(x**2))",
+            "Expression whose backward pass to trace; press Enter to apply",
+            self._on_expression, visible=self._is_expression)
+        self.header_html = html_area("agl-header")
+        self.output_html = html_area("agl-output")
+        self.hand_html = html_area("agl-hand")
+        self.graph_image = png_image()
+        self._finish([
             self.header_html,
             self.expression_box,
-            widgets.HBox([self.back_button, self.next_button, self.reset_button,
-                          self.end_button]),
+            buttons,
             self.message,
             widgets.HBox([self.graph_image, widgets.VBox([self.output_html, self.hand_html])]),
-        ])
-        self.root.add_class("agl-widget")
-        self.root.add_class("agl-backward-tracer")
-        self._render()
+        ], "agl-backward-tracer")
+
+    def _build(self, given: Any, gradient: Any, values: dict[str, Any]) -> BackwardSteps:
+        if isinstance(given, str):
+            return BackwardSteps.from_expression(
+                given, with_defaults(given, clean_values(values)), gradient)
+        if not isinstance(given, torch.Tensor):
+            raise TypeError(
+                f"BackwardTracer needs an expression in quotes, e.g. BackwardTracer('sin(x**2)', "
+                f"x=3.0), or a tensor that requires grad, not {type(given).__name__}."
+            )
+        names = {k: v for k, v in values.items() if isinstance(v, torch.Tensor)}
+        return BackwardSteps(given, names, gradient)
+
+    def _fallback(self) -> BackwardSteps:
+        self._is_expression = True
+        return BackwardSteps.from_expression("sin(x**2)", {"x": DEFAULT_VALUE})
 
     def _plain(self) -> str:
         if self.state.expression is not None:
             vals = [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
                     for k, v in self.state.derivation.values.items()]
-            return _render.plain_repr("BackwardTracer", self.state.expression, *vals)
-        return _render.plain_repr("BackwardTracer", f"<tensor, {len(self.state.steps)} nodes>")
+            return plain_repr("BackwardTracer", self.state.expression, *vals)
+        return plain_repr("BackwardTracer", f"<tensor, {len(self.state.steps)} nodes>")
 
     # -- handlers -------------------------------------------------------------------
-    @_render.guarded
-    def _move(self, action: Any) -> None:
-        action()
-        self._render()
-
-    @_render.guarded
+    @guarded
     def _on_expression(self, change: dict[str, Any]) -> None:
         if not self._is_expression:
             return
@@ -274,13 +232,11 @@ class BackwardTracer(_render.WidgetView):
         view = s.current_view()
         head = (f"z = {s.expression} (float64 tensors from derive(...).to_torch)"
                 if s.expression is not None else "torch's backward pass for the given tensor")
-        self.header_html.value = f'<b class="agl-title">{_render.html.escape(head)}</b>'
-        self.output_html.value = (
-            f"<b>{_render.html.escape(view.title)}</b>" + _render.pre_html(view.lines)
-        )
+        self.header_html.value = title_html(head)
+        self.output_html.value = f"<b>{escape(view.title)}</b>" + pre_html(view.lines)
         hand = s.hand_lines()
         self.hand_html.value = (
-            "<b>Hand derivation</b>" + _render.pre_html(hand, "agl-text agl-hand-text")
+            "<b>Hand derivation</b>" + pre_html(hand, "agl-text agl-hand-text")
             if hand else ""
         )
         self.back_button.disabled = s.at_start
@@ -289,8 +245,12 @@ class BackwardTracer(_render.WidgetView):
         self.graph_image.value = png
         self.graph_image.layout.width = width
 
-    @property
-    def text(self) -> str:
+    def _lines(self) -> list[str]:
         view = self.state.current_view()
-        return "\n".join([view.title, *view.lines])
+        return [view.title, *view.lines]
+
+
+def _short(text: str) -> str:
+    """``text`` quoted, at most about 40 characters of it."""
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 

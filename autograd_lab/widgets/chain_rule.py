@@ -11,15 +11,30 @@ with torch autograd and a central finite difference.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import ipywidgets as widgets
 
-from autograd_lab.widgets import _render
-from autograd_lab.widgets._expr import DEFAULT_VALUE, referenced_names, with_defaults
+from autograd_lab.derivation import derive
+from autograd_lab.errors import GradientMismatch
+from autograd_lab.formatting import fmt
+from autograd_lab.graph import Graph
+from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
+from autograd_lab.widgets.controls import expression_box, html_area, png_image, step_buttons
+from autograd_lab.widgets.cursor import StepCursor, StepView
+from autograd_lab.widgets.figures import GraphPngCache
+from autograd_lab.widgets.inputs import (
+    DEFAULT_VALUE,
+    clean_values,
+    referenced_names,
+    with_defaults,
+)
+from autograd_lab.widgets.markup import escape, pre_html, title_html
 
 SLIDER_MIN, SLIDER_MAX, SLIDER_STEP = -5.0, 5.0, 0.1
+#: Sliders for at most this many variables (the first ones); the others keep their values.
+MAX_SLIDERS = 24
 
 
 @dataclass(frozen=True)
@@ -32,10 +47,10 @@ class FinalComparison:
     def lines(self, output: str = "z") -> list[str]:
         out = []
         for name, manual, auto, numeric in self.rows:
-            fd = "n/a" if numeric is None else _render.fmt(numeric)
+            fd = "n/a" if numeric is None else fmt(numeric)
             out.append(
-                f"d{output}/d{name}: manual = {_render.fmt(manual)}, autograd = "
-                f"{_render.fmt(auto)}, finite difference = {fd}"
+                f"d{output}/d{name}: manual = {fmt(manual)}, autograd = "
+                f"{fmt(auto)}, finite difference = {fd}"
             )
         if not self.agree:
             out.append("✗ the three results do not agree (see the rows above)")
@@ -46,20 +61,7 @@ class FinalComparison:
         return out
 
 
-@dataclass(frozen=True)
-class StepView:
-    """What the stepper shows at one position: text lines, graph node ids to highlight."""
-
-    position: int
-    total: int
-    kind: str  # "forward", "backward" or "result"
-    title: str
-    lines: tuple[str, ...]
-    highlight: tuple[int, ...]
-    final: FinalComparison | None = None
-
-
-class ChainRuleSteps(_render.StepCursor):
+class ChainRuleSteps(StepCursor):
     """Position in a :class:`~autograd_lab.Derivation`'s steps, plus a final comparison.
 
     Positions ``0 … len(steps) - 1`` are the derivation's steps (forward first, then
@@ -77,14 +79,9 @@ class ChainRuleSteps(_render.StepCursor):
 
     # -- state -----------------------------------------------------------------
     @property
-    def steps(self) -> list[Any]:
-        return list(self.derivation.steps)
-
-    @property
     def total(self) -> int:
         """Number of positions: every step plus the final comparison."""
         return len(self.derivation.steps) + 1
-
 
     def rederive(self, expression: str | None = None, values: dict[str, Any] | None = None) -> None:
         """Derive again (new expression and/or values); keeps the position when it still exists.
@@ -92,14 +89,16 @@ class ChainRuleSteps(_render.StepCursor):
         Raises ``ExpressionError``/``DerivationError`` and leaves the state unchanged when the
         new input is bad.
         """
-        from autograd_lab import derive
-
         expression = self.expression if expression is None else expression
         values = dict(self.values if values is None else values)
+        if not isinstance(expression, str):
+            raise TypeError(
+                f"The expression must be text in quotes, e.g. ChainRuleStepper('sin(x**2)', "
+                f"x=3.0), not {type(expression).__name__}."
+            )
         if not expression.strip():
             raise ValueError("The expression box is empty; type an expression such as sin(x**2).")
         derivation = derive(expression, **values)
-        _ = derivation.steps, derivation.gradient  # surface errors now, not while rendering
         self.expression, self.values, self.derivation = expression, values, derivation
         self._final = None
         self._graph = None
@@ -119,10 +118,6 @@ class ChainRuleSteps(_render.StepCursor):
         """The graph as known at a position: values of nodes computed so far, gradients
         reached so far (``dz/dz = 1`` at the output first), everything at the result.
         """
-        from dataclasses import replace
-
-        from autograd_lab.graph import Graph
-
         graph = self.graph()
         steps = self.derivation.steps
         i = self.index if index is None else index
@@ -151,8 +146,6 @@ class ChainRuleSteps(_render.StepCursor):
         relu/abs kink or at the edge of the domain.
         """
         if self._final is None:
-            from autograd_lab.errors import GradientMismatch
-
             try:
                 table = self.derivation.check()
             except GradientMismatch as exc:
@@ -181,16 +174,16 @@ class ChainRuleSteps(_render.StepCursor):
         if i == len(steps):
             final = self.final()
             out = self.derivation.output_name
-            lines = [f"{out} = {self.expression} = {_render.fmt(self.derivation.value)}",
+            lines = [f"{out} = {self.expression} = {fmt(self.derivation.value)}",
                      *final.lines(out)]
             out_id = _output_id(self.graph())
-            return StepView(i, self.total, "result", f"Result (step {i + 1} of {self.total})",
+            return StepView("result", f"Result (step {i + 1} of {self.total})",
                             tuple(lines), (out_id,) if out_id is not None else (), final)
         step = steps[i]
         if step.kind == "forward":
             title = f"Forward step {i + 1} of {n_forward} (step {i + 1} of {self.total})"
-            lines = [step.node, f"operation: {step.formula}", f"value = {_render.fmt(step.result)}"]
-            return StepView(i, self.total, "forward", title, tuple(lines), (step.node_id,))
+            lines = [step.node, f"operation: {step.formula}", f"value = {fmt(step.result)}"]
+            return StepView("forward", title, tuple(lines), (step.node_id,))
         k = i - n_forward + 1
         title = (
             f"Backward step {k} of {len(steps) - n_forward} (step {i + 1} of {self.total})"
@@ -198,15 +191,15 @@ class ChainRuleSteps(_render.StepCursor):
         accumulate = "+=" in (step.formula or "")
         lines = [
             f"local derivative: {step.formula}",
-            f"  local = {_render.fmt(step.local)}",
-            f"  upstream = {_render.fmt(step.upstream)}",
-            f"  upstream × local = {_render.fmt(step.upstream)} × {_render.fmt(step.local)}"
-            + ("" if accumulate else f" = {_render.fmt(step.result)}"),
+            f"  local = {fmt(step.local)}",
+            f"  upstream = {fmt(step.upstream)}",
+            f"  upstream × local = {fmt(step.upstream)} × {fmt(step.local)}"
+            + ("" if accumulate else f" = {fmt(step.result)}"),
         ]
         if accumulate:
-            lines.append(f"  reached again, so add: running total = {_render.fmt(step.result)}")
+            lines.append(f"  reached again, so add: running total = {fmt(step.result)}")
         highlight = (step.node_id,) if step.input_id is None else (step.node_id, step.input_id)
-        return StepView(i, self.total, "backward", title, tuple(lines), highlight)
+        return StepView("backward", title, tuple(lines), highlight)
 
 
 def _output_id(graph: Any) -> int | None:
@@ -216,7 +209,7 @@ def _output_id(graph: Any) -> int | None:
     return graph.nodes[-1].id if graph.nodes else None
 
 
-class ChainRuleStepper(_render.WidgetView):
+class ChainRuleStepper(WidgetBase):
     """Step through ``derive(expression, **values)``: Back / Next / Reset, sliders, graph.
 
     ``ChainRuleStepper("sin(x**2)", x=3.0)`` — forward steps show each node's value; backward
@@ -227,86 +220,41 @@ class ChainRuleStepper(_render.WidgetView):
     """
 
     def __init__(self, expression: str = "sin(x**2)", /, **values: float | str) -> None:
-        self.last_error: BaseException | None = None
-        message = ""
-        try:
-            values = _render.clean_values(values)
-            self.state = ChainRuleSteps(expression, with_defaults(expression, values))
-        except Exception as exc:  # noqa: BLE001 - shown as one line inside the widget
-            message = _render.one_line(exc) + " Showing sin(x**2) instead."
-            self.last_error = exc
-            self.state = ChainRuleSteps("sin(x**2)", {"x": DEFAULT_VALUE})
+        self.state = self._start(
+            lambda: ChainRuleSteps(expression, with_defaults(expression, clean_values(values))),
+            lambda: ChainRuleSteps("sin(x**2)", {"x": DEFAULT_VALUE}), "sin(x**2)")
         self._definitions = {k: v for k, v in self.state.values.items() if isinstance(v, str)}
-        self._fig = _render.new_figure(5.2, 3.4)
-        self._ax = self._fig.add_axes((0.0, 0.0, 1.0, 1.0))
-        self._png_cache = _render.GraphPngCache(self._fig, self._ax)
-
-        self.expression_box = widgets.Text(
-            value=self.state.expression,
-            description="z =",
-            placeholder="e.g. sin(x**2)",
-            continuous_update=False,
-            tooltip="Expression to differentiate; press Enter to apply",
-            layout=widgets.Layout(width="360px"),
-        )
-        self.expression_box.add_class("agl-expression")
-        self.expression_box.observe(self._on_expression, names="value")
-        self.back_button = _render.button("◀ Back", "Previous step (back)", "agl-back")
-        self.next_button = _render.button("Next ▶", "Next step of the chain rule", "agl-next")
-        self.reset_button = _render.button("↺ Reset", "Back to the first step", "agl-reset")
-        self.end_button = _render.button("Last ▶▶", "Jump to the result: manual = autograd",
-                                         "agl-last")
-        self.back_button.on_click(lambda _: self._move(self.state.back))
-        self.next_button.on_click(lambda _: self._move(self.state.next))
-        self.reset_button.on_click(lambda _: self._move(self.state.reset))
-        self.end_button.on_click(lambda _: self._move(self.state.go_to_end))
+        self._png_cache = GraphPngCache(5.2, 3.4)
+        self.expression_box = expression_box(
+            self.state.expression, "e.g. sin(x**2)",
+            "Expression to differentiate; press Enter to apply", self._on_expression)
+        buttons = step_buttons(self, "Previous step (back)", "Next step of the chain rule",
+                               "Back to the first step", "Jump to the result: manual = autograd")
         self.sliders: dict[str, widgets.FloatSlider] = {}
         self.slider_box = widgets.VBox([])
-        self.header_html = widgets.HTML()
-        self.header_html.add_class("agl-header")
-        self.output_html = widgets.HTML()
-        self.output_html.add_class("agl-output")
-        self.graph_image = widgets.Image(
-            format="png", layout=_render.image_layout(),
-        )
-        self.graph_image.add_class("agl-graph")
-        self.message = widgets.HTML(value=_render.message_html(message))
-        self.message.add_class("agl-message-area")
-        buttons = widgets.HBox(
-            [self.back_button, self.next_button, self.reset_button, self.end_button]
-        )
-        self.root = widgets.VBox(
-            [
-                self.header_html,
-                widgets.HBox([self.expression_box]),
-                self.slider_box,
-                buttons,
-                self.message,
-                widgets.HBox(
-                    [self.graph_image, widgets.Box([self.output_html],
-                                                   layout=widgets.Layout(min_width="360px"))]
-                ),
-            ]
-        )
-        self.root.add_class("agl-widget")
-        self.root.add_class("agl-chain-rule-stepper")
+        self.header_html = html_area("agl-header")
+        self.output_html = html_area("agl-output")
+        self.graph_image = png_image()
         self._sync_sliders()
-        self._render()
+        self._finish([
+            self.header_html,
+            widgets.HBox([self.expression_box]),
+            self.slider_box,
+            buttons,
+            self.message,
+            widgets.HBox([self.graph_image, widgets.Box([self.output_html],
+                                                        layout=widgets.Layout(min_width="360px"))]),
+        ], "agl-chain-rule-stepper")
 
     # -- display -------------------------------------------------------------------
     def _plain(self) -> str:
         vals = [
             f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in self.state.values.items()
         ]
-        return _render.plain_repr("ChainRuleStepper", self.state.expression, *vals)
+        return plain_repr("ChainRuleStepper", self.state.expression, *vals)
 
     # -- handlers --------------------------------------------------------------------
-    @_render.guarded
-    def _move(self, action: Any) -> None:
-        action()
-        self._render()
-
-    @_render.guarded
+    @guarded
     def _on_expression(self, change: dict[str, Any]) -> None:
         text = str(change["new"])
         current = {k: s.value for k, s in self.sliders.items()}
@@ -316,7 +264,7 @@ class ChainRuleStepper(_render.WidgetView):
         values = {k: v for k, v in values.items() if k in used}
         self._apply(lambda: self.state.rederive(text, values), reset=True)
 
-    @_render.guarded
+    @guarded
     def _on_slider(self, change: dict[str, Any]) -> None:
         values = dict(self.state.values)
         for name, slider in self.sliders.items():
@@ -333,8 +281,9 @@ class ChainRuleStepper(_render.WidgetView):
         self._render()
 
     def _sync_sliders(self) -> None:
-        """One slider per leaf variable (kept across expressions when the name stays)."""
-        leaves = self.state.leaves
+        """One slider per leaf variable, for the first ``MAX_SLIDERS`` of them (kept across
+        expressions when the name stays)."""
+        leaves = self.state.leaves[:MAX_SLIDERS]
         for name in list(self.sliders):
             if name not in leaves:
                 self.sliders.pop(name).unobserve(self._on_slider, names="value")
@@ -360,10 +309,8 @@ class ChainRuleStepper(_render.WidgetView):
 
     def _render(self) -> None:
         view = self.state.current_view()
-        self.header_html.value = (
-            f'<b class="agl-title">{_render.html.escape(self.state.header())}</b>'
-        )
-        body = [f"<b>{_render.html.escape(view.title)}</b>", _render.pre_html(view.lines)]
+        self.header_html.value = title_html(self.state.header())
+        body = [f"<b>{escape(view.title)}</b>", pre_html(view.lines)]
         if view.final is not None:
             cls = "agl-final agl-ok" if view.final.agree else "agl-final agl-error"
             body.append(f'<div class="{cls}" data-agree="{str(view.final.agree).lower()}"></div>')
@@ -375,11 +322,7 @@ class ChainRuleStepper(_render.WidgetView):
         self.graph_image.value = png
         self.graph_image.layout.width = width
 
-    # -- convenience for notebooks and tests --------------------------------------
-    @property
-    def text(self) -> str:
+    def _lines(self) -> list[str]:
         """The current step as plain text (what the output area shows)."""
         view = self.state.current_view()
-        return "\n".join([view.title, *view.lines])
-
-
+        return [view.title, *view.lines]

@@ -12,14 +12,16 @@ of the detached tensor changes ``x`` too (same storage), and what backward then 
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
 import torch
 
-from autograd_lab.widgets import _render
+from autograd_lab.formatting import fmt_short
+from autograd_lab.widgets.base import WidgetBase, guarded, one_line, plain_repr
+from autograd_lab.widgets.controls import html_area
+from autograd_lab.widgets.markup import escape, message_html, pre_html, table_html
 
 METHODS = ("plain", "requires_grad_(False)", "detach()", "torch.no_grad()")
 
@@ -86,8 +88,8 @@ def _backward(y: torch.Tensor, x: torch.Tensor) -> tuple[str, bool]:
     try:
         y.backward()
     except RuntimeError as exc:
-        return _render.one_line(exc), False
-    return f"x.grad = {_render.fmt_short(x.grad.item())}", True
+        return one_line(exc), False
+    return f"x.grad = {fmt_short(x.grad.item())}", True
 
 
 def _code(method: str, x_value: float) -> str:
@@ -211,7 +213,7 @@ class NoGradPanel:
         ]
 
 
-class NoGradExplorer(_render.WidgetView):
+class NoGradExplorer(WidgetBase):
     """One panel, four columns: plain, ``requires_grad_(False)``, ``detach()``, ``no_grad()``.
 
     Everything shown is computed live with torch each time (nothing hard-coded): pick a
@@ -221,7 +223,7 @@ class NoGradExplorer(_render.WidgetView):
 
     def __init__(self, *, x: float = 2.0) -> None:
         self.panel = NoGradPanel(x)
-        self.last_error: BaseException | None = None
+        self._new_message_line()
         self.method_buttons = widgets.ToggleButtons(
             options=list(METHODS),
             value=METHODS[0],
@@ -240,18 +242,12 @@ class NoGradExplorer(_render.WidgetView):
         )
         self.inplace_toggle.add_class("agl-inplace-toggle")
         self.inplace_toggle.observe(self._on_toggle, names="value")
-        self.rerun_button = _render.button("↻ Run again", "Recompute every column with torch",
-                                           "agl-rerun")
-        self.rerun_button.on_click(lambda _: self._act(self.panel.refresh))
-        self.table_html = widgets.HTML()
-        self.table_html.add_class("agl-table-area")
-        self.output_html = widgets.HTML()
-        self.output_html.add_class("agl-output")
-        self.inplace_html = widgets.HTML()
-        self.inplace_html.add_class("agl-inplace")
-        self.message = widgets.HTML()
-        self.message.add_class("agl-message-area")
-        self.root = widgets.VBox([
+        self.button_row(("rerun_button", "↻ Run again", "Recompute every column with torch",
+                         "agl-rerun", self.panel.refresh), clear=True)
+        self.table_html = html_area("agl-table-area")
+        self.output_html = html_area("agl-output")
+        self.inplace_html = html_area("agl-inplace")
+        self._finish([
             widgets.HTML("<b>Turning gradient tracking off: four ways, computed live</b>"),
             self.table_html,
             widgets.HBox([self.method_buttons]),
@@ -259,49 +255,40 @@ class NoGradExplorer(_render.WidgetView):
             widgets.HBox([self.inplace_toggle, self.rerun_button]),
             self.inplace_html,
             self.message,
-        ])
-        self.root.add_class("agl-widget")
-        self.root.add_class("agl-no-grad-explorer")
-        self._render()
+        ], "agl-no-grad-explorer")
 
     def _plain(self) -> str:
         x = torch.tensor(self.panel.x_value, requires_grad=True)
-        return _render.plain_repr("NoGradExplorer", f"x={x!r}")
+        return plain_repr("NoGradExplorer", f"x={x!r}")
 
-    @_render.guarded
+    @guarded
     def _on_method(self, change: dict[str, Any]) -> None:
         self._act(lambda: self.panel.select(str(change["new"])))
 
-    @_render.guarded
+    @guarded
     def _on_toggle(self, change: dict[str, Any]) -> None:
         self._act(lambda: self.panel.toggle_inplace(bool(change["new"])))
-
-    @_render.guarded
-    def _act(self, action: Any) -> None:
-        self._attempt(action)
-        self._render()
 
     def _render(self) -> None:
         p = self.panel
         col = METHODS.index(p.selected) + 1
-        self.table_html.value = _render.table_html(
+        self.table_html.value = table_html(
             ["", *METHODS], p.rows(), cls="agl-table agl-no-grad-table", highlight_col=col
         )
         detail = p.columns[p.selected]
         kind = "ok" if detail.backward_ok else "error"
         self.output_html.value = (
-            _render.pre_html(p.detail_lines()[:-1], "agl-text agl-code")
-            + f'<div class="agl-backward-result" data-method="{html.escape(p.selected)}">'
-            + _render.message_html(f"y.backward() → {detail.backward}", kind)
+            pre_html(p.detail_lines()[:-1], "agl-text agl-code")
+            + f'<div class="agl-backward-result" data-method="{escape(p.selected)}">'
+            + message_html(f"y.backward() → {detail.backward}", kind)
             + "</div>"
         )
         self.inplace_html.value = (
-            _render.pre_html(p.inplace_lines(), "agl-text agl-inplace-text")
+            pre_html(p.inplace_lines(), "agl-text agl-inplace-text")
             if p.show_inplace else ""
         )
 
-    @property
-    def text(self) -> str:
+    def _lines(self) -> list[str]:
         """Everything the panel shows, as plain text rows."""
         lines = [" | ".join(r).replace("\n", "; ") for r in self.panel.rows()]
-        return "\n".join(lines + self.panel.detail_lines() + self.panel.inplace_lines())
+        return lines + self.panel.detail_lines() + self.panel.inplace_lines()

@@ -18,7 +18,12 @@ from typing import Any
 import ipywidgets as widgets
 from matplotlib.ticker import NullLocator
 
-from autograd_lab.widgets import _render
+from autograd_lab.formatting import fmt_big
+from autograd_lab.training import is_diverging, train_linear
+from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
+from autograd_lab.widgets.controls import html_area, png_image
+from autograd_lab.widgets.figures import figure_png, new_figure
+from autograd_lab.widgets.markup import message_html, pre_html
 
 #: The seed's data: y = 2x + 1.
 SEED_X = (1.0, 2.0, 3.0, 4.0)
@@ -56,8 +61,6 @@ class TrainingSession:
 
     @property
     def diverging(self) -> bool:
-        from autograd_lab.training import is_diverging
-
         return is_diverging(self.losses)
 
     @property
@@ -70,8 +73,6 @@ class TrainingSession:
 
     def run(self, epochs: int) -> list[Any]:
         """Train ``epochs`` more epochs from the current ``w``, ``b``; returns the new records."""
-        from autograd_lab import train_linear
-
         if self.finished:
             return []
         with warnings.catch_warnings():
@@ -102,17 +103,12 @@ class TrainingSession:
         last = self.records[-1]
         label = "diverging" if self.diverging else "converging"
         return (
-            f"{label}: epoch {last.epoch}, loss={_num(last.loss)}, w={_num(last.w)}, "
-            f"b={_num(last.b)} (lr={self.lr:g})"
+            f"{label}: epoch {last.epoch}, loss={fmt_big(last.loss)}, w={fmt_big(last.w)}, "
+            f"b={fmt_big(last.b)} (lr={self.lr:g})"
         )
 
 
-def _num(value: float) -> str:
-    """4 decimals, or 4 significant digits once a diverging run makes numbers huge."""
-    return f"{value:.4f}" if abs(value) < 1e6 else f"{value:.4g}"
-
-
-class TrainingExplorer(_render.WidgetView):
+class TrainingExplorer(WidgetBase):
     """Train the seed's linear model with Step / Run / Reset and watch loss and fit update.
 
     Learning rate slider (log scale 0.001 … 1, default 0.1) and epochs per Run (1 … 100,
@@ -122,7 +118,7 @@ class TrainingExplorer(_render.WidgetView):
 
     def __init__(self) -> None:
         self.session = TrainingSession()
-        self.last_error: BaseException | None = None
+        self._new_message_line()
         self.lr_slider = widgets.FloatLogSlider(
             value=0.1, base=10, min=-3, max=0, step=0.1, description="lr",
             readout_format=".3g", continuous_update=False,
@@ -134,48 +130,39 @@ class TrainingExplorer(_render.WidgetView):
             continuous_update=False, tooltip="Epochs trained by Run",
         )
         self.epochs_slider.add_class("agl-epochs")
-        self.step_button = _render.button("Step", "Train one epoch", "agl-step")
-        self.run_button = _render.button("▶ Run", "Train the chosen number of epochs", "agl-run")
-        self.reset_button = _render.button("↺ Reset", "Start again from w = 0, b = 0", "agl-reset")
-        self.step_button.on_click(lambda _: self._act(self.session.step))
-        self.run_button.on_click(lambda _: self._act(
-            lambda: self.session.run(self.epochs_slider.value)))
-        self.reset_button.on_click(lambda _: self._act(self.session.reset))
+        buttons = self.button_row(
+            ("step_button", "Step", "Train one epoch", "agl-step", self.session.step),
+            ("run_button", "▶ Run", "Train the chosen number of epochs", "agl-run",
+             lambda: self.session.run(self.epochs_slider.value)),
+            ("reset_button", "↺ Reset", "Start again from w = 0, b = 0", "agl-reset",
+             self.session.reset),
+            clear=True,
+        )
         self.lr_slider.observe(self._on_lr, names="value")
 
-        self.status_html = widgets.HTML()
-        self.status_html.add_class("agl-status")
-        self.output_html = widgets.HTML()
-        self.output_html.add_class("agl-output")
+        self.status_html = html_area("agl-status")
+        self.output_html = html_area("agl-output")
         self.output_html.add_class("agl-epoch-log")
-        self.message = widgets.HTML()
-        self.message.add_class("agl-message-area")
-        self.plot_image = widgets.Image(
-            format="png", layout=_render.image_layout(),
-        )
-        self.plot_image.add_class("agl-plot")
+        self.plot_image = png_image("agl-plot")
 
-        self._fig = _render.new_figure(8.0, 3.0)
+        self._fig = new_figure(8.0, 3.0)
         self._ax_loss = self._fig.add_axes((0.08, 0.16, 0.38, 0.72))
         self._ax_fit = self._fig.add_axes((0.58, 0.16, 0.38, 0.72))
         self._setup_axes()
 
-        self.root = widgets.VBox([
+        self._finish([
             widgets.HTML("<b>Training y = w·x + b on the seed's data (y = 2x + 1)</b>"),
             widgets.HBox([self.lr_slider, self.epochs_slider]),
-            widgets.HBox([self.step_button, self.run_button, self.reset_button]),
+            buttons,
             self.status_html,
             self.message,
             self.plot_image,
             self.output_html,
-        ])
-        self.root.add_class("agl-widget")
-        self.root.add_class("agl-training-explorer")
-        self._render()
+        ], "agl-training-explorer")
 
     def _plain(self) -> str:
-        return _render.plain_repr("TrainingExplorer", f"lr={self.session.lr:g}",
-                                  f"epochs={self.epochs_slider.value}")
+        return plain_repr("TrainingExplorer", f"lr={self.session.lr:g}",
+                          f"epochs={self.epochs_slider.value}")
 
     # -- plot ----------------------------------------------------------------------------
     def _setup_axes(self) -> None:
@@ -217,18 +204,13 @@ class TrainingExplorer(_render.WidgetView):
         self._diverge_text.set_text(f"diverging (lr={s.lr:g})" if s.diverging else "")
         if math.isfinite(s.w) and math.isfinite(s.b):
             self._fit_line.set_ydata((s.b, 5.0 * s.w + s.b))
-        return _render.figure_png(self._fig)
+        return figure_png(self._fig)
 
     # -- handlers --------------------------------------------------------------------
-    @_render.guarded
+    @guarded
     def _on_lr(self, change: dict[str, Any]) -> None:
         self.session.lr = float(change["new"])
         self._render(plot=False)
-
-    @_render.guarded
-    def _act(self, action: Any) -> None:
-        self._attempt(action)
-        self._render()
 
     def _render(self, plot: bool = True) -> None:
         s = self.session
@@ -236,21 +218,20 @@ class TrainingExplorer(_render.WidgetView):
         kind = "error" if s.diverging else "info"
         cls = "agl-diverging" if s.diverging else "agl-converging"
         self.status_html.value = (
-            f'<div class="agl-status-line {cls}">{_render.message_html(status, kind)}</div>'
+            f'<div class="agl-status-line {cls}">{message_html(status, kind)}</div>'
         )
         if s.stopped:
-            self.message.value = _render.message_html(s.stopped)
+            self.message.value = message_html(s.stopped)
         self.step_button.disabled = self.run_button.disabled = s.finished
         lines = s.lines() or ["(press Step or Run to train)"]
         self.output_html.value = (
             '<div style="max-height:220px;overflow-y:auto">'
-            + _render.pre_html(lines, "agl-text agl-epochs-text") + "</div>"
+            + pre_html(lines, "agl-text agl-epochs-text") + "</div>"
         )
         if plot:
             self.plot_image.value = self._draw()
 
-    @property
-    def text(self) -> str:
+    def _lines(self) -> list[str]:
         """The epoch lines shown in the text area."""
-        return "\n".join(self.session.lines())
+        return self.session.lines()
 

@@ -1,0 +1,193 @@
+"""The scaffolding every widget shares: one base class over a plain-Python state object.
+
+:class:`WidgetBase` owns what the five widgets used to write out five times:
+
+- the **message line** (``self.message``, one escaped sentence, never a traceback) and the
+  **error path**: :meth:`_attempt` runs an action and shows a failure as one line;
+  :func:`guarded` does the same for any event handler; ``last_error`` keeps the exception;
+- the **button row** (:meth:`button_row`, keyboard-focusable buttons with tooltips);
+- the **plain-text fallback** (``text/plain`` for a notebook without a widget front-end, and
+  ``repr``), from :meth:`_plain`; and **``text``**, what the output area shows as plain text,
+  from :meth:`_lines`.
+
+A widget subclass builds its state, its controls and ``self.root`` (via :meth:`_finish`),
+and implements ``_render``, ``_plain`` and ``_lines``.  A later "predict, then check" box
+only needs another row and :meth:`say` for its verdict line.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import ipywidgets as widgets
+
+from autograd_lab.errors import DerivationError, ExpressionError
+from autograd_lab.widgets.markup import message_html
+
+T = TypeVar("T")
+
+#: Shown when something fails that we did not foresee (never a traceback).
+UNEXPECTED = (
+    "Something unexpected went wrong with that input; try a simpler expression or press Reset."
+)
+
+#: Exceptions a widget turns into its own one-line message.
+EXPECTED_ERRORS = (ExpressionError, DerivationError, ValueError, TypeError, ArithmeticError)
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message, prefixed by its class for torch errors.
+
+    Learner-facing errors (ExpressionError, DerivationError, ValueError, TypeError) keep
+    their own sentence; a torch ``RuntimeError`` is shown the way Python prints it
+    (``RuntimeError: element 0 of tensors …``) because that exact text is the lesson.
+    """
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, (ExpressionError, DerivationError)):
+        return text or "That expression cannot be read; check it and try again."
+    if isinstance(exc, RuntimeError):
+        return f"{type(exc).__name__}: {text}"
+    if isinstance(exc, (ValueError, TypeError, ArithmeticError)):
+        return text or "That input is not valid here; check it and try again."
+    return UNEXPECTED
+
+
+def plain_repr(name: str, *parts: str) -> str:
+    """Deterministic text/plain for a widget: ``Name(a, b) — run in Jupyter to interact``."""
+    return f"{name}({', '.join(p for p in parts if p)}) — run in Jupyter to interact"
+
+
+def button(label: str, tooltip: str, cls: str) -> Any:
+    """A keyboard-focusable Button with a tooltip (its accessible description) and a class."""
+    b = widgets.Button(description=label, tooltip=tooltip, layout=widgets.Layout(width="auto"))
+    b.add_class("agl-button")
+    b.add_class(cls)
+    return b
+
+
+def guarded(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a widget event handler: any exception becomes a one-line message, never a traceback."""
+
+    @functools.wraps(handler)
+    def wrapper(self: WidgetBase, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(self, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - shown inside the widget instead
+            self.show_error(exc)
+            return None
+
+    return wrapper
+
+
+class WidgetBase:
+    """Base of the public widgets: message line, button row, error path, ``text``, display."""
+
+    root: Any
+    message: Any
+    last_error: BaseException | None = None
+
+    # -- building ---------------------------------------------------------------------
+    def _new_message_line(self) -> None:
+        self.last_error = None
+        self.message = widgets.HTML()
+        self.message.add_class("agl-message-area")
+
+    def _start(self, build: Callable[[], T], fallback: Callable[[], T], instead: str) -> T:
+        """The state from the caller's arguments or, if they fail, ``fallback()`` with one
+        line in the message line ("… Showing sin(x**2) instead.")."""
+        self._new_message_line()
+        try:
+            return build()
+        except Exception as exc:  # noqa: BLE001 - shown as one line inside the widget
+            self.last_error = exc
+            self.message.value = message_html(f"{one_line(exc)} Showing {instead} instead.")
+            return fallback()
+
+    def button_row(self, *specs: tuple[str, str, str, str, Callable[[], Any]],
+                   clear: bool = False) -> Any:
+        """Buttons ``(attribute, label, tooltip, css class, action)`` in one row; a click
+        runs ``action`` then redraws (and, with ``clear``, empties the message line when
+        the action succeeds: :meth:`_act`; else :meth:`_move`)."""
+        row = []
+        run = self._act if clear else self._move
+        for attribute, label, tooltip, cls, action in specs:
+            b = button(label, tooltip, cls)
+            b.on_click(lambda _, action=action: run(action))
+            setattr(self, attribute, b)
+            row.append(b)
+        return widgets.HBox(row)
+
+    def _finish(self, children: Sequence[Any], cls: str) -> None:
+        """``self.root``: the children in a column, with the widget's css classes; render."""
+        self.root = widgets.VBox(list(children))
+        self.root.add_class("agl-widget")
+        self.root.add_class(cls)
+        self._render()
+
+    # -- the error path ----------------------------------------------------------------
+    def show_error(self, exc: BaseException, keep: str = "") -> None:
+        """Put ``exc`` as one line in the message line (a generic line if unexpected)."""
+        self.last_error = exc
+        text = one_line(exc) + keep if isinstance(exc, EXPECTED_ERRORS) else UNEXPECTED
+        self.message.value = message_html(text)
+
+    def say(self, text: str, kind: str = "info") -> None:
+        """One line of feedback in the message line ("error", "info" or "ok")."""
+        self.message.value = message_html(text, kind)
+
+    def _attempt(self, action: Callable[[], Any], keep: str = "") -> bool:
+        """Run ``action()``; on failure show one line (then ``keep``); clear it on success."""
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - shown inside the widget instead
+            self.show_error(exc, keep)
+            return False
+        self.message.value = ""
+        return True
+
+    @guarded
+    def _move(self, action: Callable[[], Any]) -> None:
+        action()
+        self._render()
+
+    @guarded
+    def _act(self, action: Callable[[], Any] | None) -> None:
+        """Run ``action`` through :meth:`_attempt`, then redraw whatever happened."""
+        if action is not None:
+            self._attempt(action)
+        self._render()
+
+    # -- what it shows -------------------------------------------------------------------
+    def _render(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _plain(self) -> str:  # pragma: no cover - overridden
+        return type(self).__name__
+
+    def _lines(self) -> list[str]:  # pragma: no cover - overridden
+        return []
+
+    @property
+    def text(self) -> str:
+        """What the widget shows, as plain text (for notebooks, tests and screen readers)."""
+        return "\n".join(self._lines())
+
+    def __repr__(self) -> str:
+        return self._plain()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        make_bundle = getattr(self.root, "_repr_mimebundle_", None)
+        if make_bundle is not None:  # ipywidgets 8
+            bundle = dict(make_bundle(include=include, exclude=exclude))
+        else:  # ipywidgets 7 (Colab's default) shows a widget through the same view data
+            bundle = {
+                "application/vnd.jupyter.widget-view+json": {
+                    "version_major": 2,
+                    "version_minor": 0,
+                    "model_id": self.root.model_id,
+                }
+            }
+        bundle["text/plain"] = self._plain()
+        return bundle

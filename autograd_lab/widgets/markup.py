@@ -1,0 +1,81 @@
+"""The HTML the widgets show: a one-line message, plain text in ``<pre>``, a small table.
+
+Every piece of text is escaped; class names (``agl-…``) are what the browser test reads.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+#: JupyterLab theme colours (readable on light and dark themes), fallbacks for Colab.
+COLOURS = {
+    "error": "var(--jp-error-color1, #b00020)",
+    "info": "var(--jp-info-color1, #1f4e79)",
+    "ok": "var(--jp-success-color1, #1b5e20)",
+}
+
+_CELL = "border:1px solid #999;padding:3px 8px;"
+_HIGHLIGHT = "background:rgba(230,159,0,0.25);"
+
+
+def escape(text: str) -> str:
+    """``text`` safe inside HTML."""
+    return html.escape(text)
+
+
+def message_html(text: str, kind: str = "error") -> str:
+    """A one-line message box (``kind`` is "error", "info" or "ok"); empty text → empty."""
+    if not text:
+        return ""
+    role = ' role="alert"' if kind == "error" else ' role="status"'
+    return (
+        f'<div class="agl-message agl-{kind}"{role} style="color:{COLOURS.get(kind, "inherit")};'
+        f'font-weight:600">{html.escape(text)}</div>'
+    )
+
+
+def pre_html(lines: Iterable[str], cls: str = "agl-text") -> str:
+    """Plain text lines in a ``<pre>`` (what a browser test reads back)."""
+    body = "\n".join(html.escape(line) for line in lines)
+    return (
+        f'<pre class="{cls}" style="margin:0;white-space:pre-wrap;'
+        f'font-size:13px;line-height:1.35">{body}</pre>'
+    )
+
+
+def title_html(text: str) -> str:
+    """A bold heading line."""
+    return f'<b class="agl-title">{html.escape(text)}</b>'
+
+
+def table_html(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    cls: str = "agl-table",
+    highlight_col: int | None = None,
+    highlight_row: int | None = None,
+) -> str:
+    """A small bordered HTML table; cells are escaped text (``str(cell)``)."""
+    out = [f'<table class="{cls}" style="border-collapse:collapse;font-size:13px">', "<thead><tr>"]
+    for j, h in enumerate(headers):
+        style = _CELL + "text-align:left;line-height:1.3;"
+        if highlight_col is not None and j == highlight_col:
+            style += _HIGHLIGHT
+        out.append(f'<th scope="col" style="{style}">{html.escape(str(h))}</th>')
+    out.append("</tr></thead><tbody>")
+    for i, row in enumerate(rows):
+        out.append("<tr>")
+        for j, cell in enumerate(row):
+            style = _CELL + "vertical-align:top;white-space:pre-wrap;line-height:1.3;"
+            if (highlight_col is not None and j == highlight_col) or (
+                highlight_row is not None and i == highlight_row
+            ):
+                style += _HIGHLIGHT
+            tag = "th" if j == 0 else "td"
+            scope = ' scope="row"' if j == 0 else ""
+            out.append(f'<{tag}{scope} style="{style}">{html.escape(str(cell))}</{tag}>')
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
