@@ -341,14 +341,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     workspace = args.workspace if args.workspace is not None else default_workspace()
-    _stop_on_terminal_signals()
-
     try:
         report = copy_workspace(workspace)
     except WorkspaceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(report)
+    _stop_on_terminal_signals()
     try:
         server = _serve(
             Path(report.dest or workspace),

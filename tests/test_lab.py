@@ -369,3 +369,25 @@ def test_browser_is_left_to_jupyter_server(
     ws = tmp_path / "ws"
     assert "--no-browser" in lab_module._command(0, ws, open_browser=False)
     assert "--no-browser" not in lab_module._command(0, ws, open_browser=True)
+
+
+def test_the_workspace_is_copied_once_per_launch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copies: list[str] = []
+    real_copy = lab_module.copy_workspace
+
+    def counting_copy(dest: object, **kwargs: object) -> object:
+        copies.append(str(dest))
+        return real_copy(dest, **kwargs)  # type: ignore[arg-type]
+
+    def fake_serve(root_dir: Path, **kwargs: object) -> LabServer:
+        raise LabError("not starting in this test")
+
+    monkeypatch.setattr(lab_module, "copy_workspace", counting_copy)
+    monkeypatch.setattr(lab_module, "_serve", fake_serve)
+    assert lab_module.main(["--no-browser", "--workspace", str(tmp_path / "ws")]) == 1
+    assert copies == [str(tmp_path / "ws")]
+    with pytest.raises(LabError):
+        start_lab(tmp_path / "ws2")
+    assert len(copies) == 2
