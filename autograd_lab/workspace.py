@@ -245,7 +245,7 @@ def _unwritable(dest: Path, exc: OSError, rel: Path | None = None) -> WorkspaceE
             f"Cannot {what}: {blocker} is a file, not a directory; choose another destination."
         )
     return WorkspaceError(
-        f"Cannot {what}: {exc.strerror or exc} (is it read-only?); choose a directory you "
+        f"Cannot {what}: it is not writable ({exc.strerror or exc}); choose a directory you "
         "can write to."
     )
 

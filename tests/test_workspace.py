@@ -376,7 +376,7 @@ def test_a_read_only_destination_is_one_sentence(
         with pytest.raises(WorkspaceError, match="Read-only file system"):
             copy_workspace(read_only / "ws", source_root=repo)
         # also when DEST itself exists and every file is there: students could not save
-        _refused_by_both_commands(str(read_only), "read-only", capsys)
+        _refused_by_both_commands(str(read_only), "is not writable (Read-only", capsys)
 
 
 def test_an_empty_destination_is_refused(
