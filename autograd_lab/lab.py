@@ -1,24 +1,19 @@
 """Start JupyterLab on a student workspace: ``make lab`` and the browser test use this.
 
-``start_lab`` refreshes the workspace with :func:`autograd_lab.workspace.copy_workspace`
-(the committed ``notebooks/`` are never served), then runs::
+What is ours: ``start_lab`` refreshes the workspace with
+:func:`autograd_lab.workspace.copy_workspace` (the committed ``notebooks/`` are never
+served), prepares the server's environment (:mod:`autograd_lab.lab_env`: the student
+overlay, the token file, optional isolation), runs::
 
-    python -m jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=N
-        --ServerApp.port_retries=0 --IdentityProvider.token=TOKEN
-        --ServerApp.root_dir=WORKSPACE
+    python -m jupyterlab --ServerApp.ip=127.0.0.1 --ServerApp.port=N
+        --ServerApp.port_retries=0 --ServerApp.root_dir=WORKSPACE
+        [--ServerApp.file_to_run=WORKSPACE/00_start_here.ipynb] [--no-browser]
 
-bound to the loopback interface with a random token, and waits until
-``GET /api/status`` answers. With ``isolate_dir`` the server keeps its user state (config,
-runtime files, IPython profile, lab settings and workspaces) under that directory, while
-the environment's own ``share/jupyter`` (the kernelspec and the ipywidgets lab extension)
-is still found.
-
-The student's lab hides the teacher tools: nbgrader (installed for ``make exercises``) adds
-a formgrader, a "Create Assignment" sidebar and a Validate button, which mean nothing to a
-student working on their own copy. An extra config directory, put first on
-``JUPYTER_CONFIG_PATH`` for this server only, disables nbgrader's server and lab extensions;
-the user's own Jupyter configuration is left untouched. Teachers open the solution notebooks
-with ``jupyter lab notebooks/exercises/source``, where nbgrader is available.
+and waits until ``GET /api/status`` answers. The rest is jupyter-server's own: it reads the
+token from ``JUPYTER_TOKEN_FILE``; with port 0 it takes a free port, which the launcher reads
+from the ``jpserver-<pid>.json`` the server writes in its runtime directory; it opens the
+browser on the start page (``00_start_here.ipynb``, when the workspace has one); it stops on
+SIGTERM or Ctrl-C and shuts its kernels down.
 
 Command line::
 
@@ -39,18 +34,20 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import webbrowser
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from autograd_lab.lab_env import isolated_env, runtime_dir, student_config_env, token_file_env
 from autograd_lab.workspace import WorkspaceError, copy_workspace
 
 __all__ = ["LabError", "LabServer", "default_workspace", "free_port", "main", "start_lab"]
 
 _HOST = "127.0.0.1"
 _STARTUP_TIMEOUT = 120.0  # seconds; a cold start on a busy 2-core machine takes a while
+#: The workspace's start page; the lab opens on it when it exists.
+START_PAGE = "00_start_here.ipynb"
 # Loopback requests never go through an http_proxy from the environment.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -71,6 +68,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def check_port(port: int | None) -> int:
+    """``port`` as jupyter-server takes it: None and 0 mean "any free port" (0).
+
+    Anything outside 0-65535 raises :class:`LabError` at once, with one sentence.
+    """
+    if port is None:
+        return 0
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise LabError(
+            f"The port must be 0 (any free port) or a number from 1 to 65535, not {port!r:.20}."
+        )
+    return port
+
+
 def _tail(path: Path, lines: int = 25) -> str:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -89,6 +100,8 @@ class LabServer:
     root_dir: Path
     log_path: Path
     _log_handle: object = field(default=None, repr=False)
+    #: The page the lab opens on (relative to ``root_dir``), or None for the file browser.
+    start_page: str | None = None
 
     @property
     def base_url(self) -> str:
@@ -97,8 +110,15 @@ class LabServer:
 
     @property
     def url(self) -> str:
-        """The address to open in a browser, token included."""
+        """JupyterLab's address, token included."""
         return f"{self.base_url}lab?token={self.token}"
+
+    @property
+    def start_url(self) -> str:
+        """The address to open in a browser: the start page in JupyterLab, token included."""
+        if self.start_page is None:
+            return self.url
+        return f"{self.base_url}lab/tree/{self.start_page}?token={self.token}"
 
     def running(self) -> bool:
         """True while the server process is alive."""
@@ -111,8 +131,8 @@ class LabServer:
     def stop(self, timeout: float = 15.0) -> None:
         """Shut the server (and its kernels) down, then wait for the process to exit.
 
-        Asks politely first (``POST /api/shutdown`` stops kernels cleanly), then sends
-        SIGTERM to the server's process group, then SIGKILL. Safe to call twice.
+        Asks politely first (``POST /api/shutdown`` stops kernels cleanly), then SIGTERM (which
+        jupyter-server handles the same way), then kills it. Safe to call twice.
         """
         try:
             if self.running():
@@ -128,29 +148,17 @@ class LabServer:
                 try:
                     self.process.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
-                    self._signal(signal.SIGTERM)
+                    self.process.terminate()
                     try:
                         self.process.wait(timeout=timeout)
                     except subprocess.TimeoutExpired:
-                        self._signal(getattr(signal, "SIGKILL", signal.SIGTERM))
+                        self.process.kill()
                         self.process.wait(timeout=timeout)
         finally:
             handle = self._log_handle
             if handle is not None and hasattr(handle, "close"):
                 handle.close()
                 self._log_handle = None
-
-    def _signal(self, sig: int) -> None:
-        """Signal the server's process group (POSIX) or terminate the process (Windows)."""
-        if not self.running():
-            return
-        if os.name == "posix":
-            try:
-                os.killpg(self.process.pid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
-        else:
-            self.process.terminate()
 
     def __enter__(self) -> LabServer:
         return self
@@ -164,64 +172,23 @@ class LabServer:
         self.stop()
 
 
-#: What the student's lab turns off (see the module docstring): nbgrader's server extensions
-#: and its JupyterLab extension.
-_STUDENT_CONFIG: dict[str, dict[str, object]] = {
-    "jupyter_server_config.d/autograd_lab_student.json": {
-        "ServerApp": {
-            "jpserver_extensions": {
-                f"nbgrader.server_extensions.{name}": False
-                for name in ("formgrader", "assignment_list", "course_list", "validate_assignment")
-            }
-        }
-    },
-    "labconfig/page_config.json": {"disabledExtensions": {"@jupyter/nbgrader": True}},
-}
-
-
-def _student_config_env(config_dir: Path, env: dict[str, str]) -> dict[str, str]:
-    """Write the student overlay into ``config_dir``; the ``JUPYTER_CONFIG_PATH`` that uses it."""
-    for relative, content in _STUDENT_CONFIG.items():
-        target = config_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
-    existing = env.get("JUPYTER_CONFIG_PATH", "")
-    return {"JUPYTER_CONFIG_PATH": os.pathsep.join(p for p in (str(config_dir), existing) if p)}
-
-
-def _isolated_env(isolate_dir: Path) -> dict[str, str]:
-    """Environment variables that keep Jupyter's per-user state under ``isolate_dir``.
-
-    ``JUPYTER_DATA_DIR`` replaces only the user data directory: the environment's
-    ``<sys.prefix>/share/jupyter`` (kernelspec, lab extensions) stays on the search path.
-    """
-    isolate_dir = isolate_dir.resolve()
-    dirs = {
-        "JUPYTER_CONFIG_DIR": isolate_dir / "config",
-        "JUPYTER_RUNTIME_DIR": isolate_dir / "runtime",
-        "JUPYTER_DATA_DIR": isolate_dir / "data",
-        "IPYTHONDIR": isolate_dir / "ipython",
-        "JUPYTERLAB_SETTINGS_DIR": isolate_dir / "lab" / "user-settings",
-        "JUPYTERLAB_WORKSPACES_DIR": isolate_dir / "lab" / "workspaces",
-    }
-    for path in dirs.values():
-        path.mkdir(parents=True, exist_ok=True)
-    return {name: str(path) for name, path in dirs.items()}
-
-
-def _command(port: int, token: str, root_dir: Path) -> list[str]:
+def _command(
+    port: int, root_dir: Path, *, open_browser: bool = False, start_page: str | None = None
+) -> list[str]:
+    """The server's command line: nothing secret on it (the token goes by file)."""
     command = [
         sys.executable,
         "-m",
-        "jupyter",
-        "lab",
-        "--no-browser",
+        "jupyterlab",  # not the `jupyter` shim: the server's pid is the process's own
         f"--ServerApp.ip={_HOST}",
         f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
+        "--ServerApp.port_retries=0",  # a busy port is an error, not a silent other port
         f"--ServerApp.root_dir={root_dir}",
     ]
+    if start_page is not None:
+        command.append(f"--ServerApp.file_to_run={root_dir / start_page}")
+    if not open_browser:
+        command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         # Containers and CI often run as root; jupyter refuses that unless told.
         command.append("--ServerApp.allow_root=True")
@@ -230,9 +197,11 @@ def _command(port: int, token: str, root_dir: Path) -> list[str]:
 
 def _status(port: int, token: str, timeout: float = 2.0) -> int | None:
     """HTTP status of ``GET /api/status`` with the token, or None if nothing answers."""
-    url = f"http://{_HOST}:{port}/api/status?token={token}"
+    request = urllib.request.Request(
+        f"http://{_HOST}:{port}/api/status", headers={"Authorization": f"token {token}"}
+    )
     try:
-        with _OPENER.open(url, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             json.loads(response.read().decode("utf-8"))
             return int(response.status)
     except urllib.error.HTTPError as exc:
@@ -241,44 +210,79 @@ def _status(port: int, token: str, timeout: float = 2.0) -> int | None:
         return None
 
 
-def _launch(
-    root_dir: Path, port: int, token: str, env: dict[str, str], log_path: Path, timeout: float
+def _server_port(info_file: Path) -> int | None:
+    """The port the server wrote in its ``jpserver-<pid>.json``, or None (not written yet)."""
+    try:
+        port = json.loads(info_file.read_text(encoding="utf-8")).get("port")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return port if isinstance(port, int) and port > 0 else None
+
+
+def _wait_until_ready(server: LabServer, info_file: Path, asked: int, timeout: float) -> None:
+    """Poll until the server answers on the port it wrote in ``info_file``; else LabError."""
+    deadline = time.monotonic() + timeout
+    where = f"port {asked}" if asked else "a free port"
+    while True:
+        if not server.running():
+            raise LabError(
+                f"JupyterLab exited (code {server.process.returncode}) before answering on "
+                f"{where}; server log ({server.log_path}):\n{server.log_tail()}"
+            )
+        port = _server_port(info_file)
+        if port is not None and _status(port, server.token) == 200:
+            server.port = port
+            return
+        if time.monotonic() > deadline:
+            raise LabError(
+                f"JupyterLab did not answer on {where} within {timeout:.0f} s; "
+                f"server log ({server.log_path}):\n{server.log_tail()}"
+            )
+        time.sleep(0.25)
+
+
+def _serve(
+    root_dir: Path,
+    *,
+    port: int,
+    token: str,
+    open_browser: bool,
+    isolate_dir: Path | None,
+    timeout: float,
 ) -> LabServer:
-    log_handle = open(log_path, "ab")  # noqa: SIM115 - closed by LabServer.stop()
-    kwargs: dict[str, object] = {}
-    if os.name == "posix":
-        kwargs["start_new_session"] = True  # own process group: stop() can signal all of it
+    """Start jupyter-server on ``root_dir`` (already copied) and wait until it answers."""
+    env = dict(os.environ)
+    # The venv's bin first: kernels, nbgrader and jupyter subcommands come from here.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    if isolate_dir is not None:
+        state_dir = isolate_dir
+        env.update(isolated_env(isolate_dir))
     else:
-        kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+        state_dir = Path(tempfile.mkdtemp(prefix="autograd-lab-"))
+    env.update(student_config_env(state_dir / "student-config", env))
+    token_file = token_file_env(state_dir, token, env)
+    start_page = START_PAGE if (root_dir / START_PAGE).is_file() else None
+
+    log_path = state_dir / "jupyter-server.log"
+    log_handle = open(log_path, "ab")  # noqa: SIM115 - closed by LabServer.stop()
     process = subprocess.Popen(
-        _command(port, token, root_dir),
+        _command(port, root_dir, open_browser=open_browser, start_page=start_page),
         cwd=root_dir,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=log_handle,
         stderr=subprocess.STDOUT,
-        **kwargs,  # type: ignore[arg-type]
     )
-    server = LabServer(process, port, token, root_dir, log_path, log_handle)
-    deadline = time.monotonic() + timeout
+    server = LabServer(process, port, token, root_dir, log_path, log_handle, start_page)
+    info_file = runtime_dir(env) / f"jpserver-{process.pid}.json"
     try:
-        while True:
-            if not server.running():
-                raise LabError(
-                    f"JupyterLab exited (code {process.returncode}) before answering on "
-                    f"port {port}; server log ({log_path}):\n{server.log_tail()}"
-                )
-            if _status(port, token) == 200:
-                return server
-            if time.monotonic() > deadline:
-                raise LabError(
-                    f"JupyterLab did not answer on {server.base_url} within {timeout:.0f} s; "
-                    f"server log ({log_path}):\n{server.log_tail()}"
-                )
-            time.sleep(0.25)
+        _wait_until_ready(server, info_file, port, timeout)
     except BaseException:
         server.stop(timeout=5)
         raise
+    finally:
+        token_file.unlink(missing_ok=True)  # read at start-up; nothing secret left behind
+    return server
 
 
 def start_lab(
@@ -292,58 +296,24 @@ def start_lab(
 ) -> LabServer:
     """Refresh ``workspace`` and start JupyterLab there on 127.0.0.1; return the server.
 
-    ``port`` None picks a free loopback port; ``token`` None makes a random one
-    (``secrets.token_hex``). ``isolate_dir`` keeps Jupyter's user state out of the home
-    directory. Waits until ``GET /api/status`` answers (``LabError`` with the log tail on
-    failure or after ``timeout`` seconds) and stops the process if anything goes wrong.
+    ``port`` None or 0 lets the server take a free loopback port (``server.port`` is the one it
+    took); a port outside 0-65535 raises :class:`LabError` at once. ``token`` None makes a
+    random one (``secrets.token_hex``). ``open_browser`` lets jupyter-server open a browser on
+    the start page. ``isolate_dir`` keeps Jupyter's user state out of the home directory.
+    Waits until ``GET /api/status`` answers (``LabError`` with the log tail on failure or
+    after ``timeout`` seconds) and stops the process if anything goes wrong.
     """
+    asked = check_port(port)
     root_dir = Path(workspace).expanduser().resolve()
     copy_workspace(root_dir)
-    token = token or secrets.token_hex(24)
-
-    env = dict(os.environ)
-    # The venv's bin first: kernels, nbgrader and jupyter subcommands come from here.
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.pop("JUPYTER_TOKEN", None)
-    if isolate_dir is not None:
-        iso = Path(isolate_dir).expanduser().resolve()
-        env.update(_isolated_env(iso))
-        log_path = iso / "jupyter-server.log"
-        student_config = iso / "student-config"
-    else:
-        state_dir = Path(tempfile.mkdtemp(prefix="autograd-lab-"))
-        log_path = state_dir / "jupyter-server.log"
-        student_config = state_dir / "student-config"
-    env.update(_student_config_env(student_config, env))
-
-    attempts = 1 if port is not None else 3
-    for attempt in range(attempts):
-        chosen = port if port is not None else free_port()
-        try:
-            server = _launch(root_dir, chosen, token, env, log_path, timeout)
-            break
-        except LabError as exc:
-            # Another program may grab a random port between our check and the bind: retry.
-            if attempt + 1 < attempts and "already in use" in str(exc):
-                continue
-            raise
-    if open_browser:
-        webbrowser.open(server.url)
-    return server
-
-
-#: Text-mode browsers Python's webbrowser falls back to without a display: opening one
-#: would take over the terminal that shows the address, so they do not count.
-_CONSOLE_BROWSERS = {"www-browser", "links", "elinks", "lynx", "w3m"}
-
-
-def _browser_available() -> bool:
-    """True when ``webbrowser`` would open a graphical browser."""
-    try:
-        browser = webbrowser.get()
-    except webbrowser.Error:
-        return False
-    return getattr(browser, "name", "") not in _CONSOLE_BROWSERS
+    return _serve(
+        root_dir,
+        port=asked,
+        token=token or secrets.token_hex(24),
+        open_browser=open_browser,
+        isolate_dir=None if isolate_dir is None else Path(isolate_dir).expanduser().resolve(),
+        timeout=timeout,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -353,48 +323,56 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Copy the course into a workspace and open it in JupyterLab "
         "(127.0.0.1 only, with a token). Ctrl-C stops it.",
     )
-    parser.add_argument("--port", type=int, default=None, help="port (default: a free one)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="port (default 0: any free one, printed)"
+    )
     parser.add_argument(
         "--no-browser", action="store_true", help="print the address but do not open a browser"
     )
     parser.add_argument(
         "--workspace",
-        type=Path,
         default=None,
         help="working copy to serve (default: workspace/ in the repository)",
     )
     args = parser.parse_args(argv)
+    try:
+        port = check_port(args.port)
+    except LabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     workspace = args.workspace if args.workspace is not None else default_workspace()
-    _stop_on_terminal_signals()
-
     try:
         report = copy_workspace(workspace)
     except WorkspaceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(report)
+    _stop_on_terminal_signals()
     try:
-        server = start_lab(
-            workspace,
-            port=args.port,
-            open_browser=not args.no_browser and _browser_available(),
+        server = _serve(
+            Path(report.dest or workspace),
+            port=port,
+            token=secrets.token_hex(24),
+            open_browser=not args.no_browser,
+            isolate_dir=None,
+            timeout=_STARTUP_TIMEOUT,
         )
-    except (LabError, WorkspaceError) as exc:
+    except LabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:  # Ctrl-C while starting: start_lab has stopped the server
+    except KeyboardInterrupt:  # Ctrl-C while starting: _serve has stopped the server
         print("\nInterrupted; JupyterLab was not started.", file=sys.stderr)
         return 130
     with server:
         print(f"\nJupyterLab is serving {server.root_dir}")
-        print(f"Open this address in your browser:\n\n    {server.url}\n")
+        print(f"Open this address in your browser:\n\n    {server.start_url}\n")
         print(f"(server log: {server.log_path}; press Ctrl-C to stop)")
         try:
             while server.running():
                 time.sleep(0.5)
         except KeyboardInterrupt:
             print("\nStopping JupyterLab…")
-    if server.process.returncode not in (0, None, -signal.SIGTERM):
+    if server.process.returncode not in (0, None, -signal.SIGTERM, -signal.SIGINT):
         print(f"JupyterLab stopped with code {server.process.returncode}.", file=sys.stderr)
         return 1
     print("Stopped.")
@@ -404,8 +382,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _stop_on_terminal_signals() -> None:
     """``kill`` (SIGTERM) and closing the terminal (SIGHUP) stop JupyterLab as Ctrl-C does.
 
-    The server runs in its own process group, so without this those signals would end the
-    launcher and leave JupyterLab running on its port.
+    They reach the launcher alone (``kill PID``), so the launcher turns them into the same
+    clean stop: ``LabServer.stop()`` asks the server to shut down.
     """
 
     def interrupt(signum: int, frame: object) -> None:

@@ -19,6 +19,13 @@ existing file is never overwritten: it is reported as skipped, so a student's wo
 a refresh. Nothing is written outside DEST: paths are resolved and
 a symlink inside DEST that points elsewhere makes the copy refuse before writing anything.
 
+Each file is written atomically: to a hidden temporary file beside it, then linked into
+place, so a full disk or a crash never leaves a half-written notebook. A copy an earlier
+run left broken (empty, or a notebook cut short: not valid JSON) is replaced, the old file
+kept as ``NAME.broken``; a notebook a student saved is valid JSON and is never touched. A DEST that
+cannot be written (read-only, under a file, a full disk) or an empty DEST is one sentence
+(:class:`WorkspaceError`; exit code 2 on the command line).
+
 Command line::
 
     python -m autograd_lab.workspace DEST [--keep-outputs]
@@ -27,8 +34,10 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -63,9 +72,15 @@ class CopyReport:
     copied: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     dest: Path | None = None
+    #: Broken copies replaced (also in ``copied``); the old file is kept as ``NAME.broken``.
+    repaired: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        lines = [f"copied  {p}" for p in self.copied]
+        lines = [f"copied  {p}" for p in self.copied if p not in self.repaired]
+        lines += [
+            f"copied  {p} (the old copy was empty or damaged; kept beside it as .broken)"
+            for p in self.repaired
+        ]
         lines += [f"skipped {p} (already exists; not overwritten)" for p in self.skipped]
         lines.append(f"{len(self.copied)} copied, {len(self.skipped)} skipped into {self.dest}")
         return "\n".join(lines)
@@ -236,6 +251,96 @@ def _check_target(dest: Path, rel: Path) -> Path:
     return target
 
 
+def _is_broken(target: Path) -> bool:
+    """A copy an interrupted run left behind: empty, or a notebook cut short.
+
+    Cut short: it starts like a notebook (``{``) but is not valid JSON. Anything else is kept
+    as it is: a notebook a student saved is valid JSON, and other text is theirs too.
+    """
+    if target.is_symlink() or not target.is_file():
+        return False
+    try:
+        data = target.read_bytes()
+    except OSError:
+        return False
+    if not data.strip():
+        return True
+    if target.suffix != ".ipynb" or not data.lstrip().startswith(b"{"):
+        return False
+    try:
+        json.loads(data.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError is a ValueError too
+        return True
+    return False
+
+
+def _set_aside(target: Path) -> None:
+    """Rename a broken copy to ``NAME.broken`` (``NAME.broken-2``, … if that exists)."""
+    backup, n = target.with_name(target.name + ".broken"), 1
+    while backup.exists() or backup.is_symlink():
+        n += 1
+        backup = target.with_name(f"{target.name}.broken-{n}")
+    os.rename(target, backup)
+
+
+def _write_new(target: Path, data: bytes) -> bool:
+    """Write ``data`` to ``target`` atomically, never over an existing file; False if one was.
+
+    The bytes go to a hidden temporary file beside ``target`` first (a full disk fails
+    there); a hard link then puts it in place, which fails if ``target`` exists. Where the
+    file system has no hard links, a rename does it after an existence check.
+    """
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(temp, flags | getattr(os, "O_BINARY", 0), 0o644)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temp, target)
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links here (FAT, some network drives)
+            if target.exists() or target.is_symlink():
+                return False
+            os.replace(temp, target)
+        return True
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _unwritable(dest: Path, exc: OSError, rel: Path | None = None) -> WorkspaceError:
+    """The one sentence for an OSError while creating or writing the workspace."""
+    what = f"write {rel.as_posix()} into the workspace {dest}" if rel else f"use {dest}"
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return WorkspaceError(
+            f"Cannot {what}: the disk is full; free some space and run again "
+            "(finished copies are kept, nothing is half-written)."
+        )
+    blocker = next((p for p in (dest, *dest.parents) if p.exists()), None)
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST) and blocker and not blocker.is_dir():
+        return WorkspaceError(
+            f"Cannot {what}: {blocker} is a file, not a directory; choose another destination."
+        )
+    return WorkspaceError(
+        f"Cannot {what}: it is not writable ({exc.strerror or exc}); choose a directory you "
+        "can write to."
+    )
+
+
+def _check_writable(dest: Path) -> None:
+    """Create ``dest`` and a throw-away file in it; :class:`WorkspaceError` if either fails."""
+    probe = dest / f".autograd-lab-probe-{secrets.token_hex(4)}"
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        probe.unlink()
+    except OSError as exc:
+        raise _unwritable(dest, exc) from None
+
+
 def copy_workspace(
     dest: Path | str,
     *,
@@ -244,10 +349,15 @@ def copy_workspace(
 ) -> CopyReport:
     """Copy the lessons and the student exercise versions into ``dest``.
 
-    Never overwrites an existing file (it is reported in ``.skipped``), never copies teacher
-    solutions or notes, and never writes outside ``dest``. Outputs are cleared unless
-    ``keep_outputs`` is true. Returns a :class:`CopyReport`.
+    Never overwrites an existing file (it is reported in ``.skipped``) except a broken copy
+    (empty, or a notebook cut short: replaced, the old one kept as
+    ``NAME.broken``), never copies teacher solutions or notes, and never writes outside
+    ``dest``. Writes each file atomically. Outputs are cleared unless ``keep_outputs`` is true.
+    Returns a :class:`CopyReport`; a destination that is empty or cannot be written raises
+    :class:`WorkspaceError`.
     """
+    if not str(dest).strip():
+        raise WorkspaceError("The workspace path is empty; give a directory, e.g. workspace.")
     notebooks = find_notebooks_dir(source_root)
     dest_path = Path(dest).expanduser()
     if dest_path.exists() and not dest_path.is_dir():
@@ -262,23 +372,26 @@ def copy_workspace(
 
     plan = [(src, rel, _check_target(dest_resolved, rel)) for src, rel in _sources(notebooks)]
     report = CopyReport(dest=dest_resolved)
-    dest_resolved.mkdir(parents=True, exist_ok=True)
+    _check_writable(dest_resolved)
     for src, rel, target in plan:
-        if target.exists() or target.is_symlink():
-            report.skipped.append(rel.as_posix())
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _check_target(dest_resolved, rel)  # re-check after creating directories
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        flags |= getattr(os, "O_BINARY", 0)
         try:
-            fd = os.open(target, flags, 0o644)
-        except FileExistsError:
-            report.skipped.append(rel.as_posix())
-            continue
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(_content(src, keep_outputs))
+            broken = _is_broken(target)
+            if (target.exists() or target.is_symlink()) and not broken:
+                report.skipped.append(rel.as_posix())
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _check_target(dest_resolved, rel)  # re-check after creating directories
+            data = _content(src, keep_outputs)
+            if broken:
+                _set_aside(target)
+            if not _write_new(target, data):
+                report.skipped.append(rel.as_posix())
+                continue
+        except OSError as exc:
+            raise _unwritable(dest_resolved, exc, rel) from None
         report.copied.append(rel.as_posix())
+        if broken:
+            report.repaired.append(rel.as_posix())
     return report
 
 
@@ -289,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Copy the lesson notebooks and student exercises into DEST "
         "(outputs cleared; existing files are never overwritten).",
     )
-    parser.add_argument("dest", type=Path, help="the workspace directory to fill")
+    parser.add_argument("dest", help="the workspace directory to fill")
     parser.add_argument(
         "--keep-outputs", action="store_true", help="keep the stored outputs in the copies"
     )

@@ -350,3 +350,133 @@ def test_truth_agrees_with_the_kits_hand_derivation(exercise, expression, values
     gradient = derive(expression, **values).gradient
     for wrt, quantity in EXERCISES[exercise].items():
         assert gradient[wrt] == pytest.approx(quantity.truth(), rel=1e-9)
+
+
+# --- student code that hangs, exits or is checked inside no_grad / inference_mode ------------
+from autograd_lab.exercises import limits  # noqa: E402
+
+
+def _forever(*args):
+    while True:
+        pass
+
+
+class _SlowFloat(float):
+    """An answer whose float() never returns."""
+
+    def __float__(self) -> float:
+        while True:
+            pass
+
+
+HANGING = [
+    ("train_fixed", lambda: check_training_loop(_forever)),
+    ("fit_fixed", lambda: check_no_grad_loop(_forever)),
+    ("grad_wrt_h", lambda: check_intermediate_grad(_forever)),
+    ("dz_dx", lambda: check_gradient("exp_cos", "x", _SlowFloat(1.0))),
+]
+
+
+@pytest.mark.parametrize(("name", "run"), HANGING, ids=[n for n, _ in HANGING])
+def test_a_check_on_code_that_never_returns_ends_with_a_verdict(
+    name: str, run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+    import time
+
+    monkeypatch.setattr(limits, "TIME_LIMIT", 0.5)
+    handler = signal.getsignal(signal.SIGALRM)
+    start = time.monotonic()
+    verdict = run()
+    assert time.monotonic() - start < 5
+    assert isinstance(verdict, Verdict) and not verdict.ok
+    assert verdict.message == f"{name} did not finish in 0.5 s — a loop that never ends?"
+    # the alarm is disarmed and the previous handler is back
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) is handler
+
+
+def test_time_limit_default_is_about_ten_seconds() -> None:
+    assert limits.TIME_LIMIT == 10.0
+
+
+def test_an_except_exception_in_student_code_cannot_swallow_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(limits, "TIME_LIMIT", 0.3)
+
+    def stubborn(*args):
+        while True:
+            try:
+                _forever()
+            except Exception:  # noqa: BLE001, S112 - what a student might write
+                continue
+
+    assert "did not finish" in check_training_loop(stubborn).message
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda fn: check_training_loop(fn),
+        lambda fn: check_no_grad_loop(fn),
+        lambda fn: check_intermediate_grad(fn),
+    ],
+)
+def test_sys_exit_in_student_code_does_not_escape(run) -> None:
+    import sys
+
+    def leaves(*args):
+        sys.exit(3)
+
+    verdict = run(leaves)
+    assert isinstance(verdict, Verdict) and not verdict.ok
+    assert "sys.exit(3)" in verdict.message and "\n" not in repr(verdict)
+
+
+def test_keyboard_interrupt_still_interrupts() -> None:
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        check_training_loop(interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        check_intermediate_grad(interrupted)
+
+
+def test_off_the_main_thread_checks_still_work_without_a_limit() -> None:
+    import threading
+
+    results: list[Verdict] = []
+    worker = threading.Thread(target=lambda: results.append(check_training_loop(_loop())))
+    worker.start()
+    worker.join(60)
+    assert results and results[0].ok, results
+    with limits.time_limit(1.0) as limited:
+        assert limited  # here, on the main thread, the alarm is available
+
+
+MODES = {"no_grad": torch.no_grad, "inference_mode": torch.inference_mode}
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_correct_answers_are_correct_inside_no_grad_and_inference_mode(mode: str) -> None:
+    with MODES[mode]():
+        for (exercise, wrt), value in CLOSED_FORM.items():
+            verdict = check_gradient(exercise, wrt, torch.tensor(value))
+            assert verdict.ok, (exercise, wrt, verdict)
+        assert check_training_loop(_loop()).ok
+        assert check_no_grad_loop(_loop()).ok
+        assert check_no_grad_loop(_loop(zero=False)).mistake == "not_zeroed"
+        assert check_intermediate_grad(_grad_of_h_right).ok
+        assert check_grad_sequence(6.75, 10.75, 4.0).ok
+        assert truth.partial(lambda x: x**3, {"x": 1.5}, "x") == pytest.approx(6.75, rel=1e-12)
+    assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
+
+
+@pytest.mark.parametrize("exercise", [["exp_cos"], None, 3, ("exp_cos",)], ids=repr)
+def test_exercise_name_of_the_wrong_type_is_a_verdict(exercise) -> None:
+    verdict = check_gradient(exercise, "x", 1.0)
+    assert isinstance(verdict, Verdict) and not verdict.ok
+    assert 'check_gradient("exp_cos", "x", dz_dx)' in verdict.message
+    assert not check_gradient("exp_cos", ["x"], 1.0).ok

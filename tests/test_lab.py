@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-import webbrowser
 from pathlib import Path
 
 import pytest
@@ -38,10 +37,18 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+START_PAGE = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> LabServer:
+    """A lab on port 0 (any free port) whose workspace has a start page."""
     base = tmp_path_factory.mktemp("lab")
-    server = start_lab(base / "workspace", isolate_dir=base / "jupyter")
+    (base / "workspace").mkdir()
+    start_page = base / "workspace" / lab_module.START_PAGE
+    if not (REPO / "notebooks" / lab_module.START_PAGE).is_file():
+        start_page.write_text(json.dumps(START_PAGE), encoding="utf-8")
+    server = start_lab(base / "workspace", port=0, isolate_dir=base / "jupyter")
     try:
         yield server
     finally:
@@ -91,7 +98,8 @@ def test_serves_the_workspace_not_the_repository(lab: LabServer) -> None:
     status, _, body = _get(lab.port, f"/api/contents?token={lab.token}")
     assert status == 200
     served = sorted(item["name"] for item in json.loads(body)["content"])
-    expected = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+    lessons = {p.name for p in (REPO / "notebooks").glob("*.ipynb")}
+    expected = sorted(lessons | {"00_start_here.ipynb"})
     release = REPO / "notebooks" / "exercises" / "release"
     if release.is_dir() and any(p.is_file() for p in release.rglob("*")):
         expected = sorted([*expected, "exercises"])
@@ -126,6 +134,79 @@ def test_student_lab_hides_nbgrader_teacher_tools(lab: LabServer) -> None:
     # the user's own configuration is not touched: the overlay lives beside the server log
     overlay = lab.log_path.parent / "student-config" / "labconfig" / "page_config.json"
     assert overlay.is_file()
+
+
+def _api_json(lab: LabServer, path: str) -> dict:
+    status, _, body = _get(lab.port, f"{path}?token={lab.token}")
+    assert status == 200, (path, status)
+    return json.loads(body)
+
+
+def test_token_is_never_on_a_command_line(lab: LabServer) -> None:
+    """Every local user can read command lines (ps); the token goes by a private file."""
+    if not Path("/proc").is_dir():
+        pytest.skip("no /proc to read command lines from")
+    assert _processes_mentioning(lab.token) == []
+    assert _processes_mentioning(str(lab.root_dir)), "the server's command line was not found"
+    iso = lab.log_path.parent
+    assert list(iso.glob("token-*")) == []  # the token file is gone once the server read it
+
+
+def test_port_zero_takes_a_free_port_and_reports_the_real_one(lab: LabServer) -> None:
+    assert 0 < lab.port <= 65535
+    info = json.loads(
+        (lab.log_path.parent / "runtime" / f"jpserver-{lab.process.pid}.json").read_text()
+    )
+    assert info["port"] == lab.port and _port_open(lab.port)
+
+
+def test_opens_on_the_start_page(lab: LabServer) -> None:
+    assert lab.start_page == "00_start_here.ipynb"
+    assert lab.start_url == (
+        f"http://127.0.0.1:{lab.port}/lab/tree/00_start_here.ipynb?token={lab.token}"
+    )
+    # the server was asked to open it: its browser-open file goes to the start page
+    opener = lab.log_path.parent / "runtime" / f"jpserver-file-to-run-{lab.process.pid}-open.html"
+    assert f"127.0.0.1:{lab.port}/lab/tree/00_start_here.ipynb?token=" in opener.read_text()
+    status, _, _ = _get(lab.port, f"/lab/tree/00_start_here.ipynb?token={lab.token}")
+    assert status == 200
+
+
+def test_without_a_start_page_the_lab_opens_on_the_file_browser(tmp_path: Path) -> None:
+    command = lab_module._command(0, tmp_path, start_page=None)
+    assert not any("file_to_run" in part for part in command)
+    server = LabServer(None, 8888, "t0k", tmp_path, tmp_path / "log")  # type: ignore[arg-type]
+    assert server.start_url == server.url == "http://127.0.0.1:8888/lab?token=t0k"
+    with_page = lab_module._command(0, tmp_path, start_page="00_start_here.ipynb")
+    assert f"--ServerApp.file_to_run={tmp_path / '00_start_here.ipynb'}" in with_page
+
+
+def test_student_lab_has_no_news_popup(lab: LabServer) -> None:
+    """The per-server overlay sets the default; the user's own settings dirs stay empty."""
+    plugin = "@jupyterlab/apputils-extension:notification"
+    schema = _api_json(lab, f"/lab/api/settings/{plugin}")["schema"]["properties"]
+    assert schema["fetchNews"]["default"] == "false"
+    assert schema["checkForUpdates"]["default"] is False
+    iso = lab.log_path.parent
+    overrides = iso / "student-config" / "labconfig" / "default_setting_overrides.json"
+    assert json.loads(overrides.read_text())[plugin]["fetchNews"] == "false"
+    assert not any((iso / "config").rglob("*.json"))  # JUPYTER_CONFIG_DIR: untouched
+
+
+@pytest.mark.parametrize("port", [70000, -1, 65536])
+def test_port_out_of_range_fails_at_once(
+    port: int, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    start = time.monotonic()
+    assert lab_module.main(["--port", str(port), "--workspace", str(tmp_path / "ws")]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: The port must be 0 (any free port) or a number from 1 to 65535, not {port}.\n"
+    )
+    with pytest.raises(LabError, match="from 1 to 65535"):
+        start_lab(tmp_path / "ws", port=port, isolate_dir=tmp_path / "jupyter")
+    assert time.monotonic() - start < 2
+    assert not (tmp_path / "ws").exists() and not (tmp_path / "jupyter").exists()
 
 
 def _processes_mentioning(text: str) -> list[int]:
@@ -188,12 +269,14 @@ def test_free_port_is_bindable() -> None:
 
 
 @pytest.mark.parametrize(
-    "stop_signal",
-    [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],  # Ctrl-C, `kill`, closing the terminal
+    ("stop_signal", "to_group"),
+    # Ctrl-C in a terminal reaches the launcher and JupyterLab (one process group); `kill`
+    # and closing the terminal reach the launcher alone.
+    [(signal.SIGINT, True), (signal.SIGTERM, False), (signal.SIGHUP, False)],
     ids=["ctrl-c", "sigterm", "sighup"],
 )
 def test_cli_prints_url_and_stops_jupyterlab_on_signal(
-    tmp_path: Path, stop_signal: signal.Signals
+    tmp_path: Path, stop_signal: signal.Signals, to_group: bool
 ) -> None:
     iso = tmp_path / "jupyter"
     env = dict(
@@ -207,7 +290,7 @@ def test_cli_prints_url_and_stops_jupyterlab_on_signal(
         PYTHONUNBUFFERED="1",
         TMPDIR=str(tmp_path),  # the server log lands here, not in /tmp
     )
-    port = free_port()
+    asked = 0 if to_group else free_port()  # 0: any free port, printed
     workspace = tmp_path / "ws"
     cmd = [
         sys.executable,
@@ -215,11 +298,18 @@ def test_cli_prints_url_and_stops_jupyterlab_on_signal(
         "autograd_lab.lab",
         "--no-browser",
         "--port",
-        str(port),
+        str(asked),
         "--workspace",
         str(workspace),
     ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own group, like a shell job: Ctrl-C goes to the group
+    )
     try:
         lines: list[str] = []
         deadline = time.monotonic() + 120
@@ -229,55 +319,75 @@ def test_cli_prints_url_and_stops_jupyterlab_on_signal(
             if not line:
                 break
             lines.append(line)
-            if "/lab?token=" in line:
+            if "?token=" in line:
                 break
-        url = next((ln.strip() for ln in lines if "/lab?token=" in ln), None)
+        url = next((ln.strip() for ln in lines if "?token=" in ln), None)
         assert url is not None, "".join(lines) + proc.stderr.read()
-        assert url.startswith(f"http://127.0.0.1:{port}/lab?token=")
+        port = int(url.split(":")[2].split("/")[0])
+        assert port == asked or (asked == 0 and port > 0)
+        has_start_page = (workspace / "00_start_here.ipynb").is_file()
+        start = "lab/tree/00_start_here.ipynb" if has_start_page else "lab"
+        assert url.startswith(f"http://127.0.0.1:{port}/{start}?token=")
         token = url.split("token=", 1)[1]
+        assert not _processes_mentioning(token), "the token is on a command line"
         status, _, _ = _get(port, f"/api/status?token={token}")
         assert status == 200
         assert workspace.is_dir()
-        proc.send_signal(stop_signal)
+        if to_group:
+            os.killpg(proc.pid, stop_signal)
+        else:
+            proc.send_signal(stop_signal)
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         assert "Stopped." in out
         assert not _port_open(port)
-        assert not _processes_mentioning(token), "JupyterLab outlived its launcher"
+        runtime = str(iso / "runtime")
+        deadline = time.monotonic() + 10
+        while _processes_mentioning(runtime) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _processes_mentioning(runtime), "JupyterLab outlived its launcher"
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
 
 
-@pytest.mark.parametrize(
-    ("browser", "expected"),
-    [
-        (webbrowser.BackgroundBrowser("firefox"), True),
-        (webbrowser.GenericBrowser("lynx"), False),  # text browser: would take the terminal
-        (None, False),  # webbrowser.get() finds nothing
-    ],
-)
-def test_browser_opened_only_when_one_is_available(
-    browser: webbrowser.BaseBrowser | None,
-    expected: bool,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+def test_browser_is_left_to_jupyter_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fake_get(using: str | None = None) -> webbrowser.BaseBrowser:
-        if browser is None:
-            raise webbrowser.Error("could not locate runnable browser")
-        return browser
-
-    monkeypatch.setattr(webbrowser, "get", fake_get)
+    """`--no-browser` reaches the server; otherwise the server opens one (or says it found none)."""
     asked: list[bool] = []
 
-    def fake_start(workspace: Path, **kwargs: object) -> LabServer:
+    def fake_serve(root_dir: Path, **kwargs: object) -> LabServer:
         asked.append(bool(kwargs["open_browser"]))
         raise LabError("not starting in this test")
 
-    monkeypatch.setattr(lab_module, "start_lab", fake_start)
-    monkeypatch.setattr(lab_module, "copy_workspace", lambda dest: "nothing copied")
-    assert lab_module.main(["--workspace", str(tmp_path)]) == 1
-    assert lab_module.main(["--workspace", str(tmp_path), "--no-browser"]) == 1
-    assert asked == [expected, False]
+    monkeypatch.setattr(lab_module, "_serve", fake_serve)
+    assert lab_module.main(["--workspace", str(tmp_path / "ws")]) == 1
+    assert lab_module.main(["--workspace", str(tmp_path / "ws"), "--no-browser"]) == 1
+    assert asked == [True, False]
+    ws = tmp_path / "ws"
+    assert "--no-browser" in lab_module._command(0, ws, open_browser=False)
+    assert "--no-browser" not in lab_module._command(0, ws, open_browser=True)
+
+
+def test_the_workspace_is_copied_once_per_launch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copies: list[str] = []
+    real_copy = lab_module.copy_workspace
+
+    def counting_copy(dest: object, **kwargs: object) -> object:
+        copies.append(str(dest))
+        return real_copy(dest, **kwargs)  # type: ignore[arg-type]
+
+    def fake_serve(root_dir: Path, **kwargs: object) -> LabServer:
+        raise LabError("not starting in this test")
+
+    monkeypatch.setattr(lab_module, "copy_workspace", counting_copy)
+    monkeypatch.setattr(lab_module, "_serve", fake_serve)
+    assert lab_module.main(["--no-browser", "--workspace", str(tmp_path / "ws")]) == 1
+    assert copies == [str(tmp_path / "ws")]
+    with pytest.raises(LabError):
+        start_lab(tmp_path / "ws2")
+    assert len(copies) == 2

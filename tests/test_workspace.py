@@ -237,3 +237,155 @@ def test_cli_on_the_real_repository(tmp_path: Path) -> None:
             for cell in nb["cells"]:
                 if cell["cell_type"] == "code":
                     assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+# --- a full disk, a broken earlier copy, an unwritable or empty DEST --------------------------
+import contextlib  # noqa: E402
+import errno  # noqa: E402
+
+from autograd_lab import lab  # noqa: E402
+
+
+@contextlib.contextmanager
+def _tmpfs(path: Path, options: str):
+    """A real tmpfs mounted at ``path`` (root on Linux); skip the test where that is impossible."""
+    path.mkdir(parents=True, exist_ok=True)
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode()[:80]}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def _every_notebook_is_whole(dest: Path) -> None:
+    for path in dest.rglob("*"):
+        assert not path.name.endswith(".tmp"), path
+        if path.suffix == ".ipynb":
+            json.loads(path.read_text(encoding="utf-8"))  # never empty, never truncated
+
+
+def _big_lesson(repo: Path) -> None:
+    """A 02 lesson of about 200 KB (a long markdown cell), so it no longer fits."""
+    nb = _notebook("x = 1")
+    nb["cells"][0]["source"] = ["word " * 40_000]
+    _write(repo / "notebooks" / "02_second.ipynb", nb)
+
+
+def test_a_full_disk_leaves_no_broken_notebook_and_the_next_run_completes(
+    repo: Path, tmp_path: Path
+) -> None:
+    _big_lesson(repo)
+    with _tmpfs(tmp_path / "disk", "size=64k") as disk:
+        dest = disk / "ws"
+        with pytest.raises(WorkspaceError) as info:
+            copy_workspace(dest, source_root=repo)
+        message = str(info.value)
+        assert "disk is full" in message and "02_second.ipynb" in message
+        assert "\n" not in message
+        _every_notebook_is_whole(dest)
+        assert not (dest / "02_second.ipynb").exists()
+        subprocess.run(["mount", "-o", "remount,size=4m", str(disk)], check=True)
+        report = copy_workspace(dest, source_root=repo)
+        assert "02_second.ipynb" in report.copied and report.repaired == []
+        _every_notebook_is_whole(dest)
+        assert (dest / "02_second.ipynb").stat().st_size > 150_000
+
+
+def test_a_failed_write_is_one_sentence_and_leaves_nothing_half_written(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same as the full disk, by injecting the error the disk gives (any platform)."""
+    real_fsync, calls = os.fsync, []
+
+    def full(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(workspace.os, "fsync", full)
+    dest = tmp_path / "ws"
+    with pytest.raises(WorkspaceError, match="the disk is full; free some space"):
+        copy_workspace(dest, source_root=repo)
+    monkeypatch.setattr(workspace.os, "fsync", real_fsync)
+    assert _all_files(dest) == ["01_first.ipynb"]  # the second never appeared, even empty
+    _every_notebook_is_whole(dest)
+    assert len(copy_workspace(dest, source_root=repo).copied) == 3
+
+
+def test_a_broken_earlier_copy_is_replaced_with_a_backup_but_student_work_is_not(
+    repo: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "ws"
+    (dest / "exercises" / "chain_rule").mkdir(parents=True)
+    (dest / "01_first.ipynb").write_bytes(b"")  # what the old copy left on a full disk
+    (dest / "02_second.ipynb").write_text('{\n "cells": [\n  {\n   "cell_type": "mark')
+    mine = json.dumps(_notebook("answer = 0.25  # my answer")) + "\n"
+    (dest / "exercises" / "chain_rule" / "chain_rule.ipynb").write_text(mine)
+    report = copy_workspace(dest, source_root=repo)
+    assert sorted(report.repaired) == ["01_first.ipynb", "02_second.ipynb"]
+    assert "exercises/chain_rule/chain_rule.ipynb" in report.skipped
+    assert (dest / "exercises" / "chain_rule" / "chain_rule.ipynb").read_text() == mine
+    assert (dest / "01_first.ipynb.broken").read_bytes() == b""
+    assert (dest / "02_second.ipynb.broken").read_text().endswith('"mark')
+    _every_notebook_is_whole(dest)
+    fresh = tmp_path / "fresh"
+    copy_workspace(fresh, source_root=repo)
+    assert (dest / "02_second.ipynb").read_bytes() == (fresh / "02_second.ipynb").read_bytes()
+    assert "kept beside it as .broken" in str(report)
+    again = copy_workspace(dest, source_root=repo)
+    assert again.copied == [] and again.repaired == []
+
+
+def _refused_by_both_commands(dest: str, fragment: str, capsys: pytest.CaptureFixture) -> None:
+    """The workspace command and the launcher: exit 2 and one sentence naming ``fragment``."""
+    for command in (
+        lambda: workspace.main([dest]),
+        lambda: lab.main(["--no-browser", "--workspace", dest]),
+    ):
+        assert command() == 2
+        captured = capsys.readouterr()
+        assert captured.err.startswith("error: ") and fragment in captured.err
+        assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+
+
+def test_a_destination_under_a_file_is_one_sentence(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setattr(workspace, "find_notebooks_dir", lambda root=None: repo / "notebooks")
+    (tmp_path / "notes.txt").write_text("x")
+    dest = tmp_path / "notes.txt" / "ws"
+    with pytest.raises(WorkspaceError, match="notes.txt is a file, not a directory"):
+        copy_workspace(dest, source_root=repo)
+    _refused_by_both_commands(str(dest), "is a file, not a directory", capsys)
+
+
+def test_a_read_only_destination_is_one_sentence(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setattr(workspace, "find_notebooks_dir", lambda root=None: repo / "notebooks")
+    with _tmpfs(tmp_path / "ro", "size=1m,ro") as read_only:
+        with pytest.raises(WorkspaceError, match="Read-only file system"):
+            copy_workspace(read_only / "ws", source_root=repo)
+        # also when DEST itself exists and every file is there: students could not save
+        _refused_by_both_commands(str(read_only), "is not writable (Read-only", capsys)
+
+
+def test_an_empty_destination_is_refused(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(workspace, "find_notebooks_dir", lambda root=None: repo / "notebooks")
+    for empty in ("", "  "):
+        with pytest.raises(WorkspaceError, match="The workspace path is empty"):
+            copy_workspace(empty, source_root=repo)
+    _refused_by_both_commands("", "The workspace path is empty", capsys)
+    assert list(tmp_path.iterdir()) == [repo]  # nothing was copied into the current directory

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import torch
 
 from autograd_lab.exercises import truth
+from autograd_lab.exercises.limits import run_check
 from autograd_lab.exercises.verdict import (
     AnswerError,
     Verdict,
@@ -66,6 +67,13 @@ def check_grad_sequence(
     grad_after_A: object, grad_after_B: object, grad_after_C: object  # noqa: N803
 ) -> Verdict:
     """Check the predicted ``x.grad`` after the backward calls A, B and C. Never raises."""
+    answers = (grad_after_A, grad_after_B, grad_after_C)
+    return run_check("grad_after_A, B, C", _grad_sequence_verdict, *answers)
+
+
+def _grad_sequence_verdict(
+    grad_after_A: object, grad_after_B: object, grad_after_C: object  # noqa: N803
+) -> Verdict:
     try:
         answers = {"A": grad_after_A, "B": grad_after_B, "C": grad_after_C}
         missing = [k for k, v in answers.items() if unanswered(v)]
@@ -129,6 +137,10 @@ def check_intermediate_grad(grad_wrt_h: object) -> Verdict:
         return not_attempted("grad_wrt_h")
     if not callable(grad_wrt_h):
         return wrong("grad_wrt_h should be a function of x0 that returns dL/dh")
+    return run_check("grad_wrt_h", _intermediate_verdict, grad_wrt_h)
+
+
+def _intermediate_verdict(grad_wrt_h: Callable[[float], object]) -> Verdict:
     try:
         for x0 in INTERMEDIATE_X:
             with warnings.catch_warnings(record=True) as caught:

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from autograd_lab.exercises import truth
+from autograd_lab.exercises.limits import run_check
 from autograd_lab.exercises.verdict import (
     AnswerError,
     Verdict,
@@ -363,8 +364,18 @@ def check_quantity(quantity: Quantity, answer: object) -> Verdict:
 def check_gradient(exercise: str, wrt: str, answer: object) -> Verdict:
     """Check ``answer`` for exercise ``exercise`` (e.g. ``"tanh_unit"``) with respect to ``wrt``.
 
-    Never raises: an unknown exercise or an internal problem is reported as a Verdict.
+    Never raises: an unknown exercise or an internal problem is reported as a Verdict. The
+    truth is computed with gradients on, also when called inside ``torch.no_grad()``, and an
+    answer whose ``float()`` never returns gets "did not finish" (see ``limits``).
     """
+    if not isinstance(exercise, str) or not isinstance(wrt, str):
+        given = f"{exercise!r}, {wrt!r}"
+        return Verdict(
+            False,
+            None,
+            "Cannot check: give the exercise and the variable as two strings, e.g. "
+            f'check_gradient("exp_cos", "x", dz_dx), not {given[:40]}',
+        )
     quantities = EXERCISES.get(exercise)
     if quantities is None or wrt not in quantities:
         known = ", ".join(f"{e}/{v}" for e, qs in EXERCISES.items() for v in qs)
@@ -372,6 +383,7 @@ def check_gradient(exercise: str, wrt: str, answer: object) -> Verdict:
             False, None, f"Cannot check: there is no exercise {exercise}/{wrt} (known: {known})"
         )
     try:
-        return check_quantity(quantities[wrt], answer)
+        quantity = quantities[wrt]
+        return run_check(quantity.variable, check_quantity, quantity, answer)
     except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
         return Verdict(False, None, f"Cannot check this answer ({type(exc).__name__}: {exc})")

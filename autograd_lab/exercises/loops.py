@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from autograd_lab.exercises import truth
+from autograd_lab.exercises.limits import run_check
 from autograd_lab.exercises.verdict import (
     AnswerError,
     Verdict,
@@ -74,7 +75,7 @@ def reference_fit(
     return w, b
 
 
-def _call(fn: object, case: LoopCase, name: str) -> tuple[object, bool, BaseException | None]:
+def _call(fn: object, case: LoopCase) -> tuple[object, bool, BaseException | None]:
     """Run the student's ``fn(x, y, lr, epochs)``: (result, non-leaf warning seen, error)."""
     x = torch.tensor(case.x)
     y = torch.tensor(case.y)
@@ -110,14 +111,21 @@ NON_LEAF_HINT = (
 
 
 def check_loop(fn: object, name: str, cases: Sequence[LoopCase]) -> Verdict:
-    """Run ``fn(x, y, lr, epochs) -> (w, b)`` on each case and compare with the reference."""
+    """Run ``fn(x, y, lr, epochs) -> (w, b)`` on each case and compare with the reference.
+
+    With gradients on and under a time limit, whatever the caller's mode (see ``limits``).
+    """
     if unanswered(fn):
         return not_attempted(name)
     if not callable(fn):
         return wrong(f"{name} should be a function (x, y, lr, epochs) -> (w, b)")
+    return run_check(name, _run_loop, fn, name, cases)
+
+
+def _run_loop(fn: object, name: str, cases: Sequence[LoopCase]) -> Verdict:
     try:
         for case in cases:
-            result, non_leaf, error = _call(fn, case, name)
+            result, non_leaf, error = _call(fn, case)
             if error is not None:
                 text = f"{type(error).__name__}: {error}"
                 if non_leaf or "NoneType" in text:

@@ -34,14 +34,15 @@ def tensors(values: Mapping[str, float], requires_grad: bool = False) -> dict[st
 
 def value(fn: ScalarFn, values: Mapping[str, float]) -> float:
     """``fn(**values)`` in float64, as a Python float."""
-    with torch.no_grad():
+    with torch.inference_mode(False), torch.no_grad():
         return float(fn(**tensors(values)))
 
 
 def autograd_partial(fn: ScalarFn, values: Mapping[str, float], wrt: str) -> float:
-    """``d fn / d wrt`` by torch autograd in float64."""
-    leaves = tensors(values, requires_grad=True)
-    (grad,) = torch.autograd.grad(fn(**leaves), leaves[wrt], allow_unused=True)
+    """``d fn / d wrt`` by torch autograd in float64 (gradients on, whatever the caller's mode)."""
+    with torch.inference_mode(False), torch.enable_grad():
+        leaves = tensors(values, requires_grad=True)
+        (grad,) = torch.autograd.grad(fn(**leaves), leaves[wrt], allow_unused=True)
     return 0.0 if grad is None else float(grad)
 
 
