@@ -40,7 +40,7 @@ _EXPORTS: dict[str, str] = {
     "autograd_graph": "graph",
     "Graph": "graph",
     "GraphNode": "graph",
-    "draw_graph": "graph",
+    "draw_graph": "drawing",
     "numerical_derivative": "numerical",
     "notebook_setup": "notebook",
 }

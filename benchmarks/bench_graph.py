@@ -36,7 +36,8 @@ def _first_call(fn, repeats: int) -> float:
 
 
 def run() -> list[dict]:
-    from autograd_lab.graph import autograd_graph, draw_graph
+    from autograd_lab.drawing import draw_graph
+    from autograd_lab.graph import autograd_graph
     from autograd_lab.trace import trace_backward
 
     graph_s = _first_call(autograd_graph, 3)

@@ -9,10 +9,12 @@ import pytest
 import torch
 
 from autograd_lab import Graph, GraphNode, autograd_graph, draw_graph
+from autograd_lab.graph import NODE_CAP, GraphTooLarge, too_large_message
 
 
 def test_import_does_not_load_matplotlib():
-    code = "import sys, autograd_lab.graph; print('matplotlib' in sys.modules)"
+    code = ("import sys, autograd_lab, autograd_lab.graph, autograd_lab.drawing; "
+            "autograd_lab.draw_graph; print('matplotlib' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
@@ -68,14 +70,20 @@ def test_deterministic_ids():
     assert build() == build()
 
 
-def test_ten_thousand_node_chain():
+def test_chain_up_to_the_node_cap_and_one_sentence_beyond():
     x = torch.tensor(1.0, requires_grad=True)
     y = x
-    for _ in range(10_000):
+    for _ in range(NODE_CAP - 1):  # NODE_CAP - 1 MulBackward0 nodes and one AccumulateGrad
         y = y * 1.0
     g = autograd_graph(y)
-    assert len(g.nodes) == 10_002 and len(g.edges) == 10_001
+    assert len(g.nodes) == NODE_CAP + 1 and len(g.edges) == NODE_CAP
     assert g.nodes[0].kind == "leaf" and g.nodes[-1].kind == "output"
+    deeper = y * 1.0
+    for walker in (autograd_graph, draw_graph):
+        with pytest.raises(GraphTooLarge) as info:
+            walker(deeper)
+        assert str(info.value) == too_large_message()
+        assert str(info.value).startswith(f"this graph has more than {NODE_CAP:,} nodes; ")
 
 
 def test_leaf_output():
@@ -111,7 +119,7 @@ def _texts(fig):
 def test_draw_graph_labels_and_highlight():
     from matplotlib.figure import Figure
 
-    from autograd_lab.graph import HIGHLIGHT_EDGE
+    from autograd_lab.drawing import HIGHLIGHT_EDGE
 
     x = torch.tensor(3.0, requires_grad=True)
     out = torch.exp(torch.sin(x**2))
