@@ -23,7 +23,7 @@ x = torch.tensor([1.0, 2.0], requires_grad=True)
 y, kept = x, None
 for i in range(n):
     y = y * 1.0 if op == "mul" else (-y if op == "neg" else y[[0, 1]])
-    if keep and i == n // 2:
+    if keep and i == n // 10:  # most of the chain hangs above the kept tensor
         kept = y
 for walker in (autograd_graph, draw_graph, trace_backward):
     try:
