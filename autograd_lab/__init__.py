@@ -20,8 +20,9 @@ from __future__ import annotations
 from autograd_lab._version import PINNED_TORCH, __version__, check_torch_version
 from autograd_lab.checks import CheckTable
 from autograd_lab.derivation import Derivation, derive
+from autograd_lab.drawing import draw_graph
 from autograd_lab.errors import DerivationError, ExpressionError, GradientMismatch
-from autograd_lab.graph import Graph, GraphNode, autograd_graph, draw_graph
+from autograd_lab.graph import Graph, GraphNode, autograd_graph
 from autograd_lab.losses import binary_cross_entropy
 from autograd_lab.neuron import NeuronGradients, neuron_gradients
 from autograd_lab.notebook import notebook_setup

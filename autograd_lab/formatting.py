@@ -74,3 +74,13 @@ def fmt_tuple(grads: Sequence[Any]) -> str:
     """A tuple of tensors the way Python prints a tuple: ``(-5.4668,)``, ``(1.0000, None)``."""
     inner = ", ".join(fmt_tensor(g) for g in grads)
     return f"({inner},)" if len(grads) == 1 else f"({inner})"
+
+
+def short_float(value: float) -> str:
+    """Four decimals like torch prints (trailing zeros dropped); very big/small in e-notation."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    if value != 0 and not 1e-4 <= abs(value) < 1e6:
+        return f"{value:.4g}"
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text

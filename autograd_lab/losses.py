@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import torch
 
+from autograd_lab.tensor_checks import refuse_meta_or_complex
+
 Number = float | int
 TensorLike = torch.Tensor | Number | Sequence[Number]
 
@@ -50,12 +52,51 @@ def _as_prediction(prediction: TensorLike) -> torch.Tensor:
                 f"prediction must be a float, a list of floats or a tensor, not "
                 f"{type(prediction).__name__}; pass e.g. 0.9 or [0.9, 0.2]."
             ) from exc
+    refuse_meta_or_complex(p, "prediction")
     if not torch.is_floating_point(p):
         raise TypeError(
             f"prediction has integer dtype {p.dtype}, but a probability must be a float; "
             "write 1.0 instead of 1, or convert a tensor with prediction.float()."
         )
+    if p.numel() == 0:
+        raise ValueError(
+            "prediction is empty, so there is no loss to compute; give at least one "
+            "prediction and its target, e.g. binary_cross_entropy([0.9], [1.0])."
+        )
+    values = p.detach()
+    if torch.isnan(values).any():
+        raise ValueError(
+            "prediction contains nan, which is not a probability; find where the nan came "
+            "from (0/0, the log of a negative number, a training run that diverged)."
+        )
+    outside = values[(values < 0) | (values > 1)]
+    if outside.numel():
+        raise ValueError(
+            f"prediction {outside[0].item():.4g} is not a probability between 0 and 1 (torch "
+            "refuses it too); forgot the sigmoid? pass torch.sigmoid(z), or give the raw "
+            "scores to torch.nn.BCEWithLogitsLoss."
+        )
     return p
+
+
+def _as_target(target: TensorLike, p: torch.Tensor) -> torch.Tensor:
+    if isinstance(target, int | float) and not isinstance(target, bool):
+        return torch.full_like(p, float(target), requires_grad=False)
+    problem = f"target {str(target)[:20]!r} is a {type(target).__name__}; give labels as numbers"
+    if target is None or isinstance(target, str | bytes):
+        raise TypeError(f"{problem}, such as 1.0 or [1.0, 0.0], or as a tensor.")
+    try:
+        t = torch.as_tensor(target)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"{problem}, such as 1.0 or [1.0, 0.0], or as a tensor.") from exc
+    refuse_meta_or_complex(t, "target")
+    t = t.to(p.dtype)
+    if t.shape != p.shape:
+        raise ValueError(
+            f"prediction has shape {tuple(p.shape)} but target has shape {tuple(t.shape)}; "
+            "give exactly one target per prediction."
+        )
+    return t
 
 
 def clamp_bounds(dtype: torch.dtype, epsilon: float = 1e-8) -> tuple[float, float]:
@@ -98,22 +139,16 @@ def binary_cross_entropy(
     from the clamp nothing changes and every seed figure is reproduced bit for bit
     (x=6.7, y=0, w=1, b=0 gives ``tensor(6.7012)``).
 
-    Raises ``TypeError`` for integer predictions and ``ValueError`` for an unknown
-    reduction, mismatched shapes or a bad ``epsilon``.
+    Raises ``TypeError`` for integer, complex or meta predictions and for targets that are
+    not numbers (None, "1"), and ``ValueError`` for an unknown reduction, mismatched
+    shapes, a bad ``epsilon``, no predictions at all, or a prediction outside [0, 1] —
+    like torch, since a raw score there usually means the sigmoid was forgotten.
     """
     _check_reduction(reduction)
     if not 0.0 <= epsilon < 0.5:
         raise ValueError(f"epsilon={epsilon!r} must be in [0, 0.5); the usual choice is 1e-8.")
     p = _as_prediction(prediction)
-    if isinstance(target, int | float) and not isinstance(target, bool):
-        t = torch.full_like(p, float(target), requires_grad=False)
-    else:
-        t = torch.as_tensor(target).to(p.dtype)
-        if t.shape != p.shape:
-            raise ValueError(
-                f"prediction has shape {tuple(p.shape)} but target has shape {tuple(t.shape)}; "
-                "give exactly one target per prediction."
-            )
+    t = _as_target(target, p)
     low, high = clamp_bounds(p.dtype, epsilon)
     p = torch.clamp(p, low, high)
     losses = -(t * torch.log(p) + (1 - t) * torch.log(1 - p))

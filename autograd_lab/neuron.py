@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import torch
 
 from autograd_lab.losses import _check_reduction, _reduce, binary_cross_entropy
+from autograd_lab.tensor_checks import refuse_meta_or_complex
 
 Number = float | int
 TensorLike = torch.Tensor | Number | Sequence[Number]
@@ -48,6 +49,8 @@ class NeuronGradients:
 
 
 def _as_float_tensor(value: TensorLike, name: str, dtype: torch.dtype) -> torch.Tensor:
+    if isinstance(value, torch.Tensor | complex):
+        refuse_meta_or_complex(torch.as_tensor(value), name)
     if isinstance(value, torch.Tensor) and not (
         torch.is_floating_point(value) or name == "y"
     ):
@@ -93,13 +96,18 @@ def neuron_gradients(
     ``6.691762447357178`` (torch autograd gives 6.6917619705200195 — the last float32 bit
     differs because autograd multiplies the factors in another order).
 
+    Where float rounds ``y_pred`` to exactly 1 or 0 (float32: ``z`` above about 16.6, e.g.
+    x=6.7, w=2.5) the two factors are ``inf`` and ``0``; the gradients then use the product
+    they simplify to, ``y_pred - y`` (computed without cancellation), so they stay finite
+    and within 1e-3 of float64 for every finite input.
+
     ``reduction`` ("sum", the seeds' choice for vectors; "mean"; or "none") combines the
     per-sample gradients and losses; a single 0-d sample is returned as it is. The loss is
     :func:`autograd_lab.binary_cross_entropy` with the same reduction.
 
-    Raises ``TypeError`` for a non-float ``dtype`` or integer ``x``/``w``/``b`` tensors (the
-    label ``y`` may be an integer), ``ValueError`` for non-finite values, mismatched shapes
-    or non-scalar ``w``/``b``.
+    Raises ``TypeError`` for a non-float ``dtype``, complex values or integer
+    ``x``/``w``/``b`` tensors (the label ``y`` may be an integer), ``ValueError`` for meta
+    tensors, non-finite values, mismatched shapes or non-scalar ``w``/``b``.
     """
     _check_reduction(reduction)
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
@@ -131,8 +139,14 @@ def neuron_gradients(
     dy_pred_dz = y_pred * (1 - y_pred)  # sigmoid'(z)
     dz_dw = x_t  # dz/dw = x
     dz_db = torch.ones_like(x_t)  # dz/db = 1
-    dL_dw = _reduce(dloss_dy_pred * dy_pred_dz * dz_dw, reduction)
-    dL_db = _reduce(dloss_dy_pred * dy_pred_dz * dz_db, reduction)
+    dL_dz = dloss_dy_pred * dy_pred_dz
+    # Where y_pred rounded to exactly 1 or 0 (float32: z above about 16.6 or below about
+    # -88) the factors are inf and 0 and their product nan: there use what the product
+    # simplifies to, y_pred - y, written y_pred*(1 - y) - y*sigmoid(-z) (no 1 - 1 cancelling)
+    dL_dz = torch.where(torch.isfinite(dL_dz), dL_dz,
+                        y_pred * (1 - y_t) - y_t * torch.sigmoid(-z))
+    dL_dw = _reduce(dL_dz * dz_dw, reduction)
+    dL_db = _reduce(dL_dz * dz_db, reduction)
     return NeuronGradients(
         z=z,
         y_pred=y_pred,

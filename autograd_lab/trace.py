@@ -10,12 +10,14 @@ receives into its leaf's ``.grad``.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from autograd_lab.graph import _walk
+from autograd_lab.graph import walk_torch_graph
+from autograd_lab.tensor_checks import refuse_meta_or_complex
 
 
 @dataclass(frozen=True, eq=False)  # fields are tensors: compare them with torch
@@ -63,6 +65,27 @@ def _copy(grads: Any) -> tuple[torch.Tensor | None, ...]:
     return tuple(None if g is None else g.detach().clone() for g in grads)
 
 
+def _retained_non_leaves(fns: list[Any]) -> list[torch.Tensor]:
+    """The live tensors whose ``grad_fn`` is one of ``fns`` and that called ``retain_grad()``.
+
+    ``retain_grad()`` hangs a hook on the tensor's ``grad_fn`` that holds only a weak
+    reference to the tensor, and torch lists such tensors nowhere, so the garbage
+    collector's list of live objects is searched (a tensor the user dropped but a node
+    saved is still there; one nobody holds is freed, and its hook then does nothing).
+    """
+    nodes = {id(fn) for fn in fns}
+    is_tensor_type: dict[type, bool] = {}
+    found = []
+    for obj in gc.get_objects():
+        kind = type(obj)
+        flag = is_tensor_type.get(kind)
+        if flag is None:
+            flag = is_tensor_type[kind] = issubclass(kind, torch.Tensor)
+        if flag and obj.retains_grad and id(obj.grad_fn) in nodes:
+            found.append(obj)
+    return found
+
+
 def trace_backward(
     output: torch.Tensor,
     gradient: Any = None,
@@ -72,13 +95,17 @@ def trace_backward(
 
     Steps come in execution order, one per node run (``torch.autograd.grad`` would skip the
     ``AccumulateGrad`` nodes, so the real ``.backward()`` is used). Hooks are registered on
-    every node of the graph and all removed afterwards, even on error. The leaves' ``.grad``
-    is left exactly as it was: backward accumulates into the same tensor object in place,
-    so a copy is kept and written back (a leaf with no ``.grad`` gets None again).
+    every node of the graph and all removed afterwards, even on error. Every ``.grad`` is
+    left exactly as it was — the leaves', and those of non-leaves that called
+    ``retain_grad()``: backward accumulates into a leaf's ``.grad`` in place and replaces
+    a retained non-leaf's, so each old ``.grad`` object and a copy of its values are kept
+    and put back (a tensor that had no ``.grad`` gets None again).
 
     ``gradient`` is required for a non-scalar output (``dout/dout``, same shape, e.g.
     ``torch.ones_like(output)``); it may be a number, a list or a tensor. With
     ``retain_graph=True`` (the default) the graph survives, so the trace can be repeated.
+    A graph with more than :data:`autograd_lab.graph.NODE_CAP` nodes raises
+    ``GraphTooLarge`` before anything runs.
 
     Example: ``exp(sin(x**2))`` at x=3 visits ExpBackward0, SinBackward0, PowBackward0,
     AccumulateGrad; their grad_inputs are 1.5100, -1.3758, -8.2549 and AccumulateGrad
@@ -89,6 +116,7 @@ def trace_backward(
             f"trace_backward needs a tensor, got {type(output).__name__}; pass the result of "
             "a torch computation such as torch.sin(x**2)."
         )
+    refuse_meta_or_complex(output, "output")
     if not output.requires_grad:
         raise ValueError(
             "output does not require grad, so there is no backward pass to trace; create its "
@@ -108,15 +136,14 @@ def trace_backward(
                 f"{tuple(output.shape)}; give one gradient value per output value."
             )
 
-    walk = _walk(output)
+    walk = walk_torch_graph(output)
     steps: list[BackwardStep] = []
     handles: list[Any] = []
-    stashed: list[tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]] = []
-    for fn in walk.fns:
-        leaf = getattr(fn, "variable", None)
-        if leaf is not None:
-            grad = leaf.grad
-            stashed.append((leaf, grad, None if grad is None else grad.detach().clone()))
+    leaves = [fn.variable for fn in walk.fns if hasattr(fn, "variable")]
+    stashed = [
+        (tensor, tensor.grad, None if tensor.grad is None else tensor.grad.detach().clone())
+        for tensor in [*leaves, *_retained_non_leaves(walk.fns)]
+    ]
 
     def make_hook(fn: Any, node_id: int) -> Any:
         name = type(fn).__name__
@@ -151,10 +178,10 @@ def trace_backward(
         for handle in handles:
             handle.remove()
         with torch.no_grad():
-            for leaf, grad, saved in stashed:
+            for tensor, grad, saved in stashed:
                 if grad is None or saved is None:
-                    leaf.grad = None
+                    tensor.grad = None
                 else:
                     grad.copy_(saved)  # the very same tensor object, its old values
-                    leaf.grad = grad
+                    tensor.grad = grad
     return steps

@@ -9,10 +9,12 @@ import pytest
 import torch
 
 from autograd_lab import Graph, GraphNode, autograd_graph, draw_graph
+from autograd_lab.graph import NODE_CAP, GraphTooLarge, too_large_message
 
 
 def test_import_does_not_load_matplotlib():
-    code = "import sys, autograd_lab.graph; print('matplotlib' in sys.modules)"
+    code = ("import sys, autograd_lab, autograd_lab.graph, autograd_lab.drawing; "
+            "autograd_lab.draw_graph; print('matplotlib' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
@@ -68,14 +70,20 @@ def test_deterministic_ids():
     assert build() == build()
 
 
-def test_ten_thousand_node_chain():
+def test_chain_up_to_the_node_cap_and_one_sentence_beyond():
     x = torch.tensor(1.0, requires_grad=True)
     y = x
-    for _ in range(10_000):
+    for _ in range(NODE_CAP - 1):  # NODE_CAP - 1 MulBackward0 nodes and one AccumulateGrad
         y = y * 1.0
     g = autograd_graph(y)
-    assert len(g.nodes) == 10_002 and len(g.edges) == 10_001
+    assert len(g.nodes) == NODE_CAP + 1 and len(g.edges) == NODE_CAP
     assert g.nodes[0].kind == "leaf" and g.nodes[-1].kind == "output"
+    deeper = y * 1.0
+    for walker in (autograd_graph, draw_graph):
+        with pytest.raises(GraphTooLarge) as info:
+            walker(deeper)
+        assert str(info.value) == too_large_message()
+        assert str(info.value).startswith(f"this graph has more than {NODE_CAP:,} nodes; ")
 
 
 def test_leaf_output():
@@ -111,7 +119,7 @@ def _texts(fig):
 def test_draw_graph_labels_and_highlight():
     from matplotlib.figure import Figure
 
-    from autograd_lab.graph import HIGHLIGHT_EDGE
+    from autograd_lab.drawing import HIGHLIGHT_EDGE
 
     x = torch.tensor(3.0, requires_grad=True)
     out = torch.exp(torch.sin(x**2))
@@ -188,3 +196,121 @@ def test_labels_refit_when_the_figure_is_resized():
     text_px = label.get_window_extent(renderer).width
     layer_px = ax.bbox.width / (ax.get_xlim()[1] - ax.get_xlim()[0])
     assert text_px < 0.78 * layer_px
+
+
+# --------------------------------------------------------------------------- engine Values
+
+
+class StandInValue:
+    """The fields autograd_lab.engine.Value has (micrograd's): data, grad, _prev, _op."""
+
+    def __init__(self, data, _prev=(), _op=""):
+        self.data, self.grad, self._prev, self._op = data, 0.0, tuple(_prev), _op
+        self._backward = lambda: None
+
+    def __mul__(self, other):
+        out = StandInValue(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __add__(self, other):
+        out = StandInValue(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def backward(self):
+        topo, seen, stack = [], set(), [(self, False)]
+        while stack:
+            v, done = stack.pop()
+            if done:
+                topo.append(v)
+            elif id(v) not in seen:
+                seen.add(id(v))
+                stack.append((v, True))
+                stack.extend((p, False) for p in reversed(v._prev))
+        self.grad = 1.0
+        for v in reversed(topo):
+            v._backward()
+
+
+def test_value_graph_has_torch_s_shape_and_grads():
+    a, b = StandInValue(2.0), StandInValue(-3.0)
+    out = a * b + a
+    out.backward()
+    ta = torch.tensor(2.0, requires_grad=True)
+    tb = torch.tensor(-3.0, requires_grad=True)
+    tout = ta * tb + ta
+    tout.backward()
+    g = autograd_graph(out, names={"a": a, "b": b})
+    t = autograd_graph(tout, names={"a": ta, "b": tb})
+    assert g.edges == t.edges
+    assert [(n.kind, n.label) for n in g.nodes] == [
+        ("leaf", "a"), ("leaf", "b"), ("op", "*"), ("op", "+"), ("output", "output")]
+    assert [n.kind for n in g.nodes] == [n.kind for n in t.nodes]
+    leaves = {n.label: n for n in g.nodes if n.kind == "leaf"}
+    assert leaves["a"].grad == ta.grad.item() and leaves["b"].grad == tb.grad.item()
+    assert g.nodes[-1].value == tout.item() and g.nodes[2].value == -6.0
+
+
+def test_value_graph_draws_and_stops_at_the_cap():
+    x = StandInValue(1.0)
+    y = x
+    for _ in range(NODE_CAP - 1):
+        y = y * x
+    assert len(autograd_graph(y).nodes) == NODE_CAP + 1
+    fig = draw_graph(x * x, highlight=1)
+    assert any(t.startswith("*") for t in _texts(fig))
+    with pytest.raises(GraphTooLarge, match=f"more than {NODE_CAP:,} nodes; "):
+        draw_graph(y * x)
+    with pytest.raises(TypeError, match="the Value it labels"):
+        autograd_graph(x * x, names={"x": 1.0})
+
+
+def test_value_graph_with_a_cycle_is_refused():
+    x = StandInValue(1.0)
+    y = x * x
+    x._prev, x._op = (y,), "*"
+    with pytest.raises(ValueError, match="cycle"):
+        autograd_graph(y)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_names_must_be_a_mapping():
+    x = torch.tensor(2.0, requires_grad=True)
+    with pytest.raises(TypeError, match=r"names must be a dict .* not a list; write e\.g\."):
+        autograd_graph(x**2, names=["x"])
+
+
+def test_draw_graph_bad_highlight_and_ax():
+    x = torch.tensor(2.0, requires_grad=True)
+    for bad in (1.5, "2", True, [0, 1.5]):
+        with pytest.raises(TypeError, match="is not a node id; pass a whole number such as 2"):
+            draw_graph(x**2, highlight=bad)
+    with pytest.raises(TypeError, match=r"ax must be a matplotlib Axes .* not a str\."):
+        draw_graph(x**2, ax="x")
+    assert len(draw_graph(x**2, highlight=[0, 1]).axes[0].patches) == 3
+
+
+def test_meta_and_complex_tensors_get_one_sentence():
+    meta = torch.tensor(2.0, device="meta", requires_grad=True)
+    with pytest.raises(ValueError, match="meta tensor .* create it with values on the CPU"):
+        autograd_graph(meta * 2)
+    with pytest.raises(ValueError, match="meta tensor"):
+        draw_graph(meta * 2)
+    z = torch.tensor(1 + 2j, requires_grad=True)
+    with pytest.raises(TypeError, match=r"complex \(torch.complex64\), but the kit works"):
+        autograd_graph(z * 2)
+    with pytest.raises(TypeError, match="a leaf of this graph is complex"):
+        autograd_graph((z * 2).abs())

@@ -131,3 +131,38 @@ def test_mse_is_the_seed_formula():
     y_true = torch.tensor([1.0, 3.0, 7.0])
     assert mse(y_pred, y_true).item() == pytest.approx((0 + 1 + 9) / 3)
     torch.testing.assert_close(mse(y_pred, y_true), F.mse_loss(y_pred, y_true))
+
+
+def test_prediction_outside_zero_one_is_refused_like_torch_with_the_sigmoid_hint():
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        F.binary_cross_entropy(torch.tensor(2.5), torch.tensor(1.0))  # torch refuses it
+    for bad, shown in ((2.5, "2.5"), ([0.5, -0.25], "-0.25"), (torch.tensor([1.5, 0.2]), "1.5")):
+        with pytest.raises(ValueError, match=rf"prediction {shown} is not a probability between "
+                           r"0 and 1 .*; forgot the sigmoid\? pass torch\.sigmoid\(z\)"):
+            binary_cross_entropy(bad, 1.0 if not isinstance(bad, list | torch.Tensor) else
+                                 [1.0, 0.0])
+    with pytest.raises(ValueError, match="contains nan"):
+        binary_cross_entropy(float("nan"), 1.0)
+    edges = binary_cross_entropy([0.0, 1.0], [0.0, 1.0], reduction="none")  # 0 and 1 are fine
+    assert torch.isfinite(edges).all()
+
+
+def test_empty_input_is_refused_instead_of_nan():
+    assert torch.isnan(F.binary_cross_entropy(torch.tensor([]), torch.tensor([])))  # torch
+    with pytest.raises(ValueError, match="prediction is empty, so there is no loss"):
+        binary_cross_entropy([], [])
+
+
+@pytest.mark.parametrize("target", [None, "1", ["1", "0"], b"1"])
+def test_target_that_is_not_a_number(target):
+    with pytest.raises(TypeError, match=r"target .* is a \w+; give labels as numbers, such as 1"):
+        binary_cross_entropy([0.9, 0.2] if isinstance(target, list) else 0.9, target)
+
+
+def test_meta_and_complex_get_one_sentence():
+    with pytest.raises(TypeError, match=r"prediction is complex \(torch.complex64\)"):
+        binary_cross_entropy(torch.tensor([0.5 + 0j]), [1.0])
+    with pytest.raises(ValueError, match="prediction is a meta tensor"):
+        binary_cross_entropy(torch.empty(2, device="meta"), [1.0, 0.0])
+    with pytest.raises(TypeError, match=r"target is complex"):
+        binary_cross_entropy([0.5], torch.tensor([1 + 0j]))

@@ -118,3 +118,49 @@ def test_property_matches_autograd_float64(xs, labels, w, b, reduction):
     torch.testing.assert_close(g.dL_dw, dw, rtol=1e-9, atol=1e-12)
     torch.testing.assert_close(g.dL_db, db, rtol=1e-9, atol=1e-12)
     torch.testing.assert_close(g.loss, loss, rtol=1e-12, atol=1e-12)
+
+
+def test_rounded_sigmoid_keeps_gradients_finite_issue_input():
+    g = neuron_gradients(6.7, 0.0, w=2.5)  # z = 16.75: float32 sigmoid rounds to 1.0
+    assert g.y_pred.item() == 1.0 and torch.isfinite(g.loss)
+    _, dw, db = autograd_neuron(6.7, 0.0, w=2.5, dtype=torch.float64)
+    torch.testing.assert_close(g.dL_dw.double(), dw, rtol=1e-3, atol=1e-3)
+    torch.testing.assert_close(g.dL_db.double(), db, rtol=1e-3, atol=1e-3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    xs=st.lists(st.floats(-60, 60), min_size=1, max_size=4),
+    labels=st.lists(st.sampled_from([0.0, 1.0]), min_size=4, max_size=4),
+    w=st.floats(-5, 5),
+    b=st.floats(-20, 20),
+    reduction=st.sampled_from(["sum", "mean", "none"]),
+)
+def test_property_float32_finite_and_close_to_float64_where_the_loss_is(xs, labels, w, b,
+                                                                         reduction):
+    ys = labels[: len(xs)]
+    g = neuron_gradients(xs, ys, w=w, b=b, reduction=reduction)
+    if not torch.isfinite(g.loss).all():
+        return
+    # the truth: float64 autograd on the exact sigmoid, unclamped (dL/dz = y_pred - y)
+    x64 = torch.tensor(xs, dtype=torch.float64)
+    y64 = torch.tensor(ys, dtype=torch.float64)
+    z64 = torch.tensor(w, dtype=torch.float64) * x64 + b
+    dz = torch.sigmoid(z64) - y64
+    per_w, per_b = dz * x64, dz
+    if reduction == "sum":
+        per_w, per_b = per_w.sum(), per_b.sum()
+    elif reduction == "mean":
+        per_w, per_b = per_w.mean(), per_b.mean()
+    assert torch.isfinite(g.dL_dw).all() and torch.isfinite(g.dL_db).all()
+    torch.testing.assert_close(g.dL_dw.double(), per_w, rtol=1e-3, atol=1e-3)
+    torch.testing.assert_close(g.dL_db.double(), per_b, rtol=1e-3, atol=1e-3)
+
+
+def test_meta_and_complex_get_one_sentence():
+    with pytest.raises(TypeError, match=r"x is complex \(torch.complex64\)"):
+        neuron_gradients(torch.tensor(1 + 2j), 0.0)
+    with pytest.raises(TypeError, match="w is complex"):
+        neuron_gradients(6.7, 0.0, w=2 + 1j)
+    with pytest.raises(ValueError, match="x is a meta tensor"):
+        neuron_gradients(torch.empty(3, device="meta"), [0.0, 1.0, 1.0])

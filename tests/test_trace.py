@@ -143,3 +143,54 @@ def test_str_is_one_readable_line():
     steps = trace_backward(torch.exp(torch.sin(x**2)))
     assert str(steps[1]) == "SinBackward0 [node 2]: received (1.5100,) -> passed on (-1.3758,)"
     assert str(steps[-1]) == "AccumulateGrad [node 0]: adds (-8.2549,) into the leaf's .grad"
+
+
+def test_retained_non_leaf_grad_left_as_found():
+    x = torch.tensor(2.0, requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    z = y**2
+    trace_backward(z)
+    assert y.grad is None and x.grad is None
+    z.backward(retain_graph=True)
+    assert y.grad.item() == 2 * 6.0  # dz/dy = 2y, once: not 24
+    kept = y.grad
+    trace_backward(z)
+    assert y.grad is kept and y.grad.item() == 12.0
+    z.retain_grad()  # the output itself, retained
+    trace_backward(z)
+    assert z.grad is None
+
+
+def test_retained_non_leaf_dropped_by_the_user_but_saved_by_a_node():
+    x = torch.tensor(2.0, requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    z = y**2  # PowBackward0 saves y
+    del y
+    trace_backward(z)
+    assert z.grad_fn._saved_self.grad is None
+
+
+def test_meta_and_complex_outputs_get_one_sentence():
+    meta = torch.tensor(2.0, device="meta", requires_grad=True)
+    with pytest.raises(ValueError, match="output is a meta tensor"):
+        trace_backward(meta * 2)
+    z = torch.tensor(1 + 2j, requires_grad=True)
+    with pytest.raises(TypeError, match=r"output is complex \(torch.complex64\)"):
+        trace_backward(z * 2)
+    with pytest.raises(TypeError, match="a leaf of this graph is complex"):
+        trace_backward((z * 2).abs())
+    assert z.grad is None
+
+
+def test_too_large_graph_refused_before_running():
+    from autograd_lab.graph import NODE_CAP, GraphTooLarge
+
+    x = torch.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(NODE_CAP):
+        y = y * 1.0
+    with pytest.raises(GraphTooLarge, match=f"this graph has more than {NODE_CAP:,} nodes; "):
+        trace_backward(y)
+    assert x.grad is None

@@ -15,7 +15,7 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from autograd_lab.graph import draw_graph
+from autograd_lab.drawing import draw_graph
 
 #: PNG files start with these eight bytes.
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
