@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "draw_graph": "graph",
     "numerical_derivative": "numerical",
     "notebook_setup": "notebook",
+    "Value": "engine",
 }
 
 __all__ = sorted(_EXPORTS) + ["PINNED_TORCH", "__version__"]

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 #: Topics the issues ask for; a missing module is reported rather than silently absent.
-EXPECTED_TOPICS = ("import", "derive", "graph", "widgets", "browser")
+EXPECTED_TOPICS = ("import", "derive", "graph", "widgets", "browser", "engine")
 _KEYS = ("benchmark", "value", "unit", "target", "ok")
 
 
