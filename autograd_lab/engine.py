@@ -8,9 +8,9 @@ operation: with ``out = f(a, b)``,
     a.grad += (d out / d a) · out.grad        (local derivative times upstream gradient)
 
 so each local derivative sits right beside its forward computation. ``backward()`` finds
-an order in which every node comes after all the nodes that use it (a topological order),
-with an explicit stack instead of recursion, so a chain of 100,000 operations works, then
-calls each ``_backward`` once, from the output down to the leaves.
+an order in which every node comes after all of its inputs (a topological order), with an
+explicit stack instead of recursion, so a chain of 100,000 operations works; then it calls
+each ``_backward`` once in the reverse of that order, from the output down to the leaves.
 
 Gradients accumulate like torch's: a second ``backward()`` adds into the leaves' ``.grad``
 (a leaf is a Value made directly, with no inputs). Intermediate values hold the gradient
