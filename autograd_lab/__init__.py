@@ -21,6 +21,7 @@ from autograd_lab._version import PINNED_TORCH, __version__, check_torch_version
 from autograd_lab.checks import CheckTable
 from autograd_lab.derivation import Derivation, derive
 from autograd_lab.drawing import draw_graph
+from autograd_lab.engine import Value
 from autograd_lab.errors import DerivationError, ExpressionError, GradientMismatch
 from autograd_lab.graph import Graph, GraphNode, autograd_graph
 from autograd_lab.losses import binary_cross_entropy
@@ -54,6 +55,7 @@ __all__ = [
     "numerical_derivative",
     "trace_backward",
     "train_linear",
+    "Value",
 ]
 
 check_torch_version()

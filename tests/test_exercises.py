@@ -312,11 +312,16 @@ def test_verdict_is_frozen_and_one_line() -> None:
         Verdict(False, "made_up", "x")
 
 
+#: The lesson-11 codes, each fed in tests/test_engine_exercises.py.
+ENGINE_CODES = {"missing_upstream_grad", "grad_overwritten", "wrong_order", "recursive_order",
+                "wrong_grad_count"}
+
+
 def test_every_mistake_code_is_exercised() -> None:
-    fed = {code for code, _ in MISTAKE_CASES} | {"non_leaf_grad", "not_zeroed"}
+    fed = {code for code, _ in MISTAKE_CASES} | {"non_leaf_grad", "not_zeroed"} | ENGINE_CODES
     assert fed == set(MISTAKES)
     assert set(MISTAKES) == {"missing_chain_factor", "sign_error", "not_zeroed",
-                             "non_leaf_grad", "wrong_reduction", "not_attempted"}
+                             "non_leaf_grad", "wrong_reduction", "not_attempted"} | ENGINE_CODES
 
 
 def test_truth_rejects_a_wrong_autograd() -> None:

@@ -12,12 +12,14 @@ Checks, by notebook (``notebooks/exercises/source/<name>/<name>.ipynb``):
 * graph_and_accumulation: ``check_grad_sequence(a, b, c)``, ``check_intermediate_grad(fn)``
 * no_grad: ``check_no_grad_choice(situation, answer)``, ``check_no_grad_loop(fn)``
 * training: ``check_training_loop(fn)``
+* engine: ``check_sin(sin)``, ``check_backward_order(fn)``, ``check_x_exp_y(function)``
 """
 
 from __future__ import annotations
 
 from autograd_lab.exercises.accumulation import check_grad_sequence, check_intermediate_grad
 from autograd_lab.exercises.choices import check_no_grad_choice
+from autograd_lab.exercises.engine import check_backward_order, check_sin, check_x_exp_y
 from autograd_lab.exercises.gradients import EXERCISES, check_gradient
 from autograd_lab.exercises.loops import check_no_grad_loop, check_training_loop
 from autograd_lab.exercises.verdict import MISTAKES, Verdict
@@ -26,10 +28,13 @@ __all__ = [
     "EXERCISES",
     "MISTAKES",
     "Verdict",
+    "check_backward_order",
     "check_grad_sequence",
     "check_gradient",
     "check_intermediate_grad",
     "check_no_grad_choice",
     "check_no_grad_loop",
+    "check_sin",
     "check_training_loop",
+    "check_x_exp_y",
 ]

@@ -20,6 +20,11 @@ MISTAKES: tuple[str, ...] = (
     "non_leaf_grad",
     "wrong_reduction",
     "not_attempted",
+    "missing_upstream_grad",
+    "grad_overwritten",
+    "wrong_order",
+    "recursive_order",
+    "wrong_grad_count",
 )
 
 #: Relative and absolute tolerance a numeric answer must meet (4 decimal places are enough).

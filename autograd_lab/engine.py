@@ -1,0 +1,275 @@
+"""A scalar autograd engine small enough to read in one sitting (lesson 11).
+
+``Value(data)`` holds one float and the gradient ``dL/d(this value)`` that ``backward()``
+fills in. Every operation builds a new ``Value`` that remembers its inputs (``_prev``), its
+operation (``_op``) and a closure ``_backward`` that applies the chain rule for that one
+operation: with ``out = f(a, b)``,
+
+    a.grad += (d out / d a) · out.grad        (local derivative times upstream gradient)
+
+so each local derivative sits right beside its forward computation. ``backward()`` finds
+an order in which every node comes after all of its inputs (a topological order), with an
+explicit stack instead of recursion, so a chain of 100,000 operations works; then it calls
+each ``_backward`` once in the reverse of that order, from the output down to the leaves.
+
+Gradients accumulate like torch's: a second ``backward()`` adds into the leaves' ``.grad``
+(a leaf is a Value made directly, with no inputs). Intermediate values hold the gradient
+of the latest backward call.
+
+>>> x = Value(3.0)
+>>> y = x * x + 2 * x
+>>> y.backward()
+>>> x.grad          # dy/dx = 2x + 2
+8.0
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+
+__all__ = ["Value"]
+
+
+def _noop() -> None:
+    """The ``_backward`` of a leaf: there is nothing below it to pass a gradient to."""
+
+
+def _short(x: object) -> str:
+    """At most a few dozen characters of a bad input, for an error sentence."""
+    text = repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(x: object, what: str) -> float:
+    """``x`` as a float, or a TypeError sentence saying what ``what`` needs."""
+    if type(x) is float:  # the common case, checked first
+        return x
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        fix = "; use .item() to get a tensor's number" if hasattr(x, "item") else ""
+        raise TypeError(
+            f"{what} needs a real number such as 2.0, not {type(x).__name__} {_short(x)}{fix}."
+        )
+    return float(x)
+
+
+class Value:
+    """One number in a computation graph: ``data`` (float) and ``grad`` (float, 0.0 until
+    ``backward()``), with the inputs it was computed from in ``_prev`` and the name of that
+    operation in ``_op`` (``""`` for a leaf)."""
+
+    __slots__ = ("data", "grad", "_prev", "_op", "_backward")
+
+    def __init__(self, data: float, _prev: tuple[Value, ...] = (), _op: str = "") -> None:
+        self.data: float = _number(data, "Value(data)")
+        self.grad: float = 0.0
+        self._prev: tuple[Value, ...] = _prev
+        self._op: str = _op
+        self._backward: Callable[[], None] = _noop
+
+    def __repr__(self) -> str:
+        op = f", op={self._op!r}" if self._op else ""
+        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{op})"
+
+    # --- two inputs -------------------------------------------------------------------------
+    def __add__(self, other: Value | float) -> Value:
+        other = other if isinstance(other, Value) else Value(_number(other, "+"))
+        out = Value(self.data + other.data, (self, other), "+")
+
+        def _backward() -> None:  # d(a + b)/da = 1, d(a + b)/db = 1
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __sub__(self, other: Value | float) -> Value:
+        other = other if isinstance(other, Value) else Value(_number(other, "-"))
+        out = Value(self.data - other.data, (self, other), "-")
+
+        def _backward() -> None:  # d(a - b)/da = 1, d(a - b)/db = -1
+            self.grad += out.grad
+            other.grad -= out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other: Value | float) -> Value:
+        other = other if isinstance(other, Value) else Value(_number(other, "*"))
+        out = Value(self.data * other.data, (self, other), "*")
+
+        def _backward() -> None:  # d(a·b)/da = b, d(a·b)/db = a
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __truediv__(self, other: Value | float) -> Value:
+        other = other if isinstance(other, Value) else Value(_number(other, "/"))
+        if other.data == 0:
+            raise ZeroDivisionError(f"Division by zero: {self.data:g} / 0 is undefined.")
+        out = Value(self.data / other.data, (self, other), "/")
+
+        def _backward() -> None:  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
+            self.grad += out.grad / other.data
+            other.grad -= self.data / (other.data * other.data) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __pow__(self, n: float) -> Value:
+        if isinstance(n, Value):
+            raise TypeError(
+                "** needs a number exponent such as 2 or 0.5, not a Value; "
+                "write (b * a.log()).exp() for a ** b with a Value b."
+            )
+        n = _number(n, "** (the exponent)")
+        a = self.data
+        if a == 0 and n < 0:
+            raise ZeroDivisionError(f"0 ** {n:g} is undefined (a division by zero).")
+        if a < 0 and not n.is_integer():
+            raise ValueError(f"({a:g}) ** {n:g} is not a real number: a negative base "
+                             "needs a whole-number exponent.")
+        out = Value(a**n, (self,), f"**{n:g}")
+
+        def _backward() -> None:  # d(aⁿ)/da = n·aⁿ⁻¹ (0 for n = 0; ∞ at a = 0 for 0 < n < 1)
+            if n == 0:
+                local = 0.0
+            elif a == 0 and n < 1:
+                local = math.inf
+            else:
+                local = n * a ** (n - 1)
+            self.grad += local * out.grad
+
+        out._backward = _backward
+        return out
+
+    # reflected forms: 2 + v, 2 - v, 2 * v, 2 / v (the number becomes a leaf Value)
+    def __radd__(self, other: float) -> Value:
+        return Value(_number(other, "+")) + self
+
+    def __rsub__(self, other: float) -> Value:
+        return Value(_number(other, "-")) - self
+
+    def __rmul__(self, other: float) -> Value:
+        return Value(_number(other, "*")) * self
+
+    def __rtruediv__(self, other: float) -> Value:
+        return Value(_number(other, "/")) / self
+
+    def __rpow__(self, other: float) -> Value:
+        raise TypeError(
+            "** needs a number exponent such as 2 or 0.5, not a Value; "
+            "write (v * math.log(base)).exp() for base ** v."
+        )
+
+    # --- one input ----------------------------------------------------------------------------
+    def __neg__(self) -> Value:
+        out = Value(-self.data, (self,), "neg")
+
+        def _backward() -> None:  # d(-a)/da = -1
+            self.grad -= out.grad
+
+        out._backward = _backward
+        return out
+
+    def exp(self) -> Value:
+        try:
+            e = math.exp(self.data)
+        except OverflowError:  # e^710 and above do not fit a float: inf, as torch gives
+            e = math.inf
+        out = Value(e, (self,), "exp")
+
+        def _backward() -> None:  # d(eᵃ)/da = eᵃ, the output itself
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def log(self) -> Value:
+        if self.data <= 0:
+            raise ValueError(f"log({self.data:g}) is undefined: log needs a positive number.")
+        out = Value(math.log(self.data), (self,), "log")
+
+        def _backward() -> None:  # d(ln a)/da = 1/a
+            self.grad += out.grad / self.data
+
+        out._backward = _backward
+        return out
+
+    def tanh(self) -> Value:
+        t = math.tanh(self.data)
+        out = Value(t, (self,), "tanh")
+
+        def _backward() -> None:  # d(tanh a)/da = 1 - tanh²(a)
+            self.grad += (1.0 - t * t) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def sigmoid(self) -> Value:
+        a = self.data
+        if a >= 0:  # two forms of 1 / (1 + e⁻ᵃ), so that e^(large) never overflows
+            s = 1.0 / (1.0 + math.exp(-a))
+        else:
+            e = math.exp(a)
+            s = e / (1.0 + e)
+        out = Value(s, (self,), "sigmoid")
+
+        def _backward() -> None:  # dσ(a)/da = σ(a)·(1 - σ(a))
+            self.grad += s * (1.0 - s) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def relu(self) -> Value:
+        out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
+
+        def _backward() -> None:  # d relu(a)/da = 1 if a > 0 else 0 (0 at a = 0, as torch)
+            if self.data > 0:
+                self.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    # --- backward -----------------------------------------------------------------------------
+    def topological_order(self) -> list[Value]:
+        """Every node this value depends on, each after all of its inputs, ending with self.
+
+        Depth-first with an explicit stack: a node is pushed once to be expanded and once
+        more to be emitted after its inputs, so the depth is limited by memory, not by
+        Python's recursion limit (micrograd's recursive version stops near 1,000).
+        """
+        order: list[Value] = []
+        visited: set[Value] = set()
+        stack: list[tuple[Value, bool]] = [(self, False)]
+        while stack:
+            node, inputs_done = stack.pop()
+            if inputs_done:
+                order.append(node)  # all of node's inputs are already in order
+                continue
+            if node in visited:
+                continue
+            visited.add(node)
+            stack.append((node, True))
+            for child in node._prev:
+                if child not in visited:
+                    stack.append((child, False))
+        return order
+
+    def backward(self) -> None:
+        """Fill ``.grad`` of every value this one depends on with ``d self / d value``.
+
+        ``self.grad`` is set to 1 (dL/dL), then each node's ``_backward`` runs in reverse
+        topological order, so a node passes its gradient on only after every node that uses
+        it has added its share. Leaves accumulate over calls, like torch's ``.grad``.
+        """
+        order = self.topological_order()
+        for node in order:
+            if node._prev:  # intermediate values start from 0 on every call; leaves add up
+                node.grad = 0.0
+        self.grad = 1.0 if self._prev else self.grad + 1.0
+        for node in reversed(order):
+            node._backward()
