@@ -12,6 +12,7 @@ Checks, by notebook (``notebooks/exercises/source/<name>/<name>.ipynb``):
 * graph_and_accumulation: ``check_grad_sequence(a, b, c)``, ``check_intermediate_grad(fn)``
 * no_grad: ``check_no_grad_choice(situation, answer)``, ``check_no_grad_loop(fn)``
 * training: ``check_training_loop(fn)``
+* gradients_of_gradients: ``check_slope(fn)``, ``check_second_derivative(fn)``, ``check_hvp(fn)``
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 from autograd_lab.exercises.accumulation import check_grad_sequence, check_intermediate_grad
 from autograd_lab.exercises.choices import check_no_grad_choice
 from autograd_lab.exercises.gradients import EXERCISES, check_gradient
+from autograd_lab.exercises.higher_order import check_hvp, check_second_derivative, check_slope
 from autograd_lab.exercises.loops import check_no_grad_loop, check_training_loop
 from autograd_lab.exercises.verdict import MISTAKES, Verdict
 
@@ -28,8 +30,11 @@ __all__ = [
     "Verdict",
     "check_grad_sequence",
     "check_gradient",
+    "check_hvp",
     "check_intermediate_grad",
     "check_no_grad_choice",
     "check_no_grad_loop",
+    "check_second_derivative",
+    "check_slope",
     "check_training_loop",
 ]

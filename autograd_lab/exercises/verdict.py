@@ -20,6 +20,10 @@ MISTAKES: tuple[str, ...] = (
     "non_leaf_grad",
     "wrong_reduction",
     "not_attempted",
+    "accumulated_not_returned",
+    "missing_create_graph",
+    "missing_retain_graph",
+    "first_derivative_only",
 )
 
 #: Relative and absolute tolerance a numeric answer must meet (4 decimal places are enough).

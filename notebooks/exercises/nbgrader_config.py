@@ -16,3 +16,14 @@ c.CourseDirectory.course_id = "autograd-lab"
 # which the checks report as "not attempted yet" instead of raising NotImplementedError.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE: replace the ... above"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Each source is a MyST pair (<name>.md + <name>.ipynb, see source/jupytext.toml) and the .md
+# carries the solutions and hidden tests: generate_assignment must never copy it into release/.
+# nbgrader's own defaults are kept.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    "*.md",
+]
