@@ -318,10 +318,15 @@ ENGINE_CODES = {"missing_upstream_grad", "grad_overwritten", "wrong_order", "rec
 
 
 def test_every_mistake_code_is_exercised() -> None:
-    fed = {code for code, _ in MISTAKE_CASES} | {"non_leaf_grad", "not_zeroed"} | ENGINE_CODES
+    # lesson 09's codes are fed in tests/test_exercises_higher_order.py
+    higher_order = {"accumulated_not_returned", "missing_create_graph", "missing_retain_graph",
+                    "first_derivative_only"}
+    fed = ({code for code, _ in MISTAKE_CASES} | {"non_leaf_grad", "not_zeroed"}
+           | ENGINE_CODES | higher_order)
     assert fed == set(MISTAKES)
     assert set(MISTAKES) == {"missing_chain_factor", "sign_error", "not_zeroed",
-                             "non_leaf_grad", "wrong_reduction", "not_attempted"} | ENGINE_CODES
+                             "non_leaf_grad", "wrong_reduction", "not_attempted"} | (
+        ENGINE_CODES | higher_order)
 
 
 def test_truth_rejects_a_wrong_autograd() -> None:

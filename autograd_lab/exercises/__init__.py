@@ -13,6 +13,7 @@ Checks, by notebook (``notebooks/exercises/source/<name>/<name>.ipynb``):
 * no_grad: ``check_no_grad_choice(situation, answer)``, ``check_no_grad_loop(fn)``
 * training: ``check_training_loop(fn)``
 * engine: ``check_sin(sin)``, ``check_backward_order(fn)``, ``check_x_exp_y(function)``
+* gradients_of_gradients: ``check_slope(fn)``, ``check_second_derivative(fn)``, ``check_hvp(fn)``
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from autograd_lab.exercises.accumulation import check_grad_sequence, check_inter
 from autograd_lab.exercises.choices import check_no_grad_choice
 from autograd_lab.exercises.engine import check_backward_order, check_sin, check_x_exp_y
 from autograd_lab.exercises.gradients import EXERCISES, check_gradient
+from autograd_lab.exercises.higher_order import check_hvp, check_second_derivative, check_slope
 from autograd_lab.exercises.loops import check_no_grad_loop, check_training_loop
 from autograd_lab.exercises.verdict import MISTAKES, Verdict
 
@@ -31,10 +33,13 @@ __all__ = [
     "check_backward_order",
     "check_grad_sequence",
     "check_gradient",
+    "check_hvp",
     "check_intermediate_grad",
     "check_no_grad_choice",
     "check_no_grad_loop",
     "check_sin",
+    "check_second_derivative",
+    "check_slope",
     "check_training_loop",
     "check_x_exp_y",
 ]

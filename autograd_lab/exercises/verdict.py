@@ -25,6 +25,10 @@ MISTAKES: tuple[str, ...] = (
     "wrong_order",
     "recursive_order",
     "wrong_grad_count",
+    "accumulated_not_returned",
+    "missing_create_graph",
+    "missing_retain_graph",
+    "first_derivative_only",
 )
 
 #: Relative and absolute tolerance a numeric answer must meet (4 decimal places are enough).

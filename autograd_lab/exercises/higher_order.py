@@ -1,0 +1,308 @@
+"""Gradients as values and gradients of gradients (lesson 09): the student writes functions
+that call ``torch.autograd.grad``; each check calls them on float64 leaves it makes itself and
+looks both at what comes back and at what the code did to the leaves' ``.grad``.
+
+The functions and what a correct answer returns:
+
+* ``slope(x)``: ``df/dx`` of ``f(x) = x·exp(-x²)``, returned by ``torch.autograd.grad``;
+  ``x.grad`` stays None.
+* ``second_derivative(x)``: ``d²g/dx²`` of ``g(x) = log(1 + x²)``, the gradient of the first
+  derivative, which must be computed with ``create_graph=True``.
+* ``hvp(p, v)``: the Hessian-vector product ``H·v`` of ``h(x, y) = x²·sin(y) + y³`` at
+  ``p = (x, y)``, the gradient of the scalar ``∇h · v``.
+
+The truth is torch autograd in float64, cross-checked by central differences (of ``f``; of
+the first derivative for the second derivative; of the gradient along ``v`` for ``H·v``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from autograd_lab.exercises import truth
+from autograd_lab.exercises.verdict import (
+    AnswerError,
+    Verdict,
+    as_number,
+    close,
+    not_attempted,
+    unanswered,
+    wrong,
+)
+
+#: Points each check calls the student's function at (the notebook does not show them).
+SLOPE_X = (0.7, -1.3)
+SECOND_X = (0.5, -1.7)
+HVP_CASES = (((1.2, 0.4), (0.5, -2.0)), ((-0.6, 1.1), (1.0, 0.3)))
+
+ACCUMULATED_HINT = (
+    "your function called backward(), which adds the gradient into {leaf}.grad; this "
+    "exercise asks for torch.autograd.grad, which returns the gradient and leaves .grad alone"
+)
+CREATE_GRAPH_HINT = (
+    "the first derivative you differentiated has no grad_fn, so autograd cannot differentiate "
+    "it again: the call that computes it needs create_graph=True"
+)
+RETAIN_GRAPH_HINT = (
+    "your code went backward through the same graph twice, and the first call had already "
+    "freed it; compute the first derivative once, with create_graph=True, and differentiate that"
+)
+TUPLE_HINT = (
+    "torch.autograd.grad returns a tuple with one gradient per input; unpack it, "
+    "e.g. (g,) = torch.autograd.grad(...)"
+)
+
+
+def f_slope(x: torch.Tensor) -> torch.Tensor:
+    """``f(x) = x·exp(-x²)``; ``df/dx = exp(-x²)·(1 - 2x²)``."""
+    return x * torch.exp(-(x**2))
+
+
+def g_second(x: torch.Tensor) -> torch.Tensor:
+    """``g(x) = log(1 + x²)``; ``g' = 2x/(1 + x²)``, ``g'' = 2(1 - x²)/(1 + x²)²``."""
+    return torch.log(1 + x**2)
+
+
+def h_hvp(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``h(x, y) = x²·sin(y) + y³``; ``H = [[2 sin y, 2x cos y], [2x cos y, -x² sin y + 6y]]``."""
+    return x**2 * torch.sin(y) + y**3
+
+
+# --- truth ------------------------------------------------------------------------------------
+def _leaf(value: float) -> torch.Tensor:
+    return torch.tensor(float(value), dtype=torch.float64, requires_grad=True)
+
+
+def first_derivative(fn: Callable[[torch.Tensor], torch.Tensor], x0: float) -> float:
+    """``fn'(x0)`` by autograd in float64, checked against a central difference."""
+    return truth.partial(fn, {"x": x0}, "x")
+
+
+def second_derivative_truth(fn: Callable[[torch.Tensor], torch.Tensor], x0: float) -> float:
+    """``fn''(x0)``: autograd through ``create_graph=True``, checked against a central
+    difference of the first derivative ``(fn'(x0 + h) - fn'(x0 - h)) / 2h``."""
+    x = _leaf(x0)
+    (d1,) = torch.autograd.grad(fn(x), x, create_graph=True)
+    (d2,) = torch.autograd.grad(d1, x)
+    exact = float(d2)
+
+    def slope_at(t: float) -> float:
+        leaf = _leaf(t)
+        (g,) = torch.autograd.grad(fn(leaf), leaf)
+        return float(g)
+
+    approx = (slope_at(x0 + 1e-5) - slope_at(x0 - 1e-5)) / 2e-5
+    if not math.isclose(exact, approx, rel_tol=1e-6, abs_tol=1e-7):
+        raise truth.TruthError(f"autograd says f'' = {exact!r}, the difference {approx!r}")
+    return exact
+
+
+def _gradient(p: tuple[float, float], create_graph: bool = False) -> tuple[torch.Tensor, ...]:
+    x, y = _leaf(p[0]), _leaf(p[1])
+    return (x, y, *torch.autograd.grad(h_hvp(x, y), (x, y), create_graph=create_graph))
+
+
+def gradient_truth(p: tuple[float, float]) -> tuple[float, float]:
+    """``∇h(p)`` by autograd in float64."""
+    _, _, gx, gy = _gradient(p)
+    return float(gx), float(gy)
+
+
+def hvp_truth(p: tuple[float, float], v: tuple[float, float]) -> tuple[float, float]:
+    """``H(p)·v`` as the gradient of ``∇h · v``, checked against the central difference of
+    the gradient along ``v``: ``(∇h(p + εv) - ∇h(p - εv)) / 2ε``."""
+    x, y, gx, gy = _gradient(p, create_graph=True)
+    hx, hy = torch.autograd.grad(gx * v[0] + gy * v[1], (x, y))
+    eps = 1e-5
+    plus = gradient_truth((p[0] + eps * v[0], p[1] + eps * v[1]))
+    minus = gradient_truth((p[0] - eps * v[0], p[1] - eps * v[1]))
+    for exact, a, b in zip((float(hx), float(hy)), plus, minus, strict=True):
+        if not math.isclose(exact, (a - b) / (2 * eps), rel_tol=1e-6, abs_tol=1e-7):
+            raise truth.TruthError(f"H·v by autograd {exact!r} disagrees with the difference")
+    return float(hx), float(hy)
+
+
+# --- calling the student's function -----------------------------------------------------------
+def _run(fn: Callable[..., Any], *args: torch.Tensor) -> tuple[Any, BaseException | None]:
+    """``fn(*args)`` with warnings silenced (backward(create_graph=True) warns)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return fn(*args), None
+        except Exception as exc:  # noqa: BLE001 - reported as a Verdict
+            return None, exc
+
+
+def _error_verdict(name: str, error: BaseException) -> Verdict:
+    text = f"{type(error).__name__}: {error}"
+    if "does not require grad and does not have a grad_fn" in text:
+        return wrong(CREATE_GRAPH_HINT, "missing_create_graph")
+    if "backward through the graph a second time" in text:
+        return wrong(RETAIN_GRAPH_HINT, "missing_retain_graph")
+    if "appears to not have been used in the graph" in text:
+        return wrong(
+            "you differentiated something that is not connected to the input (a number turned "
+            "back into a tensor, or .detach(), cuts the link); keep it a tensor with a grad_fn"
+        )
+    first_line = text.splitlines()[0] if text else type(error).__name__
+    return wrong(f"{name} raised {first_line}")
+
+
+def _number(result: Any, name: str) -> float:
+    if isinstance(result, tuple | list) and len(result) == 1:
+        raise AnswerError(TUPLE_HINT)
+    return as_number(result, name)
+
+
+def _pair(result: Any, name: str) -> tuple[float, float]:
+    if isinstance(result, tuple | list) and len(result) == 1:
+        raise AnswerError(TUPLE_HINT)
+    if isinstance(result, tuple | list) and len(result) == 2:
+        first, second = result
+    elif isinstance(result, torch.Tensor) and result.numel() == 2:
+        first, second = result.reshape(-1)
+    elif isinstance(result, torch.Tensor) and result.numel() == 1:
+        raise AnswerError(
+            f"{name} returned one number; H·v has one entry per variable, (x, y): return both"
+        )
+    else:
+        raise AnswerError(f"{name} should return the two entries of H·v, as a tensor of shape [2]")
+    return as_number(first, f"{name}(...)[0]"), as_number(second, f"{name}(...)[1]")
+
+
+def _guarded(check: Callable[[], Verdict]) -> Verdict:
+    try:
+        return check()
+    except AnswerError as exc:
+        return wrong(str(exc))
+    except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
+        return Verdict(False, None, f"Cannot check this answer ({type(exc).__name__}: {exc})")
+
+
+# --- the checks -------------------------------------------------------------------------------
+def check_slope(slope: object) -> Verdict:
+    """``slope(x)`` returns ``df/dx`` of ``f(x) = x·exp(-x²)`` with ``torch.autograd.grad``."""
+    if unanswered(slope):
+        return not_attempted("slope")
+    if not callable(slope):
+        return wrong("slope should be a function that takes the tensor x and returns df/dx")
+
+    def check() -> Verdict:
+        for x0 in SLOPE_X:
+            x = _leaf(x0)
+            result, error = _run(slope, x)
+            if error is not None:
+                return _error_verdict("slope", error)
+            if result is Ellipsis:
+                return not_attempted("slope")
+            if x.grad is not None:
+                return wrong(ACCUMULATED_HINT.format(leaf="x"), "accumulated_not_returned")
+            if result is None:
+                return wrong("slope returned None; return the gradient torch.autograd.grad gives")
+            given = _number(result, f"slope({x0})")
+            if close(given, first_derivative(f_slope, x0)):
+                continue
+            if close(given, truth.value(f_slope, {"x": x0})):
+                return wrong(f"slope({x0}) returned f(x) itself, not its derivative")
+            return wrong(f"slope({x0}) returned {given:.4f}, which is not df/dx")
+        x0 = SLOPE_X[0]
+        value = first_derivative(f_slope, x0)
+        return Verdict(True, None, f"Correct: df/dx = {value:.4f} at x = {x0}")
+
+    return _guarded(check)
+
+
+def check_second_derivative(second_derivative: object) -> Verdict:
+    """``second_derivative(x)`` returns ``d²g/dx²`` of ``g(x) = log(1 + x²)``."""
+    if unanswered(second_derivative):
+        return not_attempted("second_derivative")
+    if not callable(second_derivative):
+        return wrong("second_derivative should be a function that takes x and returns d²g/dx²")
+
+    def check() -> Verdict:
+        for x0 in SECOND_X:
+            x = _leaf(x0)
+            result, error = _run(second_derivative, x)
+            if error is not None:
+                return _error_verdict("second_derivative", error)
+            if result is Ellipsis:
+                return not_attempted("second_derivative")
+            if result is None:
+                return wrong("second_derivative returned None; return d²g/dx² as a tensor")
+            given = _number(result, f"second_derivative({x0})")
+            expected = second_derivative_truth(g_second, x0)
+            first = first_derivative(g_second, x0)
+            if x.grad is not None:
+                hint = ACCUMULATED_HINT.format(leaf="x")
+                if close(given, first + expected):
+                    hint += (" (here x.grad already held the first derivative, and the second "
+                             "backward() added onto it)")
+                return wrong(hint, "accumulated_not_returned")
+            if close(given, expected):
+                continue
+            if close(given, first):
+                return wrong(
+                    "that is the first derivative dg/dx; differentiate it once more",
+                    "first_derivative_only",
+                )
+            return wrong(f"second_derivative({x0}) returned {given:.4f}, which is not d²g/dx²")
+        x0 = SECOND_X[0]
+        value = second_derivative_truth(g_second, x0)
+        return Verdict(True, None, f"Correct: d²g/dx² = {value:.4f} at x = {x0}")
+
+    return _guarded(check)
+
+
+def check_hvp(hvp: object) -> Verdict:
+    """``hvp(p, v)`` returns ``H·v`` for ``h(x, y) = x²·sin(y) + y³`` at ``p = (x, y)``."""
+    if unanswered(hvp):
+        return not_attempted("hvp")
+    if not callable(hvp):
+        return wrong("hvp should be a function that takes the tensors p and v and returns H·v")
+
+    def check() -> Verdict:
+        for p0, v0 in HVP_CASES:
+            p = torch.tensor(p0, dtype=torch.float64, requires_grad=True)
+            v = torch.tensor(v0, dtype=torch.float64)
+            result, error = _run(hvp, p, v)
+            if error is not None:
+                return _error_verdict("hvp", error)
+            if result is Ellipsis:
+                return not_attempted("hvp")
+            if p.grad is not None:
+                return wrong(ACCUMULATED_HINT.format(leaf="p"), "accumulated_not_returned")
+            if result is None:
+                return wrong("hvp returned None; return H·v as a tensor of shape [2]")
+            gradient = gradient_truth(p0)
+            if isinstance(result, torch.Tensor) and result.numel() == 1:
+                g_dot_v = gradient[0] * v0[0] + gradient[1] * v0[1]
+                if close(as_number(result, "hvp(p, v)"), g_dot_v):
+                    return wrong(
+                        "that is ∇h · v, one number; H·v is its gradient with respect to p",
+                        "first_derivative_only",
+                    )
+            given = _pair(result, "hvp")
+            expected = hvp_truth(p0, v0)
+            if all(close(a, b) for a, b in zip(given, expected, strict=True)):
+                continue
+            if all(close(a, b) for a, b in zip(given, gradient, strict=True)):
+                return wrong(
+                    "that is the gradient ∇h; H·v is the gradient of ∇h · v",
+                    "first_derivative_only",
+                )
+            if all(close(a, b) for a, b in zip(given, hvp_truth(p0, (1.0, 1.0)), strict=True)):
+                return wrong("your result does not depend on v: multiply the gradient by v")
+            return wrong(
+                f"hvp returned ({given[0]:.4f}, {given[1]:.4f}), which is not H·v at a point "
+                f"the check chose"
+            )
+        p0, v0 = HVP_CASES[0]
+        hx, hy = hvp_truth(p0, v0)
+        return Verdict(True, None, f"Correct: H·v = ({hx:.4f}, {hy:.4f}) at p = {p0}, v = {v0}")
+
+    return _guarded(check)
