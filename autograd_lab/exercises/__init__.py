@@ -12,6 +12,8 @@ Checks, by notebook (``notebooks/exercises/source/<name>/<name>.ipynb``):
 * graph_and_accumulation: ``check_grad_sequence(a, b, c)``, ``check_intermediate_grad(fn)``
 * no_grad: ``check_no_grad_choice(situation, answer)``, ``check_no_grad_loop(fn)``
 * training: ``check_training_loop(fn)``
+* tensors_and_hooks: ``check_weight_grad(grad_W)``, ``check_jacobian(J)``,
+  ``check_clip_hook(fn)``, ``check_target_loss(fn)``
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ from autograd_lab.exercises.accumulation import check_grad_sequence, check_inter
 from autograd_lab.exercises.choices import check_no_grad_choice
 from autograd_lab.exercises.gradients import EXERCISES, check_gradient
 from autograd_lab.exercises.loops import check_no_grad_loop, check_training_loop
+from autograd_lab.exercises.tensors import (
+    check_clip_hook,
+    check_jacobian,
+    check_target_loss,
+    check_weight_grad,
+)
 from autograd_lab.exercises.verdict import MISTAKES, Verdict
 
 __all__ = [
@@ -32,4 +40,8 @@ __all__ = [
     "check_no_grad_choice",
     "check_no_grad_loop",
     "check_training_loop",
+    "check_clip_hook",
+    "check_jacobian",
+    "check_target_loss",
+    "check_weight_grad",
 ]

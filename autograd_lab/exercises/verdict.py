@@ -20,6 +20,11 @@ MISTAKES: tuple[str, ...] = (
     "non_leaf_grad",
     "wrong_reduction",
     "not_attempted",
+    # tensors_and_hooks (autograd_lab/exercises/tensors.py)
+    "wrong_shape",
+    "hook_not_returned",
+    "detach_wrong_place",
+    "not_detached",
 )
 
 #: Relative and absolute tolerance a numeric answer must meet (4 decimal places are enough).
