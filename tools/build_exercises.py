@@ -21,7 +21,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE_ROOT = REPO / "notebooks" / "exercises"
-ASSIGNMENTS = ("chain_rule", "graph_and_accumulation", "neuron_bce", "no_grad", "training")
+ASSIGNMENTS = (
+    "chain_rule",
+    "graph_and_accumulation",
+    "neuron_bce",
+    "no_grad",
+    "training",
+    "tensors_and_hooks",
+)
 
 
 class BuildError(RuntimeError):

@@ -16,3 +16,6 @@ c.CourseDirectory.course_id = "autograd-lab"
 # which the checks report as "not attempted yet" instead of raising NotImplementedError.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE: replace the ... above"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# The MyST twin ``<name>.md`` of each teacher notebook holds the solutions too: never release it.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.md"]
