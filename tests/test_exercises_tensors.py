@@ -163,7 +163,7 @@ def test_every_new_code_is_registered_and_fed() -> None:
 
 def test_first_hint_does_not_give_the_answer() -> None:
     """A wrong answer's message never prints the true entries."""
-    for code, check, answer in MISTAKE_CASES:
+    for _code, check, answer in MISTAKE_CASES:
         text = check(answer).message
         if check is check_weight_grad:
             assert "-5.0000" not in text and "[[" not in text, text
@@ -198,3 +198,21 @@ def test_far_wrong_answers_are_unrecognised() -> None:
     assert check_jacobian(torch.ones(3, 2)).mistake is None
     assert check_clip_hook(lambda g: torch.ones_like(g)).mistake is None
     assert check_target_loss(lambda w, x, xn, r: (w * x - r) ** 2).mistake is None
+
+
+def test_student_wrong_answers_in_the_release_are_named() -> None:
+    """As a student would: answer the release notebook wrongly, read each hint's code."""
+    nbformat = pytest.importorskip("nbformat")
+    from test_exercise_notebooks import _answer_with, release_nb, run, verdicts
+
+    path = release_nb("tensors_and_hooks")
+    nb = nbformat.read(path, as_version=4)
+    _answer_with(nb, "grad_W", "grad_W = 2 * torch.outer(x, W @ x - t)  # transposed")
+    _answer_with(nb, "J", "J = [[-2.0, 3.0, 0.0707], [1.5, -1.0, 0.0]]  # transposed")
+    _answer_with(nb, "clip_hook", "def clip_hook(grad):\n    grad = grad.clamp(-1, 1)")
+    _answer_with(nb, "td_loss", "def td_loss(w, x, x_next, r):\n"
+                                "    return (w * x - (r + GAMMA * w * x_next)) ** 2")
+    found = verdicts(run(nb, path.parent))
+    codes = [v.rsplit("(", 1)[-1].rstrip(")") for v in found]
+    assert codes == ["wrong_shape", "wrong_shape", "hook_not_returned", "not_detached"], found
+    assert all(v.startswith("✗ Not quite") for v in found), found

@@ -76,7 +76,9 @@ def as_tensor(answer: Any, name: str) -> torch.Tensor:
             value = torch.as_tensor(answer, dtype=torch.float64)
     except Exception as exc:  # noqa: BLE001 - any odd object is "not a tensor"
         kind = type(answer).__name__
-        raise AnswerError(f"{name} should be a tensor (or a nested list of numbers), not a {kind}") from exc
+        raise AnswerError(
+            f"{name} should be a tensor (or a rectangular nested list of numbers), not this {kind}"
+        ) from exc
     if not torch.isfinite(value).all():
         raise AnswerError(f"{name} holds inf or nan; check for a division by zero")
     return value
@@ -84,7 +86,8 @@ def as_tensor(answer: Any, name: str) -> torch.Tensor:
 
 def _same(given: torch.Tensor, expected: torch.Tensor) -> bool:
     return given.shape == expected.shape and all(
-        close(g, e) for g, e in zip(given.reshape(-1).tolist(), expected.reshape(-1).tolist(), strict=True)
+        close(g, e)
+        for g, e in zip(given.reshape(-1).tolist(), expected.reshape(-1).tolist(), strict=True)
     )
 
 
@@ -100,6 +103,11 @@ def _first_wrong(given: torch.Tensor, expected: torch.Tensor) -> str:
             index = [int(i) for i in torch.unravel_index(torch.tensor(flat), expected.shape)]
             return str(index)
     return "[]"
+
+
+def _raised(what: str, exc: Exception) -> Verdict:
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return wrong(f"{what} raised {type(exc).__name__}: {first[:100]}")
 
 
 def _cannot_check(exc: Exception) -> Verdict:
@@ -199,7 +207,9 @@ def check_jacobian(J: object) -> Verdict:  # noqa: N803 - J is the Jacobian's us
         if _same(given, expected):
             return Verdict(True, None, f"Correct: J = {_rows(expected)}")
         if _same(given, -expected):
-            return wrong("every entry has the wrong sign; check each derivative's sign", "sign_error")
+            return wrong(
+                "every entry has the wrong sign; check each derivative's sign", "sign_error"
+            )
         return wrong(
             f"J differs at entry {_first_wrong(given, expected)}; entry [i, j] is "
             f"∂f_i/∂x_j, the derivative of output i with respect to input j"
@@ -251,7 +261,7 @@ def check_clip_hook(clip_hook: object) -> Verdict:
         try:
             returned = clip_hook(probe)
         except Exception as exc:  # noqa: BLE001
-            return wrong(f"clip_hook(grad) raised {type(exc).__name__}: {str(exc).splitlines()[0][:100]}")
+            return _raised("clip_hook(grad)", exc)
         if returned is None:
             changed = not torch.equal(probe, _f64(HOOK_C))
             how = (
@@ -266,7 +276,8 @@ def check_clip_hook(clip_hook: object) -> Verdict:
                 "hook_not_returned",
             )
         if not isinstance(returned, torch.Tensor):
-            return wrong(f"clip_hook should return a tensor, but it returns a {type(returned).__name__}")
+            kind = type(returned).__name__
+            return wrong(f"clip_hook should return a tensor, but it returns a {kind}")
         if returned.shape != probe.shape:
             return wrong(
                 f"clip_hook returns shape {_shape(returned)} for a gradient of shape "
@@ -277,12 +288,14 @@ def check_clip_hook(clip_hook: object) -> Verdict:
         try:
             got = run_with_hook(clip_hook)
         except Exception as exc:  # noqa: BLE001
-            return wrong(f"backward with clip_hook raised {type(exc).__name__}: {str(exc).splitlines()[0][:100]}")
+            return _raised("backward with clip_hook", exc)
         expected = hook_truth()
         if _same(got, expected):
             return Verdict(True, None, f"Correct: with the hook, x.grad = {_rows(expected)}")
         if _same(got, hook_unclipped()):
-            return wrong("x.grad is the unclipped gradient: the hook returned the gradient unchanged")
+            return wrong(
+                "x.grad is the unclipped gradient: the hook returned the gradient unchanged"
+            )
         return wrong(
             "the returned tensor replaces dL/du entry by entry: entries inside [-1, 1] must "
             "stay as they are, and only those outside move to the nearest bound"
@@ -326,11 +339,12 @@ def check_target_loss(td_loss: object) -> Verdict:
             try:
                 loss = td_loss(w, x, x_next, r)
             except Exception as exc:  # noqa: BLE001
-                return wrong(f"td_loss raised {type(exc).__name__}: {str(exc).splitlines()[0][:100]}")
+                return _raised("td_loss", exc)
             if loss is Ellipsis:
                 return not_attempted("td_loss")
             if not isinstance(loss, torch.Tensor):
-                return wrong(f"td_loss should return a tensor, but it returns a {type(loss).__name__}")
+                kind = type(loss).__name__
+                return wrong(f"td_loss should return a tensor, but it returns a {kind}")
             if loss.numel() != 1:
                 return wrong(
                     f"td_loss returns shape {_shape(loss)}; a loss is one number",
@@ -338,8 +352,8 @@ def check_target_loss(td_loss: object) -> Verdict:
                 )
             if loss.grad_fn is None:
                 return wrong(
-                    "the loss has no grad_fn, so nothing reaches w: the prediction w·x was cut "
-                    "off too; detach only the target",
+                    "the loss has no grad_fn: the whole loss was cut out of the graph, so no "
+                    "gradient reaches w; detach only the target",
                     "detach_wrong_place",
                 )
             (grad,) = torch.autograd.grad(loss.reshape(()), w, allow_unused=True)
@@ -362,7 +376,10 @@ def check_target_loss(td_loss: object) -> Verdict:
                     "detached instead of the target",
                     "detach_wrong_place",
                 )
-            return wrong(f"dL/dw = {given:.4f} for w = {case[0]}, which is not the semi-gradient")
+            return wrong(
+                f"td_loss gives dL/dw = {given:.4f} at w = {case[0]}; check which part of the "
+                f"loss the gradient should flow through"
+            )
         first = target_grads(TARGET_CASES[0])["truth"]
         return Verdict(True, None, f"Correct: dL/dw = {first:.4f} at w = {TARGET_CASES[0][0]}")
     except AnswerError as exc:
