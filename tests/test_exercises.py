@@ -315,18 +315,19 @@ def test_verdict_is_frozen_and_one_line() -> None:
 #: The lesson-11 codes, each fed in tests/test_engine_exercises.py.
 ENGINE_CODES = {"missing_upstream_grad", "grad_overwritten", "wrong_order", "recursive_order",
                 "wrong_grad_count"}
+#: Lesson 09's codes, each fed in tests/test_exercises_higher_order.py.
+HIGHER_ORDER_CODES = {"accumulated_not_returned", "missing_create_graph",
+                      "missing_retain_graph", "first_derivative_only"}
+#: The tensors_and_hooks codes; tests/test_exercises_tensors.py feeds each of them.
+TENSOR_CODES = {"wrong_shape", "hook_not_returned", "detach_wrong_place", "not_detached"}
 
 
 def test_every_mistake_code_is_exercised() -> None:
-    # lesson 09's codes are fed in tests/test_exercises_higher_order.py
-    higher_order = {"accumulated_not_returned", "missing_create_graph", "missing_retain_graph",
-                    "first_derivative_only"}
-    fed = ({code for code, _ in MISTAKE_CASES} | {"non_leaf_grad", "not_zeroed"}
-           | ENGINE_CODES | higher_order)
-    assert fed == set(MISTAKES)
+    elsewhere = ENGINE_CODES | HIGHER_ORDER_CODES | TENSOR_CODES
+    fed = {code for code, _ in MISTAKE_CASES} | {"non_leaf_grad", "not_zeroed"}
+    assert fed == set(MISTAKES) - elsewhere
     assert set(MISTAKES) == {"missing_chain_factor", "sign_error", "not_zeroed",
-                             "non_leaf_grad", "wrong_reduction", "not_attempted"} | (
-        ENGINE_CODES | higher_order)
+                             "non_leaf_grad", "wrong_reduction", "not_attempted"} | elsewhere
 
 
 def test_truth_rejects_a_wrong_autograd() -> None:

@@ -14,6 +14,8 @@ Checks, by notebook (``notebooks/exercises/source/<name>/<name>.ipynb``):
 * training: ``check_training_loop(fn)``
 * engine: ``check_sin(sin)``, ``check_backward_order(fn)``, ``check_x_exp_y(function)``
 * gradients_of_gradients: ``check_slope(fn)``, ``check_second_derivative(fn)``, ``check_hvp(fn)``
+* tensors_and_hooks: ``check_weight_grad(grad_W)``, ``check_jacobian(J)``,
+  ``check_clip_hook(fn)``, ``check_target_loss(fn)``
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ from autograd_lab.exercises.engine import check_backward_order, check_sin, check
 from autograd_lab.exercises.gradients import EXERCISES, check_gradient
 from autograd_lab.exercises.higher_order import check_hvp, check_second_derivative, check_slope
 from autograd_lab.exercises.loops import check_no_grad_loop, check_training_loop
+from autograd_lab.exercises.tensors import (
+    check_clip_hook,
+    check_jacobian,
+    check_target_loss,
+    check_weight_grad,
+)
 from autograd_lab.exercises.verdict import MISTAKES, Verdict
 
 __all__ = [
@@ -42,4 +50,8 @@ __all__ = [
     "check_slope",
     "check_training_loop",
     "check_x_exp_y",
+    "check_clip_hook",
+    "check_jacobian",
+    "check_target_loss",
+    "check_weight_grad",
 ]

@@ -29,6 +29,11 @@ MISTAKES: tuple[str, ...] = (
     "missing_create_graph",
     "missing_retain_graph",
     "first_derivative_only",
+    # tensors_and_hooks (autograd_lab/exercises/tensors.py)
+    "wrong_shape",
+    "hook_not_returned",
+    "detach_wrong_place",
+    "not_detached",
 )
 
 #: Relative and absolute tolerance a numeric answer must meet (4 decimal places are enough).
