@@ -364,12 +364,25 @@ def test_truth_agrees_with_the_kits_hand_derivation(exercise, expression, values
 
 
 # --- student code that hangs, exits or is checked inside no_grad / inference_mode ------------
+from autograd_lab import exercises  # noqa: E402
 from autograd_lab.exercises import limits  # noqa: E402
 
 
 def _forever(*args):
     while True:
         pass
+
+
+class _SlowFunction(torch.autograd.Function):
+    """A custom Function whose forward never returns."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        _forever()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
 
 
 class _SlowFloat(float):
@@ -385,6 +398,15 @@ HANGING = [
     ("fit_fixed", lambda: check_no_grad_loop(_forever)),
     ("grad_wrt_h", lambda: check_intermediate_grad(_forever)),
     ("dz_dx", lambda: check_gradient("exp_cos", "x", _SlowFloat(1.0))),
+    # the checks of lessons 09, 10 and 11 run student code through the same guard
+    ("sin", lambda: exercises.check_sin(_forever)),
+    ("backward_fixed", lambda: exercises.check_backward_order(_forever)),
+    ("XExpY", lambda: exercises.check_x_exp_y(_SlowFunction)),
+    ("slope", lambda: exercises.check_slope(_forever)),
+    ("second_derivative", lambda: exercises.check_second_derivative(_forever)),
+    ("hvp", lambda: exercises.check_hvp(_forever)),
+    ("clip_hook", lambda: exercises.check_clip_hook(_forever)),
+    ("td_loss", lambda: exercises.check_target_loss(_forever)),
 ]
 
 

@@ -23,6 +23,7 @@ import torch
 
 from autograd_lab.engine import Value
 from autograd_lab.exercises import truth
+from autograd_lab.exercises.limits import guarded
 from autograd_lab.exercises.verdict import (
     AnswerError,
     Verdict,
@@ -83,6 +84,7 @@ def _engine_grad(sin: Callable, expression: Callable, x0: float) -> float:
 
 
 @torch.enable_grad()  # the truth needs autograd even if the student turned it off
+@guarded("sin")
 def check_sin(sin: object) -> Verdict:
     """Check the student's ``sin(a: Value) -> Value``: its value and its ``_backward``."""
     if unanswered(sin):
@@ -169,6 +171,7 @@ def _run_order(backward: Callable, graph: Callable, point: tuple[float, float]):
 
 
 @torch.enable_grad()  # the truth needs autograd even if the student turned it off
+@guarded("backward_fixed")
 def check_backward_order(backward_fixed: object) -> Verdict:
     """Check the student's ``backward_fixed(root)``: leaf gradients on shared-node graphs and
     on a chain deeper than Python's recursion limit."""
@@ -226,6 +229,7 @@ def _x_exp_y(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 @torch.enable_grad()  # the truth needs autograd even if the student turned it off
+@guarded("XExpY")
 def check_x_exp_y(function: object) -> Verdict:
     """Check the student's ``torch.autograd.Function`` for f(x, y) = x·eʸ."""
     if unanswered(function):

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from autograd_lab.exercises import truth
+from autograd_lab.exercises.limits import guarded
 from autograd_lab.exercises.verdict import (
     AnswerError,
     Verdict,
@@ -185,6 +186,7 @@ def _guarded(check: Callable[[], Verdict]) -> Verdict:
 
 
 # --- the checks -------------------------------------------------------------------------------
+@guarded("slope")
 def check_slope(slope: object) -> Verdict:
     """``slope(x)`` returns ``df/dx`` of ``f(x) = x·exp(-x²)`` with ``torch.autograd.grad``."""
     if unanswered(slope):
@@ -217,6 +219,7 @@ def check_slope(slope: object) -> Verdict:
     return _guarded(check)
 
 
+@guarded("second_derivative")
 def check_second_derivative(second_derivative: object) -> Verdict:
     """``second_derivative(x)`` returns ``d²g/dx²`` of ``g(x) = log(1 + x²)``."""
     if unanswered(second_derivative):
@@ -258,6 +261,7 @@ def check_second_derivative(second_derivative: object) -> Verdict:
     return _guarded(check)
 
 
+@guarded("hvp")
 def check_hvp(hvp: object) -> Verdict:
     """``hvp(p, v)`` returns ``H·v`` for ``h(x, y) = x²·sin(y) + y³`` at ``p = (x, y)``."""
     if unanswered(hvp):

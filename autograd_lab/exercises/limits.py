@@ -23,6 +23,7 @@ never returns (a gigantic integer power, say) cannot be cut short.
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -32,7 +33,9 @@ import torch
 
 from autograd_lab.exercises.verdict import Verdict
 
-__all__ = ["TIME_LIMIT", "TimeLimitExceeded", "gradients_on", "run_check", "time_limit"]
+__all__ = [
+    "TIME_LIMIT", "TimeLimitExceeded", "gradients_on", "guarded", "run_check", "time_limit",
+]
 
 #: Seconds a check may spend running student code before it gives up (read at each call).
 TIME_LIMIT: float = 10.0
@@ -102,3 +105,16 @@ def run_check(name: str, check: Callable[..., Verdict], *args: Any) -> Verdict:
             None,
             f"{name} called sys.exit{code}, which would stop the check; remove that call",
         )
+
+
+def guarded(name: str) -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
+    """Decorator: every call of the check goes through :func:`run_check` under ``name``."""
+
+    def wrap(check: Callable[..., Verdict]) -> Callable[..., Verdict]:
+        @functools.wraps(check)
+        def guarded_check(*args: Any) -> Verdict:
+            return run_check(name, check, *args)
+
+        return guarded_check
+
+    return wrap

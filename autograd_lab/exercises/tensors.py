@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from autograd_lab.exercises.limits import guarded
 from autograd_lab.exercises.verdict import (
     AnswerError,
     Verdict,
@@ -133,6 +134,7 @@ def weight_grad_truth() -> torch.Tensor:
     return jacobian_truth(weight_loss, _f64(WEIGHT_W))
 
 
+@guarded("grad_W")
 def check_weight_grad(grad_W: object) -> Verdict:  # noqa: N803 - W is the matrix's name
     """Check a hand-derived ``dL/dW`` (same shape as W). Never raises."""
     if unanswered(grad_W):
@@ -186,6 +188,7 @@ def jacobian_fn(x: torch.Tensor) -> torch.Tensor:
     return torch.stack([x[0] * x[1], x[0] ** 2 - x[1], torch.sin(x[0])])
 
 
+@guarded("J")
 def check_jacobian(J: object) -> Verdict:  # noqa: N803 - J is the Jacobian's usual name
     """Check a hand Jacobian of :func:`jacobian_fn` at JACOBIAN_X (3×2). Never raises."""
     if unanswered(J):
@@ -250,6 +253,7 @@ def run_with_hook(hook: Callable[[torch.Tensor], Any]) -> torch.Tensor:
     return x.grad.detach().clone()
 
 
+@guarded("clip_hook")
 def check_clip_hook(clip_hook: object) -> Verdict:
     """Check a hook that clips a gradient to [-1, 1] by registering it on u. Never raises."""
     if unanswered(clip_hook):
@@ -326,6 +330,7 @@ def target_grads(case: Sequence[float]) -> dict[str, float]:
     return {"truth": float(only_prediction), "none": float(both), "prediction": float(only_target)}
 
 
+@guarded("td_loss")
 def check_target_loss(td_loss: object) -> Verdict:
     """Call ``td_loss(w, x, x_next, r)`` with w a float64 leaf; compare ``w.grad``. Never raises."""
     if unanswered(td_loss):
