@@ -6,10 +6,10 @@
   collected here, nor are Jupyter checkpoints or the git-ignored ``workspace/`` copy.
 * The sanitize file ``tests/sanitize.cfg`` is passed to nbval by absolute path, so it works
   from any working directory, unless ``--nbval-sanitize-with`` was given.
-* ``make test`` runs pytest on parallel workers (pytest-xdist, ``--dist loadgroup``): each
-  notebook's nbval cells form one group (they share one kernel, in order), and a module
-  that marks itself ``xdist_group`` (the browser test: one JupyterLab) stays on one worker;
-  every other test is scheduled on its own.
+* ``make test`` runs pytest on parallel workers (pytest-xdist, ``--dist loadfile``): each
+  file stays on one worker, so a notebook's nbval cells share one kernel in order, and the
+  browser test keeps its one JupyterLab. (``loadgroup`` would be finer, but pytest-xdist
+  3.8 cannot rename pytest 9's node ids, so its groups are silently ignored.)
 """
 
 from __future__ import annotations
@@ -38,11 +38,3 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(option, "nbval_sanitize_with") and not given:
         option.nbval_sanitize_with = str(SANITIZE_FILE)
 
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """One xdist group per notebook for nbval's cells (before xdist reads the groups)."""
-    for item in items:
-        path = Path(str(item.fspath))
-        if path.suffix == ".ipynb" and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(name=f"nbval-{path.stem}"))

@@ -20,8 +20,6 @@ import pytest
 from tests.test_notebooks import lessons_missing_from_readme, question_mismatches
 from tools import run_notebooks
 
-# one temporary repository for the module: all of it runs on one xdist worker
-pytestmark = pytest.mark.xdist_group("adding-a-lesson")
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "42_tiny_lesson"
 TINY_LESSON = """\

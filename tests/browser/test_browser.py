@@ -28,8 +28,7 @@ from jlab_driver import (
     saved_error_cells,
 )
 
-# one JupyterLab and one Chromium for the module: all of it runs on one xdist worker
-pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.timeout(600)
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
