@@ -25,14 +25,14 @@ TensorLike = torch.Tensor | Number | Sequence[Number]
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(reduction: str) -> None:
+def check_reduction(reduction: str) -> None:
     if reduction not in REDUCTIONS:
         raise ValueError(
             f"reduction={reduction!r} is not supported; use one of 'mean', 'sum' or 'none'."
         )
 
 
-def _reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
+def apply_reduction(values: torch.Tensor, reduction: str) -> torch.Tensor:
     """Apply ``reduction``; a 0-d tensor is returned untouched (its mean and sum are itself)."""
     if values.dim() == 0 or reduction == "none":
         return values
@@ -144,7 +144,7 @@ def binary_cross_entropy(
     shapes, a bad ``epsilon``, no predictions at all, or a prediction outside [0, 1] —
     like torch, since a raw score there usually means the sigmoid was forgotten.
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     if not 0.0 <= epsilon < 0.5:
         raise ValueError(f"epsilon={epsilon!r} must be in [0, 0.5); the usual choice is 1e-8.")
     p = _as_prediction(prediction)
@@ -152,7 +152,7 @@ def binary_cross_entropy(
     low, high = clamp_bounds(p.dtype, epsilon)
     p = torch.clamp(p, low, high)
     losses = -(t * torch.log(p) + (1 - t) * torch.log(1 - p))
-    return _reduce(losses, reduction)
+    return apply_reduction(losses, reduction)
 
 
 def mse(y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:

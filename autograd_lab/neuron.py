@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from autograd_lab.losses import _check_reduction, _reduce, binary_cross_entropy
+from autograd_lab.losses import apply_reduction, binary_cross_entropy, check_reduction
 from autograd_lab.tensor_checks import refuse_meta_or_complex
 
 Number = float | int
@@ -109,7 +109,7 @@ def neuron_gradients(
     ``x``/``w``/``b`` tensors (the label ``y`` may be an integer), ``ValueError`` for meta
     tensors, non-finite values, mismatched shapes or non-scalar ``w``/``b``.
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"dtype={dtype!r} is not a float dtype; use torch.float32 or float64.")
     x_t = _as_float_tensor(x, "x", dtype)
@@ -145,8 +145,8 @@ def neuron_gradients(
     # simplifies to, y_pred - y, written y_pred*(1 - y) - y*sigmoid(-z) (no 1 - 1 cancelling)
     dL_dz = torch.where(torch.isfinite(dL_dz), dL_dz,
                         y_pred * (1 - y_t) - y_t * torch.sigmoid(-z))
-    dL_dw = _reduce(dL_dz * dz_dw, reduction)
-    dL_db = _reduce(dL_dz * dz_db, reduction)
+    dL_dw = apply_reduction(dL_dz * dz_dw, reduction)
+    dL_db = apply_reduction(dL_dz * dz_db, reduction)
     return NeuronGradients(
         z=z,
         y_pred=y_pred,
