@@ -31,8 +31,8 @@ from autograd_lab.exercises.verdict import (
     Verdict,
     as_number,
     close,
+    explain_error,
     not_attempted,
-    raised,
     wrong,
 )
 
@@ -129,28 +129,48 @@ def hvp_truth(p: tuple[float, float], v: tuple[float, float]) -> tuple[float, fl
 
 
 # --- calling the student's function -----------------------------------------------------------
-def _run(fn: Callable[..., Any], *args: torch.Tensor) -> tuple[Any, BaseException | None]:
-    """``fn(*args)`` with warnings silenced (backward(create_graph=True) warns)."""
+#: Errors autograd raises for the usual slips: (text in the error, hint, mistake code).
+GRAPH_ERRORS: tuple[tuple[str, str, str | None], ...] = (
+    ("does not require grad and does not have a grad_fn", CREATE_GRAPH_HINT,
+     "missing_create_graph"),
+    ("backward through the graph a second time", RETAIN_GRAPH_HINT, "missing_retain_graph"),
+    (
+        "appears to not have been used in the graph",
+        "you differentiated something that is not connected to the input (a number turned "
+        "back into a tensor, or .detach(), cuts the link); keep it a tensor with a grad_fn",
+        None,
+    ),
+)
+
+
+def _run(fn: Callable[..., Any], name: str, *args: torch.Tensor) -> tuple[Any, Verdict | None]:
+    """``fn(*args)`` with warnings silenced (backward(create_graph=True) warns), and the Verdict
+    to give instead of checking the result if it raised or is still ``...``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return fn(*args), None
+            result = fn(*args)
         except Exception as exc:  # noqa: BLE001 - reported as a Verdict
-            return None, exc
+            return None, explain_error(name, exc, GRAPH_ERRORS)
+    return result, not_attempted(name) if result is Ellipsis else None
 
 
-def _error_verdict(name: str, error: BaseException) -> Verdict:
-    text = f"{type(error).__name__}: {error}"
-    if "does not require grad and does not have a grad_fn" in text:
-        return wrong(CREATE_GRAPH_HINT, "missing_create_graph")
-    if "backward through the graph a second time" in text:
-        return wrong(RETAIN_GRAPH_HINT, "missing_retain_graph")
-    if "appears to not have been used in the graph" in text:
-        return wrong(
-            "you differentiated something that is not connected to the input (a number turned "
-            "back into a tensor, or .detach(), cuts the link); keep it a tensor with a grad_fn"
-        )
-    return raised(name, error)
+def _run_at_leaf(
+    fn: Callable[..., Any], name: str, x0: float
+) -> tuple[torch.Tensor, Any, Verdict | None]:
+    """:func:`_run` on a fresh float64 leaf ``x = x0``: ``(x, result, Verdict or None)``."""
+    x = _leaf(x0)
+    return (x, *_run(fn, name, x))
+
+
+def _unchecked(leaf: torch.Tensor, leaf_name: str, result: Any, none_hint: str) -> Verdict | None:
+    """The Verdict before any value is compared: backward() filled ``leaf.grad`` (the answer
+    was accumulated, not returned), or the function returned None (``none_hint``)."""
+    if leaf.grad is not None:
+        return wrong(ACCUMULATED_HINT.format(leaf=leaf_name), "accumulated_not_returned")
+    if result is None:
+        return wrong(none_hint)
+    return None
 
 
 def _number(result: Any, name: str) -> float:
@@ -180,16 +200,11 @@ def _pair(result: Any, name: str) -> tuple[float, float]:
 def check_slope(slope: object) -> Verdict:
     """``slope(x)`` returns ``df/dx`` of ``f(x) = x·exp(-x²)`` with ``torch.autograd.grad``."""
     for x0 in SLOPE_X:
-        x = _leaf(x0)
-        result, error = _run(slope, x)
-        if error is not None:
-            return _error_verdict("slope", error)
-        if result is Ellipsis:
-            return not_attempted("slope")
-        if x.grad is not None:
-            return wrong(ACCUMULATED_HINT.format(leaf="x"), "accumulated_not_returned")
-        if result is None:
-            return wrong("slope returned None; return the gradient torch.autograd.grad gives")
+        x, result, stop = _run_at_leaf(slope, "slope", x0)
+        none_hint = "slope returned None; return the gradient torch.autograd.grad gives"
+        stop = stop or _unchecked(x, "x", result, none_hint)
+        if stop is not None:
+            return stop
         given = _number(result, f"slope({x0})")
         if close(given, first_derivative(f_slope, x0)):
             continue
@@ -208,12 +223,9 @@ def check_slope(slope: object) -> Verdict:
 def check_second_derivative(second_derivative: object) -> Verdict:
     """``second_derivative(x)`` returns ``d²g/dx²`` of ``g(x) = log(1 + x²)``."""
     for x0 in SECOND_X:
-        x = _leaf(x0)
-        result, error = _run(second_derivative, x)
-        if error is not None:
-            return _error_verdict("second_derivative", error)
-        if result is Ellipsis:
-            return not_attempted("second_derivative")
+        x, result, stop = _run_at_leaf(second_derivative, "second_derivative", x0)
+        if stop is not None:
+            return stop
         if result is None:
             return wrong("second_derivative returned None; return d²g/dx² as a tensor")
         given = _number(result, f"second_derivative({x0})")
@@ -244,15 +256,11 @@ def check_hvp(hvp: object) -> Verdict:
     for p0, v0 in HVP_CASES:
         p = torch.tensor(p0, dtype=torch.float64, requires_grad=True)
         v = torch.tensor(v0, dtype=torch.float64)
-        result, error = _run(hvp, p, v)
-        if error is not None:
-            return _error_verdict("hvp", error)
-        if result is Ellipsis:
-            return not_attempted("hvp")
-        if p.grad is not None:
-            return wrong(ACCUMULATED_HINT.format(leaf="p"), "accumulated_not_returned")
-        if result is None:
-            return wrong("hvp returned None; return H·v as a tensor of shape [2]")
+        result, stop = _run(hvp, "hvp", p, v)
+        none_hint = "hvp returned None; return H·v as a tensor of shape [2]"
+        stop = stop or _unchecked(p, "p", result, none_hint)
+        if stop is not None:
+            return stop
         gradient = gradient_truth(p0)
         if isinstance(result, torch.Tensor) and result.numel() == 1:
             g_dot_v = gradient[0] * v0[0] + gradient[1] * v0[1]

@@ -24,9 +24,9 @@ from autograd_lab.exercises.verdict import (
     Verdict,
     as_number,
     close,
+    explain_error,
     never_raises,
     not_attempted,
-    raised,
     unanswered,
     wrong,
 )
@@ -111,6 +111,17 @@ NON_LEAF_HINT = (
     "update in place inside `with torch.no_grad():` (w -= lr * w.grad)"
 )
 
+#: Errors a broken loop raises: (text in the error, hint, mistake code).
+LOOP_ERRORS: tuple[tuple[str, str, str | None], ...] = (
+    ("NoneType", NON_LEAF_HINT, "non_leaf_grad"),
+    (
+        "leaf Variable that requires grad",
+        "an in-place update of a parameter must happen inside "
+        "`with torch.no_grad():`, otherwise autograd refuses to record it",
+        None,
+    ),
+)
+
 
 def check_loop(fn: object, name: str, cases: Sequence[LoopCase]) -> Verdict:
     """Run ``fn(x, y, lr, epochs) -> (w, b)`` on each case and compare with the reference.
@@ -129,15 +140,9 @@ def _run_loop(fn: object, name: str, cases: Sequence[LoopCase]) -> Verdict:
     for case in cases:
         result, non_leaf, error = _call(fn, case)
         if error is not None:
-            text = f"{type(error).__name__}: {error}"
-            if non_leaf or "NoneType" in text:
+            if non_leaf:
                 return wrong(NON_LEAF_HINT, "non_leaf_grad")
-            if "leaf Variable that requires grad" in text:
-                return wrong(
-                    "an in-place update of a parameter must happen inside "
-                    "`with torch.no_grad():`, otherwise autograd refuses to record it"
-                )
-            return raised(name, error)
+            return explain_error(name, error, LOOP_ERRORS)
         if result is Ellipsis:
             return not_attempted(name)
         w, b, tracked = _pair(result, name)

@@ -33,6 +33,7 @@ from autograd_lab.exercises.verdict import (
     unanswered,
     wrong,
 )
+from autograd_lab.tensor_checks import as_dtype
 
 TensorFn = Callable[[torch.Tensor], torch.Tensor]
 H = 1e-6
@@ -73,10 +74,7 @@ def jacobian_truth(fn: TensorFn, at: torch.Tensor) -> torch.Tensor:
 def as_tensor(answer: Any, name: str) -> torch.Tensor:
     """A student's tensor, nested list or NumPy array as float64; AnswerError otherwise."""
     try:
-        if isinstance(answer, torch.Tensor):
-            value = answer.detach().to(torch.float64)
-        else:
-            value = torch.as_tensor(answer, dtype=torch.float64)
+        value = as_dtype(answer, torch.float64)
     except Exception as exc:  # noqa: BLE001 - any odd object is "not a tensor"
         kind = type(answer).__name__
         raise AnswerError(

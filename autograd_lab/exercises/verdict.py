@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,6 +145,18 @@ def error_line(error: BaseException, limit: int | None = None) -> str:
 def raised(what: str, error: BaseException, limit: int | None = None) -> Verdict:
     """Student code raised: ``Not quite: slope raised TypeError: …`` (first line only)."""
     return wrong(f"{what} raised {error_line(error, limit)}")
+
+
+def explain_error(
+    what: str, error: BaseException, known: Iterable[tuple[str, str, str | None]] = ()
+) -> Verdict:
+    """Student code raised: the hint (and mistake) of the first ``(text, hint, mistake)`` in
+    ``known`` whose text occurs in ``Type: message``, otherwise :func:`raised`."""
+    text = f"{type(error).__name__}: {error}"
+    for needle, hint, mistake in known:
+        if needle in text:
+            return wrong(hint, mistake)
+    return raised(what, error)
 
 
 def cannot_check(error: BaseException, limit: int | None = None) -> Verdict:
