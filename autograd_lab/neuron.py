@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 
 from autograd_lab.losses import apply_reduction, binary_cross_entropy, check_reduction
-from autograd_lab.tensor_checks import refuse_meta_or_complex
+from autograd_lab.tensor_checks import as_dtype, refuse_meta_or_complex
 
 Number = float | int
 TensorLike = torch.Tensor | Number | Sequence[Number]
@@ -59,10 +59,7 @@ def _as_float_tensor(value: TensorLike, name: str, dtype: torch.dtype) -> torch.
             f"e.g. torch.tensor(6.7) rather than torch.tensor(6), or call {name}.float()."
         )
     try:
-        if isinstance(value, torch.Tensor):
-            tensor = value.detach().to(dtype)
-        else:  # straight to dtype: 0.4 must not pass through float32 on its way to float64
-            tensor = torch.as_tensor(value, dtype=dtype)
+        tensor = as_dtype(value, dtype)
     except (TypeError, ValueError, RuntimeError) as exc:
         raise TypeError(
             f"{name} must be a number, a list of numbers or a tensor, not {type(value).__name__}."

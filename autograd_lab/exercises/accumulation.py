@@ -14,12 +14,12 @@ from collections.abc import Callable
 import torch
 
 from autograd_lab.exercises import truth
-from autograd_lab.exercises.limits import run_check
+from autograd_lab.exercises.limits import checks_function, run_check
 from autograd_lab.exercises.verdict import (
-    AnswerError,
     Verdict,
     as_number,
     close,
+    never_raises,
     not_attempted,
     unanswered,
     wrong,
@@ -71,42 +71,38 @@ def check_grad_sequence(
     return run_check("grad_after_A, B, C", _grad_sequence_verdict, *answers)
 
 
+@never_raises()
 def _grad_sequence_verdict(
     grad_after_A: object, grad_after_B: object, grad_after_C: object  # noqa: N803
 ) -> Verdict:
-    try:
-        answers = {"A": grad_after_A, "B": grad_after_B, "C": grad_after_C}
-        missing = [k for k, v in answers.items() if unanswered(v)]
-        if missing:
-            return not_attempted(", ".join(f"grad_after_{k}" for k in missing))
-        given = {k: as_number(v, f"grad_after_{k}") for k, v in answers.items()}
-        true = run_grad_sequence("as_written")
-        never = run_grad_sequence("never")
-        always = run_grad_sequence("always")
-        for label in ("A", "B", "C"):
-            if close(given[label], true[label]):
-                continue
-            if close(given[label], never[label]):
-                return wrong(
-                    f"after {label}, x.grad has not been reset: x.grad.zero_() cleared the "
-                    f"earlier gradients, so only the calls after it add up",
-                    "not_zeroed",
-                )
-            if close(given[label], always[label]):
-                return wrong(
-                    f"after {label}, remember that backward() adds into x.grad; it does not "
-                    f"replace it"
-                )
+    answers = {"A": grad_after_A, "B": grad_after_B, "C": grad_after_C}
+    missing = [k for k, v in answers.items() if unanswered(v)]
+    if missing:
+        return not_attempted(", ".join(f"grad_after_{k}" for k in missing))
+    given = {k: as_number(v, f"grad_after_{k}") for k, v in answers.items()}
+    true = run_grad_sequence("as_written")
+    never = run_grad_sequence("never")
+    always = run_grad_sequence("always")
+    for label in ("A", "B", "C"):
+        if close(given[label], true[label]):
+            continue
+        if close(given[label], never[label]):
             return wrong(
-                f"grad_after_{label} = {given[label]:.4f}; add up d/dx of every backward call "
-                f"since the last zero_()"
+                f"after {label}, x.grad has not been reset: x.grad.zero_() cleared the "
+                f"earlier gradients, so only the calls after it add up",
+                "not_zeroed",
             )
-        values = ", ".join(f"{k}: {true[k]:.4f}" for k in ("A", "B", "C"))
-        return Verdict(True, None, f"Correct: x.grad after {values}")
-    except AnswerError as exc:
-        return wrong(str(exc))
-    except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
-        return Verdict(False, None, f"Cannot check this answer ({type(exc).__name__}: {exc})")
+        if close(given[label], always[label]):
+            return wrong(
+                f"after {label}, remember that backward() adds into x.grad; it does not "
+                f"replace it"
+            )
+        return wrong(
+            f"grad_after_{label} = {given[label]:.4f}; add up d/dx of every backward call "
+            f"since the last zero_()"
+        )
+    values = ", ".join(f"{k}: {true[k]:.4f}" for k in ("A", "B", "C"))
+    return Verdict(True, None, f"Correct: x.grad after {values}")
 
 
 # --- dL/dh for an intermediate h = x*sin(x), L = h*exp(h) ------------------------------------
@@ -131,42 +127,30 @@ def _leaf_grad(x0: float) -> float:
     return truth.partial(lambda x: _loss_of_h(_h(x)), {"x": x0}, "x")
 
 
+@checks_function("grad_wrt_h", "grad_wrt_h should be a function of x0 that returns dL/dh")
 def check_intermediate_grad(grad_wrt_h: object) -> Verdict:
     """Call the student's ``grad_wrt_h(x0)`` (returns dL/dh) at several x0. Never raises."""
-    if unanswered(grad_wrt_h):
-        return not_attempted("grad_wrt_h")
-    if not callable(grad_wrt_h):
-        return wrong("grad_wrt_h should be a function of x0 that returns dL/dh")
-    return run_check("grad_wrt_h", _intermediate_verdict, grad_wrt_h)
-
-
-def _intermediate_verdict(grad_wrt_h: Callable[[float], object]) -> Verdict:
-    try:
-        for x0 in INTERMEDIATE_X:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    result = grad_wrt_h(x0)
-                except Exception as exc:  # noqa: BLE001
-                    if _non_leaf_warning(caught) or "NoneType" in str(exc):
-                        return _non_leaf_verdict()
-                    return wrong(f"grad_wrt_h({x0}) raised {type(exc).__name__}: {exc}")
-            if result is None:  # h.grad of a non-leaf is None
-                return _non_leaf_verdict()
-            if result is Ellipsis:
-                return not_attempted("grad_wrt_h")
-            given = as_number(result, f"grad_wrt_h({x0})")
-            if close(given, intermediate_truth(x0)):
-                continue
-            if close(given, _leaf_grad(x0)):
-                return wrong("that is dL/dx, the leaf's gradient (x.grad); the exercise asks dL/dh")
-            return wrong(f"grad_wrt_h({x0}) returned {given:.4f}, which is not dL/dh")
-        x0 = INTERMEDIATE_X[0]
-        return Verdict(True, None, f"Correct: dL/dh = {intermediate_truth(x0):.4f} at x = {x0}")
-    except AnswerError as exc:
-        return wrong(str(exc))
-    except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
-        return Verdict(False, None, f"Cannot check this answer ({type(exc).__name__}: {exc})")
+    for x0 in INTERMEDIATE_X:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = grad_wrt_h(x0)
+            except Exception as exc:  # noqa: BLE001
+                if _non_leaf_warning(caught) or "NoneType" in str(exc):
+                    return _non_leaf_verdict()
+                return wrong(f"grad_wrt_h({x0}) raised {type(exc).__name__}: {exc}")
+        if result is None:  # h.grad of a non-leaf is None
+            return _non_leaf_verdict()
+        if result is Ellipsis:
+            return not_attempted("grad_wrt_h")
+        given = as_number(result, f"grad_wrt_h({x0})")
+        if close(given, intermediate_truth(x0)):
+            continue
+        if close(given, _leaf_grad(x0)):
+            return wrong("that is dL/dx, the leaf's gradient (x.grad); the exercise asks dL/dh")
+        return wrong(f"grad_wrt_h({x0}) returned {given:.4f}, which is not dL/dh")
+    x0 = INTERMEDIATE_X[0]
+    return Verdict(True, None, f"Correct: dL/dh = {intermediate_truth(x0):.4f} at x = {x0}")
 
 
 def _non_leaf_warning(caught: list[warnings.WarningMessage]) -> bool:

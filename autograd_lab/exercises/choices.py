@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autograd_lab.exercises.verdict import Verdict, not_attempted, unanswered, wrong
+from autograd_lab.exercises.verdict import Verdict, cannot_check, not_attempted, unanswered, wrong
 
 OPTIONS: dict[str, str] = {
     "a": "requires_grad_(False)",
@@ -117,4 +117,4 @@ def check_no_grad_choice(situation: int, answer: object) -> Verdict:
             return Verdict(True, None, f"Correct: {OPTIONS[letter]} -- {item.why[letter]}")
         return wrong(item.why[letter], item.mistakes.get(letter))
     except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
-        return Verdict(False, None, f"Cannot check this answer ({type(exc).__name__}: {exc})")
+        return cannot_check(exc)

@@ -23,12 +23,13 @@ import torch
 
 from autograd_lab.engine import Value
 from autograd_lab.exercises import truth
-from autograd_lab.exercises.limits import guarded
+from autograd_lab.exercises.limits import checks_function, guarded
 from autograd_lab.exercises.verdict import (
     AnswerError,
     Verdict,
     as_number,
     close,
+    never_raises,
     not_attempted,
     unanswered,
     wrong,
@@ -84,46 +85,37 @@ def _engine_grad(sin: Callable, expression: Callable, x0: float) -> float:
 
 
 @torch.enable_grad()  # the truth needs autograd even if the student turned it off
-@guarded("sin")
+@checks_function("sin", "sin should be a function that takes a Value and returns a new Value")
 def check_sin(sin: object) -> Verdict:
     """Check the student's ``sin(a: Value) -> Value``: its value and its ``_backward``."""
-    if unanswered(sin):
-        return not_attempted("sin")
-    if not callable(sin):
-        return wrong("sin should be a function that takes a Value and returns a new Value")
-    try:
+    for x0 in SIN_POINTS:
+        a = Value(x0)
+        out = sin(a)
+        if not isinstance(out, Value):
+            return wrong(f"sin should return a Value, but it returned {type(out).__name__}")
+        if not close(out.data, math.sin(x0), rtol=1e-9, atol=1e-12):
+            return wrong(f"sin(Value({x0})).data is {out.data:.4f}, but sin({x0}) = "
+                         f"{math.sin(x0):.4f}; compute math.sin(a.data)")
+        if a not in out._prev:
+            return wrong("pass (a,) as the new Value's inputs, Value(…, (a,), 'sin'), so "
+                         "backward() can find a")
+    for label, expression in SIN_EXPRESSIONS:
         for x0 in SIN_POINTS:
-            a = Value(x0)
-            out = sin(a)
-            if not isinstance(out, Value):
-                return wrong(f"sin should return a Value, but it returned {type(out).__name__}")
-            if not close(out.data, math.sin(x0), rtol=1e-9, atol=1e-12):
-                return wrong(f"sin(Value({x0})).data is {out.data:.4f}, but sin({x0}) = "
-                             f"{math.sin(x0):.4f}; compute math.sin(a.data)")
-            if a not in out._prev:
-                return wrong("pass (a,) as the new Value's inputs, Value(…, (a,), 'sin'), so "
-                             "backward() can find a")
-        for label, expression in SIN_EXPRESSIONS:
-            for x0 in SIN_POINTS:
-                given = _engine_grad(sin, expression, x0)
-                expected = truth.partial(lambda x, e=expression: e(torch.sin, x), {"x": x0}, "x")
-                if close(given, expected):
-                    continue
-                if given == 0.0:
-                    return wrong("x.grad stayed 0: attach the closure with "
-                                 "out._backward = _backward before returning out")
-                for slip, code, hint in SIN_SLIPS:
-                    if close(given, _engine_grad(slip, expression, x0)):
-                        return wrong(f"for {label}: {hint}", code)
-                return wrong(f"for {label} at x = {x0}, x.grad is {given:.4f} but "
-                             f"d/dx = {expected:.4f}; the local derivative is cos(a.data)")
-        return Verdict(True, None, "Correct: d sin(a)/da = cos(a), times out.grad, added "
-                       f"into a.grad (x.grad = {3 * math.cos(SIN_POINTS[0]):.4f} for "
-                       f"3 * sin(x) at x = {SIN_POINTS[0]})")
-    except AnswerError as exc:
-        return wrong(str(exc))
-    except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
-        return Verdict(False, None, f"Cannot check this answer ({type(exc).__name__}: {exc})")
+            given = _engine_grad(sin, expression, x0)
+            expected = truth.partial(lambda x, e=expression: e(torch.sin, x), {"x": x0}, "x")
+            if close(given, expected):
+                continue
+            if given == 0.0:
+                return wrong("x.grad stayed 0: attach the closure with "
+                             "out._backward = _backward before returning out")
+            for slip, code, hint in SIN_SLIPS:
+                if close(given, _engine_grad(slip, expression, x0)):
+                    return wrong(f"for {label}: {hint}", code)
+            return wrong(f"for {label} at x = {x0}, x.grad is {given:.4f} but "
+                         f"d/dx = {expected:.4f}; the local derivative is cos(a.data)")
+    return Verdict(True, None, "Correct: d sin(a)/da = cos(a), times out.grad, added "
+                   f"into a.grad (x.grad = {3 * math.cos(SIN_POINTS[0]):.4f} for "
+                   f"3 * sin(x) at x = {SIN_POINTS[0]})")
 
 
 # --- 2. the order of the backward pass ----------------------------------------------------------
@@ -171,52 +163,46 @@ def _run_order(backward: Callable, graph: Callable, point: tuple[float, float]):
 
 
 @torch.enable_grad()  # the truth needs autograd even if the student turned it off
-@guarded("backward_fixed")
+@checks_function(
+    "backward_fixed",
+    "backward_fixed should be a function that takes the output Value",
+)
 def check_backward_order(backward_fixed: object) -> Verdict:
     """Check the student's ``backward_fixed(root)``: leaf gradients on shared-node graphs and
     on a chain deeper than Python's recursion limit."""
-    if unanswered(backward_fixed):
-        return not_attempted("backward_fixed")
-    if not callable(backward_fixed):
-        return wrong("backward_fixed should be a function that takes the output Value")
+    for label, graph, point in ORDER_GRAPHS:
+        given = _run_order(backward_fixed, graph, point)
+        values = {"x": point[0], "y": point[1]}
+        expected = tuple(truth.partial(graph, values, v) for v in ("x", "y"))
+        if all(close(g, e) for g, e in zip(given, expected, strict=True)):
+            continue
+        if given == (0.0, 0.0):
+            return wrong("every gradient stayed 0: start with root.grad = 1.0 (dL/dL = 1)")
+        for slip in (_breadth_first, _inputs_first):
+            if all(close(g, s) for g, s in zip(given, _run_order(slip, graph, point),
+                                               strict=True)):
+                return wrong(
+                    f"for L = {label}, a node passed its gradient on before every node "
+                    "that uses it had added its share; call _backward in reverse "
+                    "topological order", "wrong_order")
+        return wrong(f"for L = {label}, (dL/dx, dL/dy) = ({given[0]:.4f}, {given[1]:.4f}) "
+                     f"but should be ({expected[0]:.4f}, {expected[1]:.4f})")
+    x = Value(1.0)
+    y = x
+    for _ in range(DEEP_CHAIN):
+        y = y * 1.0001
     try:
-        for label, graph, point in ORDER_GRAPHS:
-            given = _run_order(backward_fixed, graph, point)
-            values = {"x": point[0], "y": point[1]}
-            expected = tuple(truth.partial(graph, values, v) for v in ("x", "y"))
-            if all(close(g, e) for g, e in zip(given, expected, strict=True)):
-                continue
-            if given == (0.0, 0.0):
-                return wrong("every gradient stayed 0: start with root.grad = 1.0 (dL/dL = 1)")
-            for slip in (_breadth_first, _inputs_first):
-                if all(close(g, s) for g, s in zip(given, _run_order(slip, graph, point),
-                                                   strict=True)):
-                    return wrong(
-                        f"for L = {label}, a node passed its gradient on before every node "
-                        "that uses it had added its share; call _backward in reverse "
-                        "topological order", "wrong_order")
-            return wrong(f"for L = {label}, (dL/dx, dL/dy) = ({given[0]:.4f}, {given[1]:.4f}) "
-                         f"but should be ({expected[0]:.4f}, {expected[1]:.4f})")
-        x = Value(1.0)
-        y = x
-        for _ in range(DEEP_CHAIN):
-            y = y * 1.0001
-        try:
-            backward_fixed(y)
-        except RecursionError:
-            return wrong(f"a chain of {DEEP_CHAIN:,} operations raised RecursionError: find "
-                         "the order with an explicit stack instead of recursion",
-                         "recursive_order")
-        if not close(x.grad, 1.0001**DEEP_CHAIN, rtol=1e-9, atol=0.0):
-            return wrong(f"on a chain of {DEEP_CHAIN:,} multiplications by 1.0001, x.grad is "
-                         f"{x.grad:.4f} but should be 1.0001**{DEEP_CHAIN} = "
-                         f"{1.0001**DEEP_CHAIN:.4f}")
-        return Verdict(True, None, f"Correct: reverse topological order, {DEEP_CHAIN:,} "
-                       "operations deep without recursion")
-    except AnswerError as exc:
-        return wrong(str(exc))
-    except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
-        return Verdict(False, None, f"Cannot check this answer ({type(exc).__name__}: {exc})")
+        backward_fixed(y)
+    except RecursionError:
+        return wrong(f"a chain of {DEEP_CHAIN:,} operations raised RecursionError: find "
+                     "the order with an explicit stack instead of recursion",
+                     "recursive_order")
+    if not close(x.grad, 1.0001**DEEP_CHAIN, rtol=1e-9, atol=0.0):
+        return wrong(f"on a chain of {DEEP_CHAIN:,} multiplications by 1.0001, x.grad is "
+                     f"{x.grad:.4f} but should be 1.0001**{DEEP_CHAIN} = "
+                     f"{1.0001**DEEP_CHAIN:.4f}")
+    return Verdict(True, None, f"Correct: reverse topological order, {DEEP_CHAIN:,} "
+                   "operations deep without recursion")
 
 
 # --- 3. a custom autograd.Function with two inputs ------------------------------------------------
@@ -230,6 +216,7 @@ def _x_exp_y(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 @torch.enable_grad()  # the truth needs autograd even if the student turned it off
 @guarded("XExpY")
+@never_raises()
 def check_x_exp_y(function: object) -> Verdict:
     """Check the student's ``torch.autograd.Function`` for f(x, y) = x·eʸ."""
     if unanswered(function):
@@ -237,41 +224,36 @@ def check_x_exp_y(function: object) -> Verdict:
     if not callable(getattr(function, "apply", None)):
         return wrong("XExpY should be a class derived from torch.autograd.Function "
                      "(with forward and backward), used as XExpY.apply(x, y)")
-    try:
-        for x0, y0 in FUNCTION_POINTS:
-            values = {"x": x0, "y": y0}
-            x, y = truth.tensors(values, requires_grad=True).values()
-            out = function.apply(x, y)
-            f = as_number(out, "XExpY.apply(x, y)")
-            if not close(f, truth.value(_x_exp_y, values), rtol=1e-9, atol=1e-12):
-                return wrong(f"forward gives {f:.4f} at x = {x0}, y = {y0}, but "
-                             f"x·e^y = {truth.value(_x_exp_y, values):.4f}")
-            try:
-                grads = torch.autograd.grad(UPSTREAM * out, (x, y), allow_unused=True)
-            except RuntimeError as exc:
-                if "incorrect number of gradients" in str(exc):
-                    return wrong("backward must return one gradient per input of forward "
-                                 "(here two: dL/dx and dL/dy, in that order)",
-                                 "wrong_grad_count")
-                raise
-            given = [0.0 if g is None else as_number(g, "a gradient from backward")
-                     for g in grads]
-            expected = [UPSTREAM * truth.partial(_x_exp_y, values, v) for v in ("x", "y")]
-            if all(close(g, e) for g, e in zip(given, expected, strict=True)):
-                continue
-            if all(close(g, e / UPSTREAM) for g, e in zip(given, expected, strict=True)):
-                return wrong("multiply each local derivative by grad_output, the gradient "
-                             "arriving from above", "missing_upstream_grad")
-            if all(close(g, e) for g, e in zip(given, reversed(expected), strict=True)):
-                return wrong("the two gradients are swapped: return dL/dx first, then dL/dy, "
-                             "in the order of forward's inputs")
-            return wrong(f"at x = {x0}, y = {y0} with L = {UPSTREAM}·f, backward gives "
-                         f"({given[0]:.4f}, {given[1]:.4f}) but (dL/dx, dL/dy) = "
-                         f"({expected[0]:.4f}, {expected[1]:.4f})")
-        x0, y0 = FUNCTION_POINTS[0]
-        return Verdict(True, None, f"Correct: df/dx = e^y = {math.exp(y0):.4f}, df/dy = x·e^y = "
-                       f"{x0 * math.exp(y0):.4f} at x = {x0}, y = {y0}")
-    except AnswerError as exc:
-        return wrong(str(exc))
-    except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
-        return Verdict(False, None, f"Cannot check this answer ({type(exc).__name__}: {exc})")
+    for x0, y0 in FUNCTION_POINTS:
+        values = {"x": x0, "y": y0}
+        x, y = truth.tensors(values, requires_grad=True).values()
+        out = function.apply(x, y)
+        f = as_number(out, "XExpY.apply(x, y)")
+        if not close(f, truth.value(_x_exp_y, values), rtol=1e-9, atol=1e-12):
+            return wrong(f"forward gives {f:.4f} at x = {x0}, y = {y0}, but "
+                         f"x·e^y = {truth.value(_x_exp_y, values):.4f}")
+        try:
+            grads = torch.autograd.grad(UPSTREAM * out, (x, y), allow_unused=True)
+        except RuntimeError as exc:
+            if "incorrect number of gradients" in str(exc):
+                return wrong("backward must return one gradient per input of forward "
+                             "(here two: dL/dx and dL/dy, in that order)",
+                             "wrong_grad_count")
+            raise
+        given = [0.0 if g is None else as_number(g, "a gradient from backward")
+                 for g in grads]
+        expected = [UPSTREAM * truth.partial(_x_exp_y, values, v) for v in ("x", "y")]
+        if all(close(g, e) for g, e in zip(given, expected, strict=True)):
+            continue
+        if all(close(g, e / UPSTREAM) for g, e in zip(given, expected, strict=True)):
+            return wrong("multiply each local derivative by grad_output, the gradient "
+                         "arriving from above", "missing_upstream_grad")
+        if all(close(g, e) for g, e in zip(given, reversed(expected), strict=True)):
+            return wrong("the two gradients are swapped: return dL/dx first, then dL/dy, "
+                         "in the order of forward's inputs")
+        return wrong(f"at x = {x0}, y = {y0} with L = {UPSTREAM}·f, backward gives "
+                     f"({given[0]:.4f}, {given[1]:.4f}) but (dL/dx, dL/dy) = "
+                     f"({expected[0]:.4f}, {expected[1]:.4f})")
+    x0, y0 = FUNCTION_POINTS[0]
+    return Verdict(True, None, f"Correct: df/dx = e^y = {math.exp(y0):.4f}, df/dy = x·e^y = "
+                   f"{x0 * math.exp(y0):.4f} at x = {x0}, y = {y0}")

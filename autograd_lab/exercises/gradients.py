@@ -25,6 +25,7 @@ from autograd_lab.exercises.verdict import (
     AnswerError,
     Verdict,
     as_number,
+    cannot_check,
     close,
     correct,
     not_attempted,
@@ -149,10 +150,46 @@ def _step_loss_residual(w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (w * x + b - y).mean()
 
 
+def _neuron_slips(wrt: str) -> tuple[WrongAnswer, ...]:
+    """The slips dL/dw and dL/db share: the summed loss, and dividing by n twice."""
+    n = len(NEURON_X)
+    return (
+        WrongAnswer(
+            "wrong_reduction",
+            f"this is the gradient of the summed loss; the loss here is the mean "
+            f"over n = {n} samples, so divide by n",
+            lambda: truth.partial(lambda w, b: _neuron_loss(w, b, "sum"), NEURON, wrt),
+        ),
+        WrongAnswer(
+            "wrong_reduction",
+            f"you divided by n = {n} twice; the mean divides by n once",
+            lambda: truth.partial(_neuron_loss, NEURON, wrt) / n,
+        ),
+    )
+
+
+def _step_slips(wrt: str) -> tuple[WrongAnswer, ...]:
+    """The slips a step of w and a step of b share: stepping uphill, and the summed loss."""
+    return (
+        WrongAnswer(
+            "sign_error",
+            f"you stepped uphill: gradient descent subtracts, "
+            f"{wrt}_new = {wrt} - lr * dL/d{wrt}",
+            lambda: _step(wrt, truth.partial(_step_loss, STEP, wrt), direction=+1.0),
+        ),
+        WrongAnswer(
+            "wrong_reduction",
+            f"you used the summed squared error; the MSE is the mean over "
+            f"n = {len(STEP_X)} points, so divide the gradient by n",
+            lambda: _step(
+                wrt, truth.partial(lambda w, b: _step_loss(w, b, "sum"), STEP, wrt)
+            ),
+        ),
+    )
+
+
 def _build() -> dict[str, dict[str, Quantity]]:
     p = truth.partial
-    n_neuron = len(NEURON_X)
-    n_step = len(STEP_X)
     return {
         "exp_cos": {
             "x": Quantity(
@@ -235,17 +272,7 @@ def _build() -> dict[str, dict[str, Quantity]]:
                 "dL_dw",
                 lambda: p(_neuron_loss, NEURON, "w"),
                 (
-                    WrongAnswer(
-                        "wrong_reduction",
-                        f"this is the gradient of the summed loss; the loss here is the mean "
-                        f"over n = {n_neuron} samples, so divide by n",
-                        lambda: p(lambda w, b: _neuron_loss(w, b, "sum"), NEURON, "w"),
-                    ),
-                    WrongAnswer(
-                        "wrong_reduction",
-                        f"you divided by n = {n_neuron} twice; the mean divides by n once",
-                        lambda: p(_neuron_loss, NEURON, "w") / n_neuron,
-                    ),
+                    *_neuron_slips("w"),
                     WrongAnswer(
                         "missing_chain_factor",
                         "it looks like you left out dz/dw = x: multiply each sample's "
@@ -260,17 +287,7 @@ def _build() -> dict[str, dict[str, Quantity]]:
                 "dL_db",
                 lambda: p(_neuron_loss, NEURON, "b"),
                 (
-                    WrongAnswer(
-                        "wrong_reduction",
-                        f"this is the gradient of the summed loss; the loss here is the mean "
-                        f"over n = {n_neuron} samples, so divide by n",
-                        lambda: p(lambda w, b: _neuron_loss(w, b, "sum"), NEURON, "b"),
-                    ),
-                    WrongAnswer(
-                        "wrong_reduction",
-                        f"you divided by n = {n_neuron} twice; the mean divides by n once",
-                        lambda: p(_neuron_loss, NEURON, "b") / n_neuron,
-                    ),
+                    *_neuron_slips("b"),
                 ),
                 "the size is right but the sign is wrong: dL/dz = y_pred - y, not y - y_pred",
             ),
@@ -281,17 +298,7 @@ def _build() -> dict[str, dict[str, Quantity]]:
                 "w_new",
                 lambda: _step("w", p(_step_loss, STEP, "w")),
                 (
-                    WrongAnswer(
-                        "sign_error",
-                        "you stepped uphill: gradient descent subtracts, w_new = w - lr * dL/dw",
-                        lambda: _step("w", p(_step_loss, STEP, "w"), direction=+1.0),
-                    ),
-                    WrongAnswer(
-                        "wrong_reduction",
-                        f"you used the summed squared error; the MSE is the mean over "
-                        f"n = {n_step} points, so divide the gradient by n",
-                        lambda: _step("w", p(lambda w, b: _step_loss(w, b, "sum"), STEP, "w")),
-                    ),
+                    *_step_slips("w"),
                     WrongAnswer(
                         "missing_chain_factor",
                         "it looks like you left out the inner derivative d(w*x + b)/dw = x",
@@ -312,17 +319,7 @@ def _build() -> dict[str, dict[str, Quantity]]:
                 "b_new",
                 lambda: _step("b", p(_step_loss, STEP, "b")),
                 (
-                    WrongAnswer(
-                        "sign_error",
-                        "you stepped uphill: gradient descent subtracts, b_new = b - lr * dL/db",
-                        lambda: _step("b", p(_step_loss, STEP, "b"), direction=+1.0),
-                    ),
-                    WrongAnswer(
-                        "wrong_reduction",
-                        f"you used the summed squared error; the MSE is the mean over "
-                        f"n = {n_step} points, so divide the gradient by n",
-                        lambda: _step("b", p(lambda w, b: _step_loss(w, b, "sum"), STEP, "b")),
-                    ),
+                    *_step_slips("b"),
                     WrongAnswer(
                         "missing_chain_factor",
                         "it looks like you left out the outer derivative d(e**2)/de = 2e",
@@ -386,4 +383,4 @@ def check_gradient(exercise: str, wrt: str, answer: object) -> Verdict:
         quantity = quantities[wrt]
         return run_check(quantity.variable, check_quantity, quantity, answer)
     except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
-        return Verdict(False, None, f"Cannot check this answer ({type(exc).__name__}: {exc})")
+        return cannot_check(exc)

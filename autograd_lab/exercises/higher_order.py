@@ -25,14 +25,14 @@ from typing import Any
 import torch
 
 from autograd_lab.exercises import truth
-from autograd_lab.exercises.limits import guarded
+from autograd_lab.exercises.limits import checks_function
 from autograd_lab.exercises.verdict import (
     AnswerError,
     Verdict,
     as_number,
     close,
+    explain_error,
     not_attempted,
-    unanswered,
     wrong,
 )
 
@@ -129,29 +129,48 @@ def hvp_truth(p: tuple[float, float], v: tuple[float, float]) -> tuple[float, fl
 
 
 # --- calling the student's function -----------------------------------------------------------
-def _run(fn: Callable[..., Any], *args: torch.Tensor) -> tuple[Any, BaseException | None]:
-    """``fn(*args)`` with warnings silenced (backward(create_graph=True) warns)."""
+#: Errors autograd raises for the usual slips: (text in the error, hint, mistake code).
+GRAPH_ERRORS: tuple[tuple[str, str, str | None], ...] = (
+    ("does not require grad and does not have a grad_fn", CREATE_GRAPH_HINT,
+     "missing_create_graph"),
+    ("backward through the graph a second time", RETAIN_GRAPH_HINT, "missing_retain_graph"),
+    (
+        "appears to not have been used in the graph",
+        "you differentiated something that is not connected to the input (a number turned "
+        "back into a tensor, or .detach(), cuts the link); keep it a tensor with a grad_fn",
+        None,
+    ),
+)
+
+
+def _run(fn: Callable[..., Any], name: str, *args: torch.Tensor) -> tuple[Any, Verdict | None]:
+    """``fn(*args)`` with warnings silenced (backward(create_graph=True) warns), and the Verdict
+    to give instead of checking the result if it raised or is still ``...``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return fn(*args), None
+            result = fn(*args)
         except Exception as exc:  # noqa: BLE001 - reported as a Verdict
-            return None, exc
+            return None, explain_error(name, exc, GRAPH_ERRORS)
+    return result, not_attempted(name) if result is Ellipsis else None
 
 
-def _error_verdict(name: str, error: BaseException) -> Verdict:
-    text = f"{type(error).__name__}: {error}"
-    if "does not require grad and does not have a grad_fn" in text:
-        return wrong(CREATE_GRAPH_HINT, "missing_create_graph")
-    if "backward through the graph a second time" in text:
-        return wrong(RETAIN_GRAPH_HINT, "missing_retain_graph")
-    if "appears to not have been used in the graph" in text:
-        return wrong(
-            "you differentiated something that is not connected to the input (a number turned "
-            "back into a tensor, or .detach(), cuts the link); keep it a tensor with a grad_fn"
-        )
-    first_line = text.splitlines()[0] if text else type(error).__name__
-    return wrong(f"{name} raised {first_line}")
+def _run_at_leaf(
+    fn: Callable[..., Any], name: str, x0: float
+) -> tuple[torch.Tensor, Any, Verdict | None]:
+    """:func:`_run` on a fresh float64 leaf ``x = x0``: ``(x, result, Verdict or None)``."""
+    x = _leaf(x0)
+    return (x, *_run(fn, name, x))
+
+
+def _unchecked(leaf: torch.Tensor, leaf_name: str, result: Any, none_hint: str) -> Verdict | None:
+    """The Verdict before any value is compared: backward() filled ``leaf.grad`` (the answer
+    was accumulated, not returned), or the function returned None (``none_hint``)."""
+    if leaf.grad is not None:
+        return wrong(ACCUMULATED_HINT.format(leaf=leaf_name), "accumulated_not_returned")
+    if result is None:
+        return wrong(none_hint)
+    return None
 
 
 def _number(result: Any, name: str) -> float:
@@ -176,137 +195,95 @@ def _pair(result: Any, name: str) -> tuple[float, float]:
     return as_number(first, f"{name}(...)[0]"), as_number(second, f"{name}(...)[1]")
 
 
-def _guarded(check: Callable[[], Verdict]) -> Verdict:
-    try:
-        return check()
-    except AnswerError as exc:
-        return wrong(str(exc))
-    except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
-        return Verdict(False, None, f"Cannot check this answer ({type(exc).__name__}: {exc})")
-
-
 # --- the checks -------------------------------------------------------------------------------
-@guarded("slope")
+@checks_function("slope", "slope should be a function that takes the tensor x and returns df/dx")
 def check_slope(slope: object) -> Verdict:
     """``slope(x)`` returns ``df/dx`` of ``f(x) = x·exp(-x²)`` with ``torch.autograd.grad``."""
-    if unanswered(slope):
-        return not_attempted("slope")
-    if not callable(slope):
-        return wrong("slope should be a function that takes the tensor x and returns df/dx")
-
-    def check() -> Verdict:
-        for x0 in SLOPE_X:
-            x = _leaf(x0)
-            result, error = _run(slope, x)
-            if error is not None:
-                return _error_verdict("slope", error)
-            if result is Ellipsis:
-                return not_attempted("slope")
-            if x.grad is not None:
-                return wrong(ACCUMULATED_HINT.format(leaf="x"), "accumulated_not_returned")
-            if result is None:
-                return wrong("slope returned None; return the gradient torch.autograd.grad gives")
-            given = _number(result, f"slope({x0})")
-            if close(given, first_derivative(f_slope, x0)):
-                continue
-            if close(given, truth.value(f_slope, {"x": x0})):
-                return wrong(f"slope({x0}) returned f(x) itself, not its derivative")
-            return wrong(f"slope({x0}) returned {given:.4f}, which is not df/dx")
-        x0 = SLOPE_X[0]
-        value = first_derivative(f_slope, x0)
-        return Verdict(True, None, f"Correct: df/dx = {value:.4f} at x = {x0}")
-
-    return _guarded(check)
+    for x0 in SLOPE_X:
+        x, result, stop = _run_at_leaf(slope, "slope", x0)
+        none_hint = "slope returned None; return the gradient torch.autograd.grad gives"
+        stop = stop or _unchecked(x, "x", result, none_hint)
+        if stop is not None:
+            return stop
+        given = _number(result, f"slope({x0})")
+        if close(given, first_derivative(f_slope, x0)):
+            continue
+        if close(given, truth.value(f_slope, {"x": x0})):
+            return wrong(f"slope({x0}) returned f(x) itself, not its derivative")
+        return wrong(f"slope({x0}) returned {given:.4f}, which is not df/dx")
+    x0 = SLOPE_X[0]
+    value = first_derivative(f_slope, x0)
+    return Verdict(True, None, f"Correct: df/dx = {value:.4f} at x = {x0}")
 
 
-@guarded("second_derivative")
+@checks_function(
+    "second_derivative",
+    "second_derivative should be a function that takes x and returns d²g/dx²",
+)
 def check_second_derivative(second_derivative: object) -> Verdict:
     """``second_derivative(x)`` returns ``d²g/dx²`` of ``g(x) = log(1 + x²)``."""
-    if unanswered(second_derivative):
-        return not_attempted("second_derivative")
-    if not callable(second_derivative):
-        return wrong("second_derivative should be a function that takes x and returns d²g/dx²")
-
-    def check() -> Verdict:
-        for x0 in SECOND_X:
-            x = _leaf(x0)
-            result, error = _run(second_derivative, x)
-            if error is not None:
-                return _error_verdict("second_derivative", error)
-            if result is Ellipsis:
-                return not_attempted("second_derivative")
-            if result is None:
-                return wrong("second_derivative returned None; return d²g/dx² as a tensor")
-            given = _number(result, f"second_derivative({x0})")
-            expected = second_derivative_truth(g_second, x0)
-            first = first_derivative(g_second, x0)
-            if x.grad is not None:
-                hint = ACCUMULATED_HINT.format(leaf="x")
-                if close(given, first + expected):
-                    hint += (" (here x.grad already held the first derivative, and the second "
-                             "backward() added onto it)")
-                return wrong(hint, "accumulated_not_returned")
-            if close(given, expected):
-                continue
-            if close(given, first):
-                return wrong(
-                    "that is the first derivative dg/dx; differentiate it once more",
-                    "first_derivative_only",
-                )
-            return wrong(f"second_derivative({x0}) returned {given:.4f}, which is not d²g/dx²")
-        x0 = SECOND_X[0]
-        value = second_derivative_truth(g_second, x0)
-        return Verdict(True, None, f"Correct: d²g/dx² = {value:.4f} at x = {x0}")
-
-    return _guarded(check)
+    for x0 in SECOND_X:
+        x, result, stop = _run_at_leaf(second_derivative, "second_derivative", x0)
+        if stop is not None:
+            return stop
+        if result is None:
+            return wrong("second_derivative returned None; return d²g/dx² as a tensor")
+        given = _number(result, f"second_derivative({x0})")
+        expected = second_derivative_truth(g_second, x0)
+        first = first_derivative(g_second, x0)
+        if x.grad is not None:
+            hint = ACCUMULATED_HINT.format(leaf="x")
+            if close(given, first + expected):
+                hint += (" (here x.grad already held the first derivative, and the second "
+                         "backward() added onto it)")
+            return wrong(hint, "accumulated_not_returned")
+        if close(given, expected):
+            continue
+        if close(given, first):
+            return wrong(
+                "that is the first derivative dg/dx; differentiate it once more",
+                "first_derivative_only",
+            )
+        return wrong(f"second_derivative({x0}) returned {given:.4f}, which is not d²g/dx²")
+    x0 = SECOND_X[0]
+    value = second_derivative_truth(g_second, x0)
+    return Verdict(True, None, f"Correct: d²g/dx² = {value:.4f} at x = {x0}")
 
 
-@guarded("hvp")
+@checks_function("hvp", "hvp should be a function that takes the tensors p and v and returns H·v")
 def check_hvp(hvp: object) -> Verdict:
     """``hvp(p, v)`` returns ``H·v`` for ``h(x, y) = x²·sin(y) + y³`` at ``p = (x, y)``."""
-    if unanswered(hvp):
-        return not_attempted("hvp")
-    if not callable(hvp):
-        return wrong("hvp should be a function that takes the tensors p and v and returns H·v")
-
-    def check() -> Verdict:
-        for p0, v0 in HVP_CASES:
-            p = torch.tensor(p0, dtype=torch.float64, requires_grad=True)
-            v = torch.tensor(v0, dtype=torch.float64)
-            result, error = _run(hvp, p, v)
-            if error is not None:
-                return _error_verdict("hvp", error)
-            if result is Ellipsis:
-                return not_attempted("hvp")
-            if p.grad is not None:
-                return wrong(ACCUMULATED_HINT.format(leaf="p"), "accumulated_not_returned")
-            if result is None:
-                return wrong("hvp returned None; return H·v as a tensor of shape [2]")
-            gradient = gradient_truth(p0)
-            if isinstance(result, torch.Tensor) and result.numel() == 1:
-                g_dot_v = gradient[0] * v0[0] + gradient[1] * v0[1]
-                if close(as_number(result, "hvp(p, v)"), g_dot_v):
-                    return wrong(
-                        "that is ∇h · v, one number; H·v is its gradient with respect to p",
-                        "first_derivative_only",
-                    )
-            given = _pair(result, "hvp")
-            expected = hvp_truth(p0, v0)
-            if all(close(a, b) for a, b in zip(given, expected, strict=True)):
-                continue
-            if all(close(a, b) for a, b in zip(given, gradient, strict=True)):
+    for p0, v0 in HVP_CASES:
+        p = torch.tensor(p0, dtype=torch.float64, requires_grad=True)
+        v = torch.tensor(v0, dtype=torch.float64)
+        result, stop = _run(hvp, "hvp", p, v)
+        none_hint = "hvp returned None; return H·v as a tensor of shape [2]"
+        stop = stop or _unchecked(p, "p", result, none_hint)
+        if stop is not None:
+            return stop
+        gradient = gradient_truth(p0)
+        if isinstance(result, torch.Tensor) and result.numel() == 1:
+            g_dot_v = gradient[0] * v0[0] + gradient[1] * v0[1]
+            if close(as_number(result, "hvp(p, v)"), g_dot_v):
                 return wrong(
-                    "that is the gradient ∇h; H·v is the gradient of ∇h · v",
+                    "that is ∇h · v, one number; H·v is its gradient with respect to p",
                     "first_derivative_only",
                 )
-            if all(close(a, b) for a, b in zip(given, hvp_truth(p0, (1.0, 1.0)), strict=True)):
-                return wrong("your result does not depend on v: multiply the gradient by v")
+        given = _pair(result, "hvp")
+        expected = hvp_truth(p0, v0)
+        if all(close(a, b) for a, b in zip(given, expected, strict=True)):
+            continue
+        if all(close(a, b) for a, b in zip(given, gradient, strict=True)):
             return wrong(
-                f"hvp returned ({given[0]:.4f}, {given[1]:.4f}), which is not H·v at a point "
-                f"the check chose"
+                "that is the gradient ∇h; H·v is the gradient of ∇h · v",
+                "first_derivative_only",
             )
-        p0, v0 = HVP_CASES[0]
-        hx, hy = hvp_truth(p0, v0)
-        return Verdict(True, None, f"Correct: H·v = ({hx:.4f}, {hy:.4f}) at p = {p0}, v = {v0}")
-
-    return _guarded(check)
+        if all(close(a, b) for a, b in zip(given, hvp_truth(p0, (1.0, 1.0)), strict=True)):
+            return wrong("your result does not depend on v: multiply the gradient by v")
+        return wrong(
+            f"hvp returned ({given[0]:.4f}, {given[1]:.4f}), which is not H·v at a point "
+            f"the check chose"
+        )
+    p0, v0 = HVP_CASES[0]
+    hx, hy = hvp_truth(p0, v0)
+    return Verdict(True, None, f"Correct: H·v = ({hx:.4f}, {hy:.4f}) at p = {p0}, v = {v0}")

@@ -31,10 +31,11 @@ from typing import Any
 
 import torch
 
-from autograd_lab.exercises.verdict import Verdict
+from autograd_lab.exercises.verdict import Verdict, never_raises, not_attempted, unanswered, wrong
 
 __all__ = [
-    "TIME_LIMIT", "TimeLimitExceeded", "gradients_on", "guarded", "run_check", "time_limit",
+    "TIME_LIMIT", "TimeLimitExceeded", "checks_function", "gradients_on", "guarded", "run_check",
+    "time_limit",
 ]
 
 #: Seconds a check may spend running student code before it gives up (read at each call).
@@ -116,5 +117,31 @@ def guarded(name: str) -> Callable[[Callable[..., Verdict]], Callable[..., Verdi
             return run_check(name, check, *args)
 
         return guarded_check
+
+    return wrap
+
+
+def checks_function(
+    name: str, hint: str, limit: int | None = None
+) -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
+    """Decorator for the check of a function the student wrote, called ``name``.
+
+    ``...`` or None is "not attempted", anything not callable is ``wrong(hint)``; otherwise the
+    check runs :func:`guarded` and :func:`~autograd_lab.exercises.verdict.never_raises`
+    (``limit`` as there).
+    """
+
+    def wrap(check: Callable[..., Verdict]) -> Callable[..., Verdict]:
+        safe_check = guarded(name)(never_raises(limit)(check))
+
+        @functools.wraps(check)
+        def checked(function: object) -> Verdict:
+            if unanswered(function):
+                return not_attempted(name)
+            if not callable(function):
+                return wrong(hint)
+            return safe_check(function)
+
+        return checked
 
     return wrap

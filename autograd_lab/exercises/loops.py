@@ -24,6 +24,8 @@ from autograd_lab.exercises.verdict import (
     Verdict,
     as_number,
     close,
+    explain_error,
+    never_raises,
     not_attempted,
     unanswered,
     wrong,
@@ -109,6 +111,17 @@ NON_LEAF_HINT = (
     "update in place inside `with torch.no_grad():` (w -= lr * w.grad)"
 )
 
+#: Errors a broken loop raises: (text in the error, hint, mistake code).
+LOOP_ERRORS: tuple[tuple[str, str, str | None], ...] = (
+    ("NoneType", NON_LEAF_HINT, "non_leaf_grad"),
+    (
+        "leaf Variable that requires grad",
+        "an in-place update of a parameter must happen inside "
+        "`with torch.no_grad():`, otherwise autograd refuses to record it",
+        None,
+    ),
+)
+
 
 def check_loop(fn: object, name: str, cases: Sequence[LoopCase]) -> Verdict:
     """Run ``fn(x, y, lr, epochs) -> (w, b)`` on each case and compare with the reference.
@@ -122,51 +135,40 @@ def check_loop(fn: object, name: str, cases: Sequence[LoopCase]) -> Verdict:
     return run_check(name, _run_loop, fn, name, cases)
 
 
+@never_raises()
 def _run_loop(fn: object, name: str, cases: Sequence[LoopCase]) -> Verdict:
-    try:
-        for case in cases:
-            result, non_leaf, error = _call(fn, case)
-            if error is not None:
-                text = f"{type(error).__name__}: {error}"
-                if non_leaf or "NoneType" in text:
-                    return wrong(NON_LEAF_HINT, "non_leaf_grad")
-                if "leaf Variable that requires grad" in text:
-                    return wrong(
-                        "an in-place update of a parameter must happen inside "
-                        "`with torch.no_grad():`, otherwise autograd refuses to record it"
-                    )
-                first_line = text.splitlines()[0] if text else type(error).__name__
-                return wrong(f"{name} raised {first_line}")
-            if result is Ellipsis:
-                return not_attempted(name)
-            w, b, tracked = _pair(result, name)
-            if _same((w, b), reference_fit(case)):
-                continue
-            if tracked or non_leaf:
+    for case in cases:
+        result, non_leaf, error = _call(fn, case)
+        if error is not None:
+            if non_leaf:
                 return wrong(NON_LEAF_HINT, "non_leaf_grad")
-            if _same((w, b), reference_fit(case, zero_grad=False)):
-                return wrong(
-                    "the gradients add up across epochs: clear them after each update with "
-                    "w.grad.zero_() and b.grad.zero_() (or optimizer.zero_grad())",
-                    "not_zeroed",
-                )
-            if _same((w, b), reference_fit(case, reduction="sum")):
-                return wrong(
-                    f"the loss is summed over the {len(case.x)} points; use the mean squared "
-                    f"error, ((pred - y)**2).mean()",
-                    "wrong_reduction",
-                )
-            ref_w, ref_b = reference_fit(case)
+            return explain_error(name, error, LOOP_ERRORS)
+        if result is Ellipsis:
+            return not_attempted(name)
+        w, b, tracked = _pair(result, name)
+        if _same((w, b), reference_fit(case)):
+            continue
+        if tracked or non_leaf:
+            return wrong(NON_LEAF_HINT, "non_leaf_grad")
+        if _same((w, b), reference_fit(case, zero_grad=False)):
             return wrong(
-                f"after {case.epochs} epochs {name} gives w={w:.4f}, b={b:.4f} but gradient "
-                f"descent gives w={ref_w:.4f}, b={ref_b:.4f}"
+                "the gradients add up across epochs: clear them after each update with "
+                "w.grad.zero_() and b.grad.zero_() (or optimizer.zero_grad())",
+                "not_zeroed",
             )
-        ref_w, ref_b = reference_fit(cases[0])
-        return Verdict(True, None, f"Correct: {name} fits w={ref_w:.4f}, b={ref_b:.4f}")
-    except AnswerError as exc:
-        return wrong(str(exc))
-    except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
-        return Verdict(False, None, f"Cannot check this answer ({type(exc).__name__}: {exc})")
+        if _same((w, b), reference_fit(case, reduction="sum")):
+            return wrong(
+                f"the loss is summed over the {len(case.x)} points; use the mean squared "
+                f"error, ((pred - y)**2).mean()",
+                "wrong_reduction",
+            )
+        ref_w, ref_b = reference_fit(case)
+        return wrong(
+            f"after {case.epochs} epochs {name} gives w={w:.4f}, b={b:.4f} but gradient "
+            f"descent gives w={ref_w:.4f}, b={ref_b:.4f}"
+        )
+    ref_w, ref_b = reference_fit(cases[0])
+    return Verdict(True, None, f"Correct: {name} fits w={ref_w:.4f}, b={ref_b:.4f}")
 
 
 def check_training_loop(train_fixed: object) -> Verdict:

@@ -22,15 +22,18 @@ from typing import Any
 
 import torch
 
-from autograd_lab.exercises.limits import guarded
+from autograd_lab.exercises.limits import checks_function, guarded
 from autograd_lab.exercises.verdict import (
     AnswerError,
     Verdict,
     close,
+    never_raises,
     not_attempted,
+    raised,
     unanswered,
     wrong,
 )
+from autograd_lab.tensor_checks import as_dtype
 
 TensorFn = Callable[[torch.Tensor], torch.Tensor]
 H = 1e-6
@@ -71,10 +74,7 @@ def jacobian_truth(fn: TensorFn, at: torch.Tensor) -> torch.Tensor:
 def as_tensor(answer: Any, name: str) -> torch.Tensor:
     """A student's tensor, nested list or NumPy array as float64; AnswerError otherwise."""
     try:
-        if isinstance(answer, torch.Tensor):
-            value = answer.detach().to(torch.float64)
-        else:
-            value = torch.as_tensor(answer, dtype=torch.float64)
+        value = as_dtype(answer, torch.float64)
     except Exception as exc:  # noqa: BLE001 - any odd object is "not a tensor"
         kind = type(answer).__name__
         raise AnswerError(
@@ -106,16 +106,6 @@ def _first_wrong(given: torch.Tensor, expected: torch.Tensor) -> str:
     return "[]"
 
 
-def _raised(what: str, exc: Exception) -> Verdict:
-    first = str(exc).splitlines()[0] if str(exc) else ""
-    return wrong(f"{what} raised {type(exc).__name__}: {first[:100]}")
-
-
-def _cannot_check(exc: Exception) -> Verdict:
-    first = str(exc).splitlines()[0] if str(exc) else ""
-    return Verdict(False, None, f"Cannot check this answer ({type(exc).__name__}: {first[:120]})")
-
-
 # --- 1. dL/dW for a 2×3 weight -----------------------------------------------------------------
 WEIGHT_W = ((0.5, -1.0, 2.0), (1.5, 0.0, -0.5))
 WEIGHT_X = (1.0, -2.0, 0.5)
@@ -135,42 +125,38 @@ def weight_grad_truth() -> torch.Tensor:
 
 
 @guarded("grad_W")
+@never_raises(limit=120)
 def check_weight_grad(grad_W: object) -> Verdict:  # noqa: N803 - W is the matrix's name
     """Check a hand-derived ``dL/dW`` (same shape as W). Never raises."""
     if unanswered(grad_W):
         return not_attempted("grad_W")
-    try:
-        given = as_tensor(grad_W, "grad_W")
-        expected = weight_grad_truth()
-        if given.shape != expected.shape:
-            return wrong(
-                f"grad_W has shape {_shape(given)} but W has shape {_shape(expected)}; a "
-                f"gradient always has the shape of the tensor it belongs to (one entry per "
-                f"weight)",
-                "wrong_shape",
-            )
-        if _same(given, expected):
-            return Verdict(True, None, f"Correct: dL/dW = {_rows(expected)}")
-        if _same(given, 0.5 * expected):
-            return wrong(
-                "every entry is half of dL/dW: a factor is missing from the derivative of the "
-                "square (the outer link of the chain)",
-                "missing_chain_factor",
-            )
-        if _same(given, -expected):
-            return wrong(
-                "the size of every entry is right but the sign is wrong; check the sign of the "
-                "error (W x - t)",
-                "sign_error",
-            )
+    given = as_tensor(grad_W, "grad_W")
+    expected = weight_grad_truth()
+    if given.shape != expected.shape:
         return wrong(
-            f"grad_W differs from dL/dW at entry {_first_wrong(given, expected)}; write "
-            f"dL/dW_ij for one entry first, then see which row and column it uses"
+            f"grad_W has shape {_shape(given)} but W has shape {_shape(expected)}; a "
+            f"gradient always has the shape of the tensor it belongs to (one entry per "
+            f"weight)",
+            "wrong_shape",
         )
-    except AnswerError as exc:
-        return wrong(str(exc))
-    except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
-        return _cannot_check(exc)
+    if _same(given, expected):
+        return Verdict(True, None, f"Correct: dL/dW = {_rows(expected)}")
+    if _same(given, 0.5 * expected):
+        return wrong(
+            "every entry is half of dL/dW: a factor is missing from the derivative of the "
+            "square (the outer link of the chain)",
+            "missing_chain_factor",
+        )
+    if _same(given, -expected):
+        return wrong(
+            "the size of every entry is right but the sign is wrong; check the sign of the "
+            "error (W x - t)",
+            "sign_error",
+        )
+    return wrong(
+        f"grad_W differs from dL/dW at entry {_first_wrong(given, expected)}; write "
+        f"dL/dW_ij for one entry first, then see which row and column it uses"
+    )
 
 
 def _rows(t: torch.Tensor) -> str:
@@ -189,38 +175,34 @@ def jacobian_fn(x: torch.Tensor) -> torch.Tensor:
 
 
 @guarded("J")
+@never_raises(limit=120)
 def check_jacobian(J: object) -> Verdict:  # noqa: N803 - J is the Jacobian's usual name
     """Check a hand Jacobian of :func:`jacobian_fn` at JACOBIAN_X (3×2). Never raises."""
     if unanswered(J):
         return not_attempted("J")
-    try:
-        given = as_tensor(J, "J")
-        expected = jacobian_truth(jacobian_fn, _f64(JACOBIAN_X))
-        if given.shape != expected.shape:
-            hint = (
-                "; it looks transposed: row i holds the derivatives of output f_i"
-                if given.shape == expected.T.shape
-                else ""
-            )
-            return wrong(
-                f"J has shape {_shape(given)} but f has 3 outputs and 2 inputs, so its Jacobian "
-                f"is {_shape(expected)} (one row per output, one column per input){hint}",
-                "wrong_shape",
-            )
-        if _same(given, expected):
-            return Verdict(True, None, f"Correct: J = {_rows(expected)}")
-        if _same(given, -expected):
-            return wrong(
-                "every entry has the wrong sign; check each derivative's sign", "sign_error"
-            )
-        return wrong(
-            f"J differs at entry {_first_wrong(given, expected)}; entry [i, j] is "
-            f"∂f_i/∂x_j, the derivative of output i with respect to input j"
+    given = as_tensor(J, "J")
+    expected = jacobian_truth(jacobian_fn, _f64(JACOBIAN_X))
+    if given.shape != expected.shape:
+        hint = (
+            "; it looks transposed: row i holds the derivatives of output f_i"
+            if given.shape == expected.T.shape
+            else ""
         )
-    except AnswerError as exc:
-        return wrong(str(exc))
-    except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
-        return _cannot_check(exc)
+        return wrong(
+            f"J has shape {_shape(given)} but f has 3 outputs and 2 inputs, so its Jacobian "
+            f"is {_shape(expected)} (one row per output, one column per input){hint}",
+            "wrong_shape",
+        )
+    if _same(given, expected):
+        return Verdict(True, None, f"Correct: J = {_rows(expected)}")
+    if _same(given, -expected):
+        return wrong(
+            "every entry has the wrong sign; check each derivative's sign", "sign_error"
+        )
+    return wrong(
+        f"J differs at entry {_first_wrong(given, expected)}; entry [i, j] is "
+        f"∂f_i/∂x_j, the derivative of output i with respect to input j"
+    )
 
 
 # --- 3. a hook that clips dL/du to [-1, 1] -------------------------------------------------------
@@ -253,61 +235,56 @@ def run_with_hook(hook: Callable[[torch.Tensor], Any]) -> torch.Tensor:
     return x.grad.detach().clone()
 
 
-@guarded("clip_hook")
+@checks_function(
+    "clip_hook",
+    "clip_hook should be a function of the gradient, def clip_hook(grad): ...",
+    limit=120,
+)
 def check_clip_hook(clip_hook: object) -> Verdict:
     """Check a hook that clips a gradient to [-1, 1] by registering it on u. Never raises."""
-    if unanswered(clip_hook):
-        return not_attempted("clip_hook")
-    if not callable(clip_hook):
-        return wrong("clip_hook should be a function of the gradient, def clip_hook(grad): ...")
+    probe = _f64(HOOK_C)
     try:
-        probe = _f64(HOOK_C)
-        try:
-            returned = clip_hook(probe)
-        except Exception as exc:  # noqa: BLE001
-            return _raised("clip_hook(grad)", exc)
-        if returned is None:
-            changed = not torch.equal(probe, _f64(HOOK_C))
-            how = (
-                "it changes grad in place, which a hook must not do (torch's documentation: "
-                "a hook should not modify its argument)"
-                if changed
-                else "whatever it computes is thrown away, and torch keeps the gradient unchanged"
-            )
-            return wrong(
-                f"clip_hook returns None: {how}; a hook changes the gradient only through the "
-                f"tensor it returns",
-                "hook_not_returned",
-            )
-        if not isinstance(returned, torch.Tensor):
-            kind = type(returned).__name__
-            return wrong(f"clip_hook should return a tensor, but it returns a {kind}")
-        if returned.shape != probe.shape:
-            return wrong(
-                f"clip_hook returns shape {_shape(returned)} for a gradient of shape "
-                f"{_shape(probe)}; the returned tensor replaces the gradient, so it needs the "
-                f"same shape",
-                "wrong_shape",
-            )
-        try:
-            got = run_with_hook(clip_hook)
-        except Exception as exc:  # noqa: BLE001
-            return _raised("backward with clip_hook", exc)
-        expected = hook_truth()
-        if _same(got, expected):
-            return Verdict(True, None, f"Correct: with the hook, x.grad = {_rows(expected)}")
-        if _same(got, hook_unclipped()):
-            return wrong(
-                "x.grad is the unclipped gradient: the hook returned the gradient unchanged"
-            )
-        return wrong(
-            "the returned tensor replaces dL/du entry by entry: entries inside [-1, 1] must "
-            "stay as they are, and only those outside move to the nearest bound"
+        returned = clip_hook(probe)
+    except Exception as exc:  # noqa: BLE001
+        return raised("clip_hook(grad)", exc, limit=100)
+    if returned is None:
+        changed = not torch.equal(probe, _f64(HOOK_C))
+        how = (
+            "it changes grad in place, which a hook must not do (torch's documentation: "
+            "a hook should not modify its argument)"
+            if changed
+            else "whatever it computes is thrown away, and torch keeps the gradient unchanged"
         )
-    except AnswerError as exc:
-        return wrong(str(exc))
-    except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
-        return _cannot_check(exc)
+        return wrong(
+            f"clip_hook returns None: {how}; a hook changes the gradient only through the "
+            f"tensor it returns",
+            "hook_not_returned",
+        )
+    if not isinstance(returned, torch.Tensor):
+        kind = type(returned).__name__
+        return wrong(f"clip_hook should return a tensor, but it returns a {kind}")
+    if returned.shape != probe.shape:
+        return wrong(
+            f"clip_hook returns shape {_shape(returned)} for a gradient of shape "
+            f"{_shape(probe)}; the returned tensor replaces the gradient, so it needs the "
+            f"same shape",
+            "wrong_shape",
+        )
+    try:
+        got = run_with_hook(clip_hook)
+    except Exception as exc:  # noqa: BLE001
+        return raised("backward with clip_hook", exc, limit=100)
+    expected = hook_truth()
+    if _same(got, expected):
+        return Verdict(True, None, f"Correct: with the hook, x.grad = {_rows(expected)}")
+    if _same(got, hook_unclipped()):
+        return wrong(
+            "x.grad is the unclipped gradient: the hook returned the gradient unchanged"
+        )
+    return wrong(
+        "the returned tensor replaces dL/du entry by entry: entries inside [-1, 1] must "
+        "stay as they are, and only those outside move to the nearest bound"
+    )
 
 
 # --- 4. a detached target: L = (w·x - (r + γ·w·x'))² --------------------------------------------
@@ -330,64 +307,55 @@ def target_grads(case: Sequence[float]) -> dict[str, float]:
     return {"truth": float(only_prediction), "none": float(both), "prediction": float(only_target)}
 
 
-@guarded("td_loss")
+@checks_function("td_loss", "td_loss should be a function (w, x, x_next, r) -> the loss", limit=120)
 def check_target_loss(td_loss: object) -> Verdict:
     """Call ``td_loss(w, x, x_next, r)`` with w a float64 leaf; compare ``w.grad``. Never raises."""
-    if unanswered(td_loss):
-        return not_attempted("td_loss")
-    if not callable(td_loss):
-        return wrong("td_loss should be a function (w, x, x_next, r) -> the loss")
-    try:
-        for case in TARGET_CASES:
-            w = _f64(case[0]).requires_grad_(True)
-            x, x_next, r = (_f64(v) for v in case[1:])
-            try:
-                loss = td_loss(w, x, x_next, r)
-            except Exception as exc:  # noqa: BLE001
-                return _raised("td_loss", exc)
-            if loss is Ellipsis:
-                return not_attempted("td_loss")
-            if not isinstance(loss, torch.Tensor):
-                kind = type(loss).__name__
-                return wrong(f"td_loss should return a tensor, but it returns a {kind}")
-            if loss.numel() != 1:
-                return wrong(
-                    f"td_loss returns shape {_shape(loss)}; a loss is one number",
-                    "wrong_shape",
-                )
-            if loss.grad_fn is None:
-                return wrong(
-                    "the loss has no grad_fn: the whole loss was cut out of the graph, so no "
-                    "gradient reaches w; detach only the target",
-                    "detach_wrong_place",
-                )
-            (grad,) = torch.autograd.grad(loss.reshape(()), w, allow_unused=True)
-            given = 0.0 if grad is None else float(grad)
-            grads = target_grads(case)
-            expected_loss = (case[0] * case[1] - (case[3] + GAMMA * case[0] * case[2])) ** 2
-            if not close(float(loss.detach().reshape(())), expected_loss):
-                return wrong("td_loss's value is not (w·x - (r + γ·w·x_next))²; check the formula")
-            if close(given, grads["truth"]):
-                continue
-            if close(given, grads["none"]):
-                return wrong(
-                    "the gradient also flows through the target, so the update chases a target "
-                    "that moves with w; cut the target out of the graph",
-                    "not_detached",
-                )
-            if close(given, grads["prediction"]):
-                return wrong(
-                    "the gradient flows only through the target: the prediction w·x was "
-                    "detached instead of the target",
-                    "detach_wrong_place",
-                )
+    for case in TARGET_CASES:
+        w = _f64(case[0]).requires_grad_(True)
+        x, x_next, r = (_f64(v) for v in case[1:])
+        try:
+            loss = td_loss(w, x, x_next, r)
+        except Exception as exc:  # noqa: BLE001
+            return raised("td_loss", exc, limit=100)
+        if loss is Ellipsis:
+            return not_attempted("td_loss")
+        if not isinstance(loss, torch.Tensor):
+            kind = type(loss).__name__
+            return wrong(f"td_loss should return a tensor, but it returns a {kind}")
+        if loss.numel() != 1:
             return wrong(
-                f"td_loss gives dL/dw = {given:.4f} at w = {case[0]}; check which part of the "
-                f"loss the gradient should flow through"
+                f"td_loss returns shape {_shape(loss)}; a loss is one number",
+                "wrong_shape",
             )
-        first = target_grads(TARGET_CASES[0])["truth"]
-        return Verdict(True, None, f"Correct: dL/dw = {first:.4f} at w = {TARGET_CASES[0][0]}")
-    except AnswerError as exc:
-        return wrong(str(exc))
-    except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
-        return _cannot_check(exc)
+        if loss.grad_fn is None:
+            return wrong(
+                "the loss has no grad_fn: the whole loss was cut out of the graph, so no "
+                "gradient reaches w; detach only the target",
+                "detach_wrong_place",
+            )
+        (grad,) = torch.autograd.grad(loss.reshape(()), w, allow_unused=True)
+        given = 0.0 if grad is None else float(grad)
+        grads = target_grads(case)
+        expected_loss = (case[0] * case[1] - (case[3] + GAMMA * case[0] * case[2])) ** 2
+        if not close(float(loss.detach().reshape(())), expected_loss):
+            return wrong("td_loss's value is not (w·x - (r + γ·w·x_next))²; check the formula")
+        if close(given, grads["truth"]):
+            continue
+        if close(given, grads["none"]):
+            return wrong(
+                "the gradient also flows through the target, so the update chases a target "
+                "that moves with w; cut the target out of the graph",
+                "not_detached",
+            )
+        if close(given, grads["prediction"]):
+            return wrong(
+                "the gradient flows only through the target: the prediction w·x was "
+                "detached instead of the target",
+                "detach_wrong_place",
+            )
+        return wrong(
+            f"td_loss gives dL/dw = {given:.4f} at w = {case[0]}; check which part of the "
+            f"loss the gradient should flow through"
+        )
+    first = target_grads(TARGET_CASES[0])["truth"]
+    return Verdict(True, None, f"Correct: dL/dw = {first:.4f} at w = {TARGET_CASES[0][0]}")

@@ -7,8 +7,10 @@ or a slip the kit has no code for -- the message may still carry a hint).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,3 +134,56 @@ def as_number(answer: Any, name: str) -> float:
 def close(a: float, b: float, rtol: float = RTOL, atol: float = ATOL) -> bool:
     """``|a - b| <= max(rtol·|b|, atol)`` -- the tolerance every numeric check uses."""
     return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
+
+
+def error_line(error: BaseException, limit: int | None = None) -> str:
+    """``TypeError: …``: the error's type and the first line of its message (cut at ``limit``)."""
+    lines = str(error).splitlines()
+    return f"{type(error).__name__}: {lines[0][:limit] if lines else ''}"
+
+
+def raised(what: str, error: BaseException, limit: int | None = None) -> Verdict:
+    """Student code raised: ``Not quite: slope raised TypeError: …`` (first line only)."""
+    return wrong(f"{what} raised {error_line(error, limit)}")
+
+
+def explain_error(
+    what: str, error: BaseException, known: Iterable[tuple[str, str, str | None]] = ()
+) -> Verdict:
+    """Student code raised: the hint (and mistake) of the first ``(text, hint, mistake)`` in
+    ``known`` whose text occurs in ``Type: message``, otherwise :func:`raised`."""
+    text = f"{type(error).__name__}: {error}"
+    for needle, hint, mistake in known:
+        if needle in text:
+            return wrong(hint, mistake)
+    return raised(what, error)
+
+
+def cannot_check(error: BaseException, limit: int | None = None) -> Verdict:
+    """The check itself failed: ``Cannot check this answer (TypeError: …)``.
+
+    The whole message by default; with ``limit``, its first line cut at ``limit`` characters.
+    """
+    detail = f"{type(error).__name__}: {error}" if limit is None else error_line(error, limit)
+    return Verdict(False, None, f"Cannot check this answer ({detail})")
+
+
+def never_raises(
+    limit: int | None = None,
+) -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
+    """Decorator: an :class:`AnswerError` becomes ``wrong(its sentence)``, any other exception
+    :func:`cannot_check` (with ``limit``); a check never shows a traceback."""
+
+    def wrap(check: Callable[..., Verdict]) -> Callable[..., Verdict]:
+        @functools.wraps(check)
+        def safe_check(*args: Any) -> Verdict:
+            try:
+                return check(*args)
+            except AnswerError as exc:
+                return wrong(str(exc))
+            except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
+                return cannot_check(exc, limit)
+
+        return safe_check
+
+    return wrap
