@@ -7,8 +7,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 # Extra launcher options, e.g. `make lab LAB_ARGS="--port 8888 --no-browser"`.
 LAB_ARGS ?=
+# Node tools from npm (JupyterHub's configurable-http-proxy), pinned in requirements/npm/,
+# installed into a git-ignored folder; a changed pin reinstalls them.
+NPM_TOOLS := .npm-tools
+NPM_STAMP := $(NPM_TOOLS)/.installed-stamp
+# Extra classroom options, e.g. `make classroom CLASSROOM_ARGS="--students 30 --port 8001"`.
+CLASSROOM_ARGS ?=
 
-.PHONY: lab test notebooks exercises bench lint env clean
+.PHONY: lab classroom test notebooks exercises bench lint env clean
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
@@ -20,12 +26,26 @@ $(STAMP): requirements/lock.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (autograd-lab)" >/dev/null
 	touch $(STAMP)
 
+$(NPM_STAMP): requirements/npm/package.json requirements/npm/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	    echo "make classroom and make test need Node.js 20+ with npm (apt-get install nodejs npm)" >&2; \
+	    exit 1; }
+	rm -rf $(NPM_TOOLS)
+	mkdir -p $(NPM_TOOLS)
+	cp requirements/npm/package.json requirements/npm/package-lock.json $(NPM_TOOLS)/
+	cd $(NPM_TOOLS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
+
 env: $(STAMP)
 
 lab: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograd_lab.lab $(LAB_ARGS)
 
-test: $(STAMP)
+# A local JupyterHub with nbgrader for a dry run of a course (127.0.0.1 only; Ctrl-C stops it).
+classroom: $(STAMP) $(NPM_STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograd_lab.classroom $(CLASSROOM_ARGS)
+
+test: $(STAMP) $(NPM_STAMP)
 	$(PY) -m ruff check .
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest
 
@@ -37,12 +57,12 @@ notebooks: $(STAMP)
 exercises: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m tools.build_exercises
 
-bench: $(STAMP)
+bench: $(STAMP) $(NPM_STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m benchmarks
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-# Never removes workspace/: it holds the students' saved work.
+# Never removes workspace/ or classroom/: they hold the students' saved work.
 clean:
-	rm -rf $(VENV) test-artifacts
+	rm -rf $(VENV) $(NPM_TOOLS) test-artifacts
