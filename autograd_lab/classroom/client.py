@@ -36,6 +36,8 @@ class HubUser:
         self.session = requests.Session()
         self.session.trust_env = False  # loopback only: never an environment proxy
         self.token: str | None = None
+        self.api_session = requests.Session()  # token requests: no cookies, reused connections
+        self.api_session.trust_env = False
 
     # -- the hub ------------------------------------------------------------------------------
     def url(self, path: str) -> str:
@@ -80,8 +82,8 @@ class HubUser:
     def hub_api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """``/hub/api/<path>`` with this user's token."""
         kwargs.setdefault("timeout", 60)
-        return requests.request(method, self.url("hub/api/" + path.lstrip("/")),
-                                headers=self._auth(), proxies=_NO_PROXY, **kwargs)
+        return self.api_session.request(method, self.url("hub/api/" + path.lstrip("/")),
+                                        headers=self._auth(), **kwargs)
 
     def start_server(self, timeout: float = 300.0) -> float:
         """Start this user's server and wait until the hub calls it ready; seconds taken."""
@@ -108,8 +110,8 @@ class HubUser:
     def server_of(self, owner: str, method: str, path: str, **kwargs: Any) -> requests.Response:
         """``/user/OWNER/<path>`` with this user's token (403 unless OWNER is this user)."""
         kwargs.setdefault("timeout", 60)
-        return requests.request(method, self.url(f"user/{owner}/" + path.lstrip("/")),
-                                headers=self._auth(), proxies=_NO_PROXY, **kwargs)
+        return self.api_session.request(method, self.url(f"user/{owner}/" + path.lstrip("/")),
+                                        headers=self._auth(), **kwargs)
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.server(method, path, **kwargs)
@@ -184,9 +186,6 @@ class HubUser:
         if error is not None:
             raise HubError(f"the code raised in {self.name}'s kernel:\n{error}")
         return outputs
-
-
-_NO_PROXY = {"http": "", "https": ""}
 
 
 def _check(response: requests.Response, what: str) -> None:
