@@ -1,4 +1,4 @@
-# autograd-lab: `make lab` to teach/learn, `make test` to verify. Everything else is for maintainers.
+# autograd-lab: `make lab` to teach/learn, `make classroom` for a dry run of a class on a local hub, `make test` to verify.
 # Python 3.11 (the lock's torch build and the stored outputs were made with it).
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV   := .venv

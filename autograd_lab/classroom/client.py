@@ -169,7 +169,10 @@ class HubUser:
         error: str | None = None
         try:
             while True:
-                msg = json.loads(conn.recv())
+                raw = conn.recv()
+                if not isinstance(raw, str):
+                    continue  # a binary frame: comm/display data with buffers (widgets)
+                msg = json.loads(raw)
                 if msg.get("parent_header", {}).get("msg_id") != msg_id:
                     continue
                 kind, content = msg["header"]["msg_type"], msg["content"]
