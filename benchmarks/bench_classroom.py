@@ -32,7 +32,7 @@ COURSE = REPO / "notebooks" / "exercises"
 ASSIGNMENT = "chain_rule"
 BATCH = 6
 AUTOGRADE_TARGET_S = 3.0
-MEMORY_LIMIT_MB = 1024.0  # deploy/values.yaml singleuser.memory.limit
+MEMORY_LIMIT_MB = 1024.0  # MiB: deploy/values.yaml singleuser.memory.limit 1G (1024-based)
 
 
 def _row(name: str, value: float, unit: str, target: str, ok: bool) -> dict[str, Any]:
@@ -96,11 +96,11 @@ def measure_hub() -> list[dict[str, Any]]:
              first_server <= 60),
         _row(f"lesson 08 run in a hub kernel ({lesson.stem})", lesson_seconds, "s", "info",
              True),
-        _row("RSS single-user server (after lesson 08)", server_mb, "MB", "info", True),
-        _row("RSS kernel after lesson 08", kernel_mb, "MB", "info", True),
-        _row("memory per student (server + kernel)", total, "MB",
-             f"≤ {MEMORY_LIMIT_MB:.0f} MB (deploy limit)", total <= MEMORY_LIMIT_MB),
-        _row("RSS hub + proxy (shared, once per class)", hub_mb, "MB", "info", True),
+        _row("RSS single-user server (after lesson 08)", server_mb, "MiB", "info", True),
+        _row("RSS kernel after lesson 08", kernel_mb, "MiB", "info", True),
+        _row("memory per student (server + kernel)", total, "MiB",
+             f"≤ {MEMORY_LIMIT_MB:.0f} MiB (deploy limit: 1G)", total <= MEMORY_LIMIT_MB),
+        _row("RSS hub + proxy (shared, once per class)", hub_mb, "MiB", "info", True),
     ]
 
 
