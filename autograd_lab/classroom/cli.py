@@ -84,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if sig is not None:
             signal.signal(sig, _raise_stop)
-    print(f"Starting a classroom for {students} students in {directory} …", flush=True)
+    plural = "student" if students == 1 else "students"
+    print(f"Starting a classroom for {students} {plural} in {directory} …", flush=True)
     try:
         classroom = start_classroom(students, port=port, directory=directory)
     except ClassroomError as exc:
