@@ -1,4 +1,4 @@
-# autograd-lab: `make lab` to teach/learn, `make test` to verify. Everything else is for maintainers.
+# autograd-lab: `make lab` to teach/learn, `make classroom` for a dry run of a class on a local hub, `make test` to verify.
 # Python 3.11 (the lock's torch build and the stored outputs were made with it).
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV   := .venv
@@ -13,7 +13,14 @@ TEST_JOBS ?= auto
 # note), a name (NB=chain_rule) or a path to a .md; empty means all of them.
 NB ?=
 
-.PHONY: lab test notebooks sync exercises bench lint env clean
+# Node tools from npm (JupyterHub's configurable-http-proxy), pinned in requirements/npm/,
+# installed into a git-ignored folder; a changed pin reinstalls them.
+NPM_TOOLS := .npm-tools
+NPM_STAMP := $(NPM_TOOLS)/.installed-stamp
+# Extra classroom options, e.g. `make classroom CLASSROOM_ARGS="--students 30 --port 8001"`.
+CLASSROOM_ARGS ?=
+
+.PHONY: lab classroom test notebooks sync exercises bench lint env clean
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
@@ -25,12 +32,26 @@ $(STAMP): requirements/lock.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (autograd-lab)" >/dev/null
 	touch $(STAMP)
 
+$(NPM_STAMP): requirements/npm/package.json requirements/npm/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	    echo "make classroom and make test need Node.js 20+ with npm (apt-get install nodejs npm)" >&2; \
+	    exit 1; }
+	rm -rf $(NPM_TOOLS)
+	mkdir -p $(NPM_TOOLS)
+	cp requirements/npm/package.json requirements/npm/package-lock.json $(NPM_TOOLS)/
+	cd $(NPM_TOOLS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
+
 env: $(STAMP)
 
 lab: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograd_lab.lab $(LAB_ARGS)
 
-test: $(STAMP)
+# A local JupyterHub with nbgrader for a dry run of a course (127.0.0.1 only; Ctrl-C stops it).
+classroom: $(STAMP) $(NPM_STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograd_lab.classroom $(CLASSROOM_ARGS)
+
+test: $(STAMP) $(NPM_STAMP)
 	$(PY) -m ruff check .
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(TEST_JOBS) --dist loadfile
 
@@ -46,12 +67,12 @@ sync: $(STAMP)
 exercises: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m tools.build_exercises
 
-bench: $(STAMP)
+bench: $(STAMP) $(NPM_STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m benchmarks
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-# Never removes workspace/: it holds the students' saved work.
+# Never removes workspace/ or classroom/: they hold the students' saved work.
 clean:
-	rm -rf $(VENV) test-artifacts
+	rm -rf $(VENV) $(NPM_TOOLS) test-artifacts

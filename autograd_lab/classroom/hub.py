@@ -1,0 +1,278 @@
+"""Start and stop the classroom's JupyterHub (with its proxy and single-user servers).
+
+:func:`start_classroom` fills DIR (:class:`~autograd_lab.classroom.layout.ClassroomLayout`),
+makes new passwords, writes the hub's settings and runs::
+
+    python -m jupyterhub -f autograd_lab/classroom/jupyterhub_config.py
+
+in its own process group, then waits until ``GET /hub/health`` answers through the proxy on
+``http://127.0.0.1:PORT/``. :meth:`Classroom.stop` sends the hub SIGTERM (JupyterHub then
+stops every single-user server and the proxy), and afterwards kills whatever of the process
+tree it had before is still alive (kernels included), so nothing outlives the classroom.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import psutil
+
+from autograd_lab.classroom.accounts import (
+    INSTRUCTOR,
+    make_passwords,
+    student_names,
+    write_password_file,
+)
+from autograd_lab.classroom.layout import ClassroomLayout
+
+__all__ = ["Classroom", "ClassroomError", "default_directory", "find_proxy", "start_classroom"]
+
+HOST = "127.0.0.1"
+REPO = Path(__file__).resolve().parents[2]
+CONFIG_FILE = Path(__file__).resolve().parent / "jupyterhub_config.py"
+#: Where ``make classroom`` / ``make test`` install configurable-http-proxy from npm.
+NPM_PROXY = REPO / ".npm-tools" / "node_modules" / ".bin" / "configurable-http-proxy"
+START_TIMEOUT = 120.0  # seconds for the hub and proxy to answer
+SPAWN_START_TIMEOUT = 300  # Spawner.start_timeout (default 60)
+SPAWN_HTTP_TIMEOUT = 240  # Spawner.http_timeout (default 30)
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class ClassroomError(RuntimeError):
+    """The classroom cannot start as asked (one sentence says why and what to do)."""
+
+
+def default_directory() -> Path:
+    """``<repository>/classroom`` (git-ignored)."""
+    return REPO / "classroom"
+
+
+def find_proxy() -> str:
+    """configurable-http-proxy: the one ``make`` installed in ``.npm-tools/``, else on PATH."""
+    if NPM_PROXY.is_file():
+        return str(NPM_PROXY)
+    found = shutil.which("configurable-http-proxy")
+    if found:
+        return found
+    raise ClassroomError(
+        "configurable-http-proxy is not installed: run `make classroom` (it installs it from "
+        "npm into .npm-tools/), or `npm install -g configurable-http-proxy`."
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int) -> bool:
+    """True when something already listens on 127.0.0.1:``port`` (or it cannot be bound)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return True
+    return False
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no hub log)"
+
+
+@dataclass
+class Classroom:
+    """A running classroom hub; ``stop()`` it (or use ``with``)."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    passwords: dict[str, str]
+    layout: ClassroomLayout
+    log_path: Path
+    started_seconds: float = 0.0
+    _log: object = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT/`` (the login page is ``hub/login``)."""
+        return f"http://{HOST}:{self.port}/"
+
+    @property
+    def students(self) -> list[str]:
+        return [name for name in self.passwords if name != INSTRUCTOR]
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def processes(self) -> list[psutil.Process]:
+        """The hub and everything it started (proxy, single-user servers, kernels)."""
+        try:
+            hub = psutil.Process(self.process.pid)
+            return [hub, *hub.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Stop the hub, the proxy, every single-user server and kernel. Safe to call twice."""
+        tree = self.processes()
+        try:
+            if self.running():
+                self.process.send_signal(signal.SIGTERM)  # the hub cleans up servers + proxy
+                try:
+                    self.process.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait(timeout=10)
+        finally:
+            survivors = [p for p in tree if p.is_running()]
+            for proc in survivors:
+                try:
+                    proc.terminate()
+                except psutil.NoSuchProcess:
+                    pass
+            _, alive = psutil.wait_procs(survivors, timeout=10)
+            for proc in alive:
+                try:
+                    proc.kill()
+                except psutil.NoSuchProcess:
+                    pass
+            psutil.wait_procs(alive, timeout=10)
+            if self._log is not None and hasattr(self._log, "close"):
+                self._log.close()
+                self._log = None
+
+    def __enter__(self) -> Classroom:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _health(port: int) -> bool:
+    try:
+        with _OPENER.open(f"http://{HOST}:{port}/hub/health", timeout=3) as response:
+            return response.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def prepare_directory(directory: Path | str) -> Path:
+    """Create DIR if needed and check it is writable; ClassroomError otherwise."""
+    path = Path(directory).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError:
+        shown = str(path) if len(str(path)) <= 60 else "…" + str(path)[-59:]
+        raise ClassroomError(
+            f"Cannot write to {shown}: choose a directory you can write to with --dir."
+        ) from None
+    return path.resolve()
+
+
+def start_classroom(
+    students: int = 3,
+    *,
+    port: int | None = None,
+    directory: Path | str | None = None,
+    timeout: float = START_TIMEOUT,
+) -> Classroom:
+    """Fill DIR, start JupyterHub on 127.0.0.1:``port`` and wait until it answers.
+
+    ``port`` None picks a free port. Returns a :class:`Classroom` whose ``passwords`` map
+    ``instructor`` and ``student1`` … ``studentN`` to this run's passwords.
+    """
+    if students < 1:
+        raise ClassroomError(f"A class needs at least one student (got {students}).")
+    if port is not None and not 1 <= port <= 65535:
+        raise ClassroomError(f"The port must be between 1 and 65535 (got {port}).")
+    root = prepare_directory(directory if directory is not None else default_directory())
+    proxy = find_proxy()
+    port = port if port is not None else _free_port()
+    if port_in_use(port):
+        raise ClassroomError(f"Port {port} on 127.0.0.1 is in use: choose another with --port.")
+
+    layout = ClassroomLayout(root)
+    names = student_names(students)
+    layout.prepare(names)
+    passwords = make_passwords(students)
+    password_file = layout.state / "passwords.json"
+    write_password_file(password_file, passwords)
+    for stale in ("jupyterhub.sqlite", "proxy.pid"):  # fresh hub state each run
+        (layout.state / stale).unlink(missing_ok=True)
+    settings = {
+        "port": port,
+        "hub_port": _free_port(),
+        "proxy_api_port": _free_port(),
+        "proxy_command": proxy,
+        "state": str(layout.state),
+        "homes": str(layout.homes),
+        "config_root": str(layout.config_root),
+        "password_file": str(password_file),
+        "users": [INSTRUCTOR, *names],
+        "python": sys.executable,
+        "start_timeout": SPAWN_START_TIMEOUT,
+        "http_timeout": SPAWN_HTTP_TIMEOUT,
+    }
+    settings_file = layout.state / "settings.json"
+    settings_file.write_text(json.dumps(settings, indent=1) + "\n", encoding="utf-8")
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["AUTOGRAD_LAB_CLASSROOM_SETTINGS"] = str(settings_file)
+    env["CONFIGPROXY_AUTH_TOKEN"] = secrets.token_hex(32)
+    log_path = layout.state / "hub.log"
+    log = open(log_path, "ab")  # noqa: SIM115 - closed by Classroom.stop()
+    t0 = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyterhub", "-f", str(CONFIG_FILE)],
+        cwd=layout.state,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # Ctrl-C in the terminal reaches us; we stop the hub
+    )
+    classroom = Classroom(process, port, passwords, layout, log_path, _log=log)
+    deadline = time.monotonic() + timeout
+    try:
+        while not _health(port):
+            if not classroom.running():
+                raise ClassroomError(
+                    f"JupyterHub exited (code {process.returncode}) before answering; "
+                    f"hub log ({log_path}):\n{_tail(log_path)}"
+                )
+            if time.monotonic() > deadline:
+                raise ClassroomError(
+                    f"JupyterHub did not answer on {classroom.url} within {timeout:.0f} s; "
+                    f"hub log ({log_path}):\n{_tail(log_path)}"
+                )
+            time.sleep(0.25)
+    except BaseException:
+        classroom.stop(timeout=15)
+        raise
+    classroom.started_seconds = time.perf_counter() - t0
+    return classroom

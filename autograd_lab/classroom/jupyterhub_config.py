@@ -1,0 +1,48 @@
+"""JupyterHub configuration of the local classroom (``jupyterhub -f`` this file).
+
+Not imported: JupyterHub executes it. It reads the settings that
+:func:`autograd_lab.classroom.hub.start_classroom` wrote to the JSON file named by
+``AUTOGRAD_LAB_CLASSROOM_SETTINGS`` (ports, paths, accounts). Everything listens on 127.0.0.1
+only: the public proxy, the proxy's API, the hub and every single-user server.
+"""
+
+import json
+import os
+
+from autograd_lab.classroom.hub_plugins import ClassroomAuthenticator, ClassroomSpawner
+
+c = get_config()  # noqa: F821 - provided by JupyterHub when it loads this file
+s = json.loads(open(os.environ["AUTOGRAD_LAB_CLASSROOM_SETTINGS"], encoding="utf-8").read())
+host = "127.0.0.1"
+
+c.JupyterHub.bind_url = f"http://{host}:{s['port']}/"
+c.JupyterHub.hub_bind_url = f"http://{host}:{s['hub_port']}"
+c.ConfigurableHTTPProxy.api_url = f"http://{host}:{s['proxy_api_port']}"
+c.ConfigurableHTTPProxy.command = [s["proxy_command"]]
+c.ConfigurableHTTPProxy.pid_file = os.path.join(s["state"], "proxy.pid")
+c.ConfigurableHTTPProxy.debug = False
+# The proxy's auth token comes from CONFIGPROXY_AUTH_TOKEN in the hub's environment.
+
+c.JupyterHub.db_url = "sqlite:///" + os.path.join(s["state"], "jupyterhub.sqlite")
+c.JupyterHub.cookie_secret_file = os.path.join(s["state"], "jupyterhub_cookie_secret")
+c.JupyterHub.cleanup_servers = True  # stopping the hub stops every single-user server
+c.JupyterHub.cleanup_proxy = True
+c.JupyterHub.allow_named_servers = False
+c.JupyterHub.shutdown_on_logout = False
+
+c.JupyterHub.authenticator_class = ClassroomAuthenticator
+c.ClassroomAuthenticator.password_file = s["password_file"]
+c.Authenticator.allowed_users = set(s["users"])
+c.Authenticator.admin_users = set()  # the instructor grades; nobody administers the hub
+
+c.JupyterHub.spawner_class = ClassroomSpawner
+c.ClassroomSpawner.home_dir_template = os.path.join(s["homes"], "{username}")
+c.ClassroomSpawner.config_root = s["config_root"]
+c.Spawner.ip = host
+c.Spawner.cmd = [s["python"], "-m", "jupyterhub.singleuser"]
+c.Spawner.default_url = "/lab"
+# A cold start of a single-user server takes 10-30 s on a busy 2-core machine (defaults:
+# 60 s to start, 30 s to answer).
+c.Spawner.start_timeout = s["start_timeout"]
+c.Spawner.http_timeout = s["http_timeout"]
+c.Spawner.poll_interval = 10

@@ -1,0 +1,229 @@
+"""What the classroom puts under DIR before the hub starts, and the per-role Jupyter overlays.
+
+::
+
+    DIR/home/instructor/          lessons + course/ (the nbgrader course root: a copy of
+                                  notebooks/exercises, teacher versions with solutions)
+    DIR/home/studentK/            lessons only: exercises arrive through nbgrader
+    DIR/exchange/                 nbgrader's exchange (release → fetch, submit → collect)
+    DIR/jupyter-config/instructor nbgrader config: course root, exchange, course id
+    DIR/jupyter-config/student    nbgrader config (exchange, course id); nbgrader's teacher
+                                  tools off, the Assignments tab on
+    DIR/jupyter-config/users/studentK   nbgrader's ``CourseDirectory.student_id``
+    DIR/hub/                      the hub's state: database, cookie secret, password hashes,
+                                  settings, logs
+
+The spawner puts the role's overlay first on ``JUPYTER_CONFIG_PATH`` for each single-user
+server (see :mod:`autograd_lab.classroom.hub_plugins`). Files that already exist are never
+overwritten: a student's saved work and the teacher's gradebook survive a restart.
+
+Every single-user server runs as the same OS user here, and nbgrader files a submission under
+the OS user name (it reads ``JUPYTERHUB_USER`` only when that is ``jovyan``), so each student
+gets ``CourseDirectory.student_id`` = their hub name, and submissions land under student1,
+student2, …
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import stat
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from autograd_lab.classroom.accounts import INSTRUCTOR
+from autograd_lab.workspace import find_notebooks_dir
+
+__all__ = [
+    "COURSE_ID",
+    "copy_course",
+    "copy_lessons",
+    "main",
+    "COURSE_DIRNAME",
+    "STUDENT_LAB_DISABLED",
+    "STUDENT_SERVER_EXTENSIONS_OFF",
+    "ClassroomLayout",
+]
+
+COURSE_ID = "autograd-lab"
+#: The course root inside the instructor's home.
+COURSE_DIRNAME = "course"
+#: nbgrader's server extensions a student does not get (the Assignments tab's
+#: ``assignment_list`` stays on: fetch, submit, fetch feedback).
+STUDENT_SERVER_EXTENSIONS_OFF = ("formgrader", "course_list", "validate_assignment")
+#: nbgrader's JupyterLab plugins a student does not get (the menu then offers only
+#: "Assignment List").
+STUDENT_LAB_DISABLED = (
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:validate-assignment",
+    "@jupyter/nbgrader:course-list",
+)
+_SKIP = {".ipynb_checkpoints", "__pycache__", "gradebook.db", ".nbgrader.log", "jupytext.toml"}
+
+
+def _write_json(path: Path, content: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
+
+
+def _clear_outputs(notebook: dict) -> dict:
+    """Outputs and execution counts cleared, saved widget state dropped; metadata kept."""
+    notebook.get("metadata", {}).pop("widgets", None)
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    return notebook
+
+
+def _copy_new(src: Path, dest: Path, clear: bool) -> bool:
+    """Copy ``src`` to ``dest`` unless ``dest`` exists; True when written."""
+    if dest.exists() or dest.is_symlink():
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if clear and src.suffix == ".ipynb":
+        notebook = _clear_outputs(json.loads(src.read_text(encoding="utf-8")))
+        dest.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    else:
+        dest.write_bytes(src.read_bytes())
+    return True
+
+
+def copy_lessons(home: Path, notebooks: Path | None = None) -> list[str]:
+    """The lessons (``notebooks/*.ipynb``, outputs cleared) into ``home``; never overwrites."""
+    notebooks = notebooks if notebooks is not None else find_notebooks_dir()
+    home.mkdir(parents=True, exist_ok=True)
+    return [
+        lesson.name
+        for lesson in sorted(notebooks.glob("*.ipynb"))
+        if _copy_new(lesson, home / lesson.name, clear=True)
+    ]
+
+
+def copy_course(course_root: Path, notebooks: Path | None = None) -> list[str]:
+    """``notebooks/exercises`` (config and teacher sources) into ``course_root``.
+
+    Only notebooks and plain files of ``source/``: a paired MyST text of a teacher notebook
+    would be copied to students by ``generate_assignment`` with its solutions. ``release/``
+    is left out: the formgrader's Generate makes it (and records the hidden tests). Never
+    overwrites.
+    """
+    exercises = (notebooks if notebooks is not None else find_notebooks_dir()) / "exercises"
+    copied = []
+    if _copy_new(exercises / "nbgrader_config.py", course_root / "nbgrader_config.py",
+                 clear=False):
+        copied.append("nbgrader_config.py")
+    source = exercises / "source"
+    for path in sorted(source.rglob("*")):
+        rel = path.relative_to(source)
+        if (
+            not path.is_file()
+            or path.suffix == ".md"
+            or any(p in _SKIP or p.startswith(".") for p in rel.parts)
+        ):
+            continue
+        if _copy_new(path, course_root / "source" / rel, clear=False):
+            copied.append(f"source/{rel.as_posix()}")
+    return copied
+
+
+class ClassroomLayout:
+    """Paths under DIR and the steps that fill them (see the module docstring)."""
+
+    def __init__(self, root: Path | str, notebooks: Path | None = None) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.notebooks = notebooks if notebooks is not None else find_notebooks_dir()
+        self.homes = self.root / "home"
+        self.exchange = self.root / "exchange"
+        self.config_root = self.root / "jupyter-config"
+        self.state = self.root / "hub"
+
+    def home(self, name: str) -> Path:
+        return self.homes / name
+
+    @property
+    def course_root(self) -> Path:
+        return self.home(INSTRUCTOR) / COURSE_DIRNAME
+
+    def config_path(self, name: str) -> list[Path]:
+        """The overlay directories for ``name``'s server, highest priority first."""
+        if name == INSTRUCTOR:
+            return [self.config_root / "instructor"]
+        return [self.config_root / "users" / name, self.config_root / "student"]
+
+    # -- filling DIR ------------------------------------------------------------------------
+    def prepare(self, students: list[str]) -> None:
+        """Homes with the lessons, the course root, the exchange and every overlay."""
+        for name in [INSTRUCTOR, *students]:
+            self.copy_lessons(self.home(name))
+        self.copy_course()
+        self.exchange.mkdir(parents=True, exist_ok=True)
+        # Everyone writes into the exchange (as nbgrader's docs set it up: world-writable,
+        # sticky). With one OS user here it matters only on a real multi-user machine.
+        os.chmod(self.exchange, 0o777 | stat.S_ISVTX)
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.write_overlays(students)
+
+    def copy_lessons(self, home: Path) -> list[str]:
+        return copy_lessons(home, self.notebooks)
+
+    def copy_course(self) -> list[str]:
+        return copy_course(self.course_root, self.notebooks)
+
+    def write_overlays(self, students: list[str]) -> None:
+        """The instructor's and the students' Jupyter config overlays (rewritten each start)."""
+        common = {"CourseDirectory": {"course_id": COURSE_ID},
+                  "Exchange": {"root": str(self.exchange)}}
+        instructor = self.config_root / "instructor"
+        _write_json(
+            instructor / "nbgrader_config.json",
+            {**common, "CourseDirectory": {"course_id": COURSE_ID,
+                                           "root": str(self.course_root)}},
+        )
+        student = self.config_root / "student"
+        _write_json(student / "nbgrader_config.json", common)
+        _write_json(
+            student / "jupyter_server_config.d" / "autograd_lab_classroom_student.json",
+            {"ServerApp": {"jpserver_extensions": {
+                f"nbgrader.server_extensions.{name}": False
+                for name in STUDENT_SERVER_EXTENSIONS_OFF
+            }}},
+        )
+        _write_json(
+            student / "labconfig" / "page_config.json",
+            {"disabledExtensions": {plugin: True for plugin in STUDENT_LAB_DISABLED}},
+        )
+        for name in students:
+            _write_json(
+                self.config_root / "users" / name / "nbgrader_config.json",
+                {"CourseDirectory": {"student_id": name}},
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m autograd_lab.classroom.layout lessons|course DEST``: fill one home.
+
+    What a hub image runs when a user's server starts (see ``deploy/``): ``lessons`` copies
+    the lessons into DEST, ``course`` the nbgrader course root (instructor only). Existing
+    files are never overwritten.
+    """
+    parser = argparse.ArgumentParser(prog="python -m autograd_lab.classroom.layout",
+                                     description=main.__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["lessons", "course"])
+    parser.add_argument("dest", type=Path)
+    args = parser.parse_args(argv)
+    copy = copy_lessons if args.what == "lessons" else copy_course
+    try:
+        copied = copy(args.dest.expanduser())
+    except OSError as exc:
+        print(f"error: cannot fill {str(args.dest)[:60]}: {exc.strerror}.", file=sys.stderr)
+        return 2
+    print(f"{len(copied)} files copied into {args.dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

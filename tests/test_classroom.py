@@ -1,0 +1,406 @@
+"""A class run through the local hub (issue 18): ``python -m autograd_lab.classroom`` end to end.
+
+One classroom (three students) is started with the command a teacher types, on a free
+loopback port, in a temporary DIR. Everything after that goes over HTTP with each account's
+own login and API token, as the browser would: the instructor generates (with the gradebook)
+and releases ``chain_rule`` through the formgrader's API; each student fetches and submits
+through nbgrader's Assignments handlers (student1 the teacher's solution, student2 the same
+with the inner derivative left out, student3 untouched; student3 fetches in a real browser
+when Chromium is installed); the instructor collects, autogrades, generates and releases
+feedback; students fetch it. The expected scores come from the teacher notebook's points.
+The last test sends the command SIGTERM and checks that nothing it started is left.
+
+Deselect with ``-m "not classroom"``. Needs configurable-http-proxy (``make test`` installs it
+into ``.npm-tools/``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from autograd_lab.classroom.accounts import hash_password, make_passwords, verify_password
+from autograd_lab.classroom.cli import main as classroom_main
+from autograd_lab.classroom.client import HubUser
+from autograd_lab.classroom.hub import NPM_PROXY, _free_port
+from autograd_lab.classroom.layout import COURSE_ID, ClassroomLayout
+
+pytestmark = pytest.mark.classroom
+
+REPO = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "chain_rule"
+NOTEBOOK = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
+SOURCE = REPO / "notebooks" / "exercises" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+ARTIFACTS = REPO / "test-artifacts" / "classroom"
+STUDENTS = ("student1", "student2", "student3")
+MISTAKE = "missing_chain_factor"
+#: student2's answer to the first question: e^(cos x) without the inner factor -sin x.
+MISTAKE_ANSWER = "x = 2.0\ndz_dx = math.exp(math.cos(x))  # du/dx = -sin(x) left out\n"
+
+
+# --- the running classroom -----------------------------------------------------------------------
+@dataclass
+class Hub:
+    proc: subprocess.Popen[str]
+    url: str
+    passwords: dict[str, str]
+    directory: Path
+    output: list[str]
+    users: dict[str, HubUser] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def user(self, name: str) -> HubUser:
+        if name not in self.users:
+            self.users[name] = HubUser(self.url, name, self.passwords[name])
+        return self.users[name]
+
+
+def _reader(stream: object, lines: queue.Queue[str]) -> None:
+    for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
+        lines.put(line)
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Hub:
+    if not NPM_PROXY.is_file():
+        pytest.fail("configurable-http-proxy missing: run `make test` (it installs .npm-tools/)")
+    directory = tmp_path_factory.mktemp("classroom")
+    port = _free_port()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autograd_lab.classroom", "--students", "3",
+         "--port", str(port), "--dir", str(directory)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_reader, args=(proc.stdout, lines), daemon=True).start()
+    output: list[str] = []
+    try:
+        deadline = time.monotonic() + 180
+        while not any("Press Ctrl-C" in line for line in output):
+            assert proc.poll() is None or not lines.empty(), "".join(output)
+            assert time.monotonic() < deadline, "classroom did not start:\n" + "".join(output)
+            try:
+                output.append(lines.get(timeout=1))
+            except queue.Empty:
+                pass
+        url = re.search(r"Classroom hub: (\S+)", "".join(output)).group(1)  # type: ignore[union-attr]
+        passwords = dict(re.findall(r"^(\w+)  password: (\S+)$", "".join(output), re.M))
+        hub = Hub(proc, url, passwords, directory, output)
+        hub.timings["classroom start (s)"] = time.perf_counter() - t0
+        yield hub
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def servers(hub: Hub) -> Hub:
+    """Every account logged in through the login form, with a token and a running server."""
+    t0 = time.perf_counter()
+    names = ["instructor", *STUDENTS]
+    for name in names:
+        hub.user(name).create_token()
+    with ThreadPoolExecutor(len(names)) as pool:
+        list(pool.map(lambda n: hub.user(n).start_server(), names))
+    hub.timings["4 servers spawned (s)"] = time.perf_counter() - t0
+    return hub
+
+
+@pytest.fixture(scope="module")
+def released(servers: Hub) -> Hub:
+    """The instructor generates (gradebook on: hidden tests recorded) and releases."""
+    teacher = servers.user("instructor")
+    teacher.formgrader("POST", f"assignment/{ASSIGNMENT}/assign")
+    teacher.formgrader("POST", f"assignment/{ASSIGNMENT}/release")
+    return servers
+
+
+# --- the source notebook's facts, independent of the hub --------------------------------------
+def _source_cells() -> dict[str, dict]:
+    notebook = json.loads(SOURCE.read_text(encoding="utf-8"))
+    return {c["metadata"]["nbgrader"]["grade_id"]: c for c in notebook["cells"]}
+
+
+def _points() -> tuple[float, float]:
+    """(total points, points of the check that reads dz_dx) from the teacher notebook."""
+    cells = _source_cells().values()
+    graded = [c for c in cells if c["metadata"]["nbgrader"].get("grade")]
+    total = sum(float(c["metadata"]["nbgrader"]["points"]) for c in graded)
+    first = [c for c in graded if "dz_dx" in "".join(c["source"])]
+    assert len(first) == 1
+    return total, float(first[0]["metadata"]["nbgrader"]["points"])
+
+
+def _solved(notebook: dict, mistake: bool) -> dict:
+    """The released notebook with the teacher's solutions (and student2's one mistake)."""
+    source = _source_cells()
+    for cell in notebook["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if not meta.get("solution"):
+            continue
+        text = "".join(source[meta["grade_id"]]["source"])
+        text = "\n".join(ln for ln in text.splitlines() if "### " not in ln) + "\n"
+        if mistake and "dz_dx = ..." in text:
+            text = MISTAKE_ANSWER
+        cell["source"] = text
+    return notebook
+
+
+# --- the command line -----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--students", "0"], "--students must be at least 1 (got 0)."),
+        (["--students", "many"], "--students must be a whole number (got 'many')."),
+        (["--port", "http"], "--port must be a whole number (got 'http')."),
+        (["--port", "70000"], "--port must be between 1 and 65535 (got 70000)."),
+    ],
+)
+def test_bad_input_gets_one_sentence(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert classroom_main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {message}"
+
+
+def test_unwritable_directory_gets_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    assert classroom_main(["--port", str(_free_port()), "--dir", str(blocker / "dir")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: Cannot write to ") and err.endswith("with --dir.")
+    assert err.count("\n") == 0
+
+
+def test_passwords_are_random_and_only_their_hashes_verify() -> None:
+    passwords = make_passwords(2)
+    assert list(passwords) == ["instructor", "student1", "student2"]
+    assert len(set(passwords.values())) == 3
+    record = hash_password(passwords["student1"])
+    assert passwords["student1"] not in json.dumps(record)
+    assert verify_password(passwords["student1"], record)
+    assert not verify_password(passwords["student2"], record)
+    assert not verify_password("", record)
+    assert not verify_password(passwords["student1"], {"salt": "zz", "hash": "00"})
+
+
+def test_deploy_overlays_are_the_classroom_overlays(tmp_path: Path) -> None:
+    """deploy/jupyter-config (baked into the hub image) hides what the classroom hides."""
+    layout = ClassroomLayout(tmp_path)
+    layout.write_overlays(["student1"])
+    deployed = REPO / "deploy" / "jupyter-config"
+    for rel in ("student/jupyter_server_config.d/autograd_lab_classroom_student.json",
+                "student/labconfig/page_config.json"):
+        assert json.loads((deployed / rel).read_text()) == json.loads(
+            (layout.config_root / rel).read_text()), rel
+    for role in ("student", "instructor"):
+        local = json.loads((layout.config_root / role / "nbgrader_config.json").read_text())
+        image = json.loads((deployed / role / "nbgrader_config.json").read_text())
+        assert image["CourseDirectory"]["course_id"] == local["CourseDirectory"]["course_id"]
+        assert image["Exchange"]["root"] == "/srv/nbgrader/exchange"
+    assert json.loads((layout.config_root / "users" / "student1" / "nbgrader_config.json")
+                      .read_text()) == {"CourseDirectory": {"student_id": "student1"}}
+
+
+def test_prints_the_address_and_one_password_line_per_account(hub: Hub) -> None:
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", hub.url)
+    assert list(hub.passwords) == ["instructor", *STUDENTS]
+    assert len(set(hub.passwords.values())) == 4
+    assert all(len(p) >= 12 for p in hub.passwords.values())
+    homes = hub.directory / "home"
+    assert sorted(p.name for p in homes.iterdir()) == ["instructor", *STUDENTS]
+    # Lessons in every home; the exercises arrive only through nbgrader.
+    lessons = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+    for name in STUDENTS:
+        assert sorted(p.name for p in (homes / name).iterdir()) == lessons
+    course = homes / "instructor" / "course"
+    assert (course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    assert not (course / "release").exists()
+    assert (hub.directory / "exchange").is_dir()
+    stored = (hub.directory / "hub" / "passwords.json").read_text()
+    assert not any(p in stored for p in hub.passwords.values())
+
+
+def test_pages_need_a_login(hub: Hub) -> None:
+    anonymous = requests.Session()
+    anonymous.trust_env = False
+    page = anonymous.get(hub.url + "user/student1/lab", timeout=60)
+    assert page.status_code == 200 and "/hub/login" in page.url
+    assert 'name="password"' in page.text
+    for path in ("user/student1/api/contents", "user/student1/api/kernels", "hub/api/users",
+                 "hub/api/user", "user/instructor/formgrader/api/assignments"):
+        response = anonymous.get(hub.url + path, timeout=60)
+        # Either refused outright, or sent (via the hub) to the login page: never data.
+        assert response.status_code == 403 or (
+            response.status_code == 200 and "/hub/login" in response.url
+            and 'name="password"' in response.text
+        ), (path, response.status_code, response.url)
+
+
+def test_wrong_password_is_refused(hub: Hub) -> None:
+    for name, password in (("student1", hub.passwords["student2"]), ("student1", ""),
+                           ("nobody", hub.passwords["student1"])):
+        user = HubUser(hub.url, name, password)
+        response = user.login()
+        assert response.status_code == 403, (name, response.status_code)
+        assert "Invalid username or password" in response.text
+        assert not user.logged_in()
+    right = HubUser(hub.url, "student1", hub.passwords["student1"])
+    assert right.login().status_code == 302 and right.logged_in()
+
+
+def test_listens_on_loopback_only(servers: Hub) -> None:
+    tree = psutil.Process(servers.proc.pid).children(recursive=True)
+    listening = [
+        conn.laddr
+        for proc in tree
+        for conn in proc.net_connections(kind="inet")
+        if conn.status == psutil.CONN_LISTEN
+    ]
+    assert len(listening) >= 3 + 4  # proxy (public + API), hub, four single-user servers
+    assert {addr.ip for addr in listening} == {"127.0.0.1"}
+
+
+def test_browser_reaches_its_server_after_oauth_and_not_another(servers: Hub) -> None:
+    student = HubUser(servers.url, "student1", servers.passwords["student1"])
+    assert student.login().status_code == 302
+    page = student.session.get(servers.url + "user/student1/lab", timeout=120)
+    assert page.status_code == 200 and page.url.endswith("/user/student1/lab")
+    hops = " ".join(r.url for r in page.history)
+    assert "/hub/api/oauth2/authorize" in hops and "/user/student1/oauth_callback" in hops
+    other = student.session.get(servers.url + "user/student2/lab", timeout=120)
+    assert other.status_code == 403, other.url
+    # With an API token, too: student1's token does not open student2's server.
+    token_user = servers.user("student1")
+    assert token_user.server_of("student2", "GET", "api/contents").status_code == 403
+    assert token_user.server("GET", "api/contents").status_code == 200
+
+
+def test_students_get_the_assignments_tab_but_no_teacher_tools(servers: Hub) -> None:
+    student, teacher = servers.user("student2"), servers.user("instructor")
+    assert student.assignments(COURSE_ID) == []  # the handler answers; nothing released yet
+    for path in ("formgrader/api/assignments", "formgrader", "assignments/validate"):
+        assert student.server("GET", path).status_code == 404, path
+    page = student.server("GET", "lab").text
+    start = page.index('id="jupyter-config-data"')
+    config = json.loads(page[page.index(">", start) + 1: page.index("</script>", start)])
+    disabled = set(config["disabledExtensions"])
+    for plugin in ("formgrader", "create-assignment", "validate-assignment", "course-list"):
+        assert f"@jupyter/nbgrader:{plugin}" in disabled, plugin
+    assert "@jupyter/nbgrader:assignment-list" not in disabled
+    assert "@jupyter/nbgrader" not in disabled
+    names = [a["name"] for a in teacher.formgrader("GET", "assignments")]
+    assert ASSIGNMENT in names
+
+
+def test_student_fetches_and_runs_a_check_in_the_browser(released: Hub) -> None:
+    from classroom_browser import run_student_in_browser, skip_or_fail_without_chromium
+
+    chromium = skip_or_fail_without_chromium()
+    t0 = time.perf_counter()
+    text = run_student_in_browser(
+        chromium, released.url, "student3", released.passwords["student3"],
+        NOTEBOOK, ARTIFACTS,
+    )
+    released.timings["browser step (s)"] = time.perf_counter() - t0
+    assert "not attempted" in text.lower(), text[-1500:]
+
+
+def test_a_class_runs_through_the_hub(released: Hub) -> None:
+    t0 = time.perf_counter()
+    students = [released.user(n) for n in STUDENTS]
+    teacher = released.user("instructor")
+    for student in students:
+        fetched = [a for a in student.assignments(COURSE_ID)
+                   if a["assignment_id"] == ASSIGNMENT and a["status"] == "fetched"]
+        if not fetched:  # student3 may have fetched it in the browser already
+            student.assignment_action("fetch", COURSE_ID, ASSIGNMENT)
+    released_nb = students[0].contents(NOTEBOOK)["content"]
+    students[0].put_notebook(NOTEBOOK, _solved(released_nb, mistake=False))
+    students[1].put_notebook(NOTEBOOK, _solved(students[1].contents(NOTEBOOK)["content"], True))
+    for student in students:
+        student.assignment_action("submit", COURSE_ID, ASSIGNMENT)
+
+    teacher.formgrader("POST", f"assignment/{ASSIGNMENT}/collect")
+    for name in STUDENTS:
+        teacher.formgrader("POST", f"submission/{ASSIGNMENT}/{name}/autograde")
+    teacher.formgrader("POST", f"assignment/{ASSIGNMENT}/generate_feedback")
+    teacher.formgrader("POST", f"assignment/{ASSIGNMENT}/release_feedback")
+
+    total, first = _points()
+    expected = {"student1": (total, total), "student2": (total - first, total),
+                "student3": (0.0, total)}
+    submissions = teacher.formgrader("GET", f"submissions/{ASSIGNMENT}")
+    scores = {s["student"]: (s["score"], s["max_score"]) for s in submissions}
+    assert scores == expected
+    # The gradebook itself: three distinct student ids, one submission each.
+    from nbgrader.api import Gradebook
+
+    course = released.directory / "home" / "instructor" / "course"
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID) as gradebook:
+        ids = sorted(s.id for s in gradebook.students)
+        assert ids == list(STUDENTS)
+        for name, (score, max_score) in expected.items():
+            submission = gradebook.find_submission(ASSIGNMENT, name)
+            assert (submission.score, submission.max_score) == (score, max_score)
+
+    feedback = {}
+    for student in students:
+        student.assignment_action("fetch_feedback", COURSE_ID, ASSIGNMENT)
+        folder = student.contents(f"{ASSIGNMENT}/feedback")["content"]
+        assert len(folder) == 1
+        (html,) = [f for f in student.contents(folder[0]["path"])["content"]
+                   if f["name"].endswith(".html")]
+        feedback[student.name] = student.contents(html["path"])["content"]
+    assert MISTAKE in feedback["student2"]
+    assert MISTAKE not in feedback["student1"] and MISTAKE not in feedback["student3"]
+    assert "not attempted" in feedback["student3"].lower()
+    released.timings["class run (s)"] = time.perf_counter() - t0
+
+
+def test_sigterm_stops_the_hub_the_proxy_and_every_server(hub: Hub) -> None:
+    tree = psutil.Process(hub.proc.pid).children(recursive=True)
+    commands = [" ".join(p.cmdline()) for p in tree]
+    assert any("configurable-http-proxy" in c for c in commands)
+    t0 = time.perf_counter()
+    hub.proc.send_signal(signal.SIGTERM)
+    assert hub.proc.wait(timeout=90) == 0
+    hub.timings["stop (s)"] = time.perf_counter() - t0
+    time.sleep(0.5)
+    assert [p.pid for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
+    port = int(hub.url.rsplit(":", 1)[1].strip("/"))
+    with pytest.raises(requests.ConnectionError):
+        requests.get(hub.url, timeout=5, proxies={"http": "", "https": ""})
+    assert port
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "timings.json").write_text(
+        json.dumps({k: round(v, 1) for k, v in hub.timings.items()}, indent=1) + "\n"
+    )
