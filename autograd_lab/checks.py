@@ -203,6 +203,9 @@ def central_differences(nodes: list[Node], leaves: dict[str, int],
         except OutsideDomain:
             result[name] = (math.nan, f"{name} ± h leaves the domain")
             continue
+        except ValueError:  # h too small to move x in float64 (numerical_derivative refuses)
+            result[name] = (math.nan, f"h = {h:g} does not move {name} = {x:.3g} in float64")
+            continue
         reason = kink_reason.get(first)
         result[name] = (estimate, f"{name} ± h crosses the {reason}" if reason else None)
     return result
