@@ -1,0 +1,52 @@
+"""The 4-decimal-place rule shared by exercise checks and widget predictions."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from autograd_lab.exercises.prediction import ERROR, check_prediction, within_precision
+
+
+def _dsin_x2(x: float) -> float:
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    torch.sin(t**2).backward()
+    return float(t.grad)
+
+
+def test_four_places_are_enough_and_two_are_not() -> None:
+    truth = _dsin_x2(3.0)  # -5.466781...
+    assert math.isclose(truth, 6 * math.cos(9.0), rel_tol=1e-12)
+    assert within_precision(round(truth, 4), truth)
+    assert within_precision(round(truth, 5), truth)
+    assert not within_precision(round(truth, 2), truth)
+    assert not within_precision(truth + 6e-5, truth)
+
+
+@pytest.mark.parametrize("typed", ["−5.4668", " -5.4668 ", "-5.46678", "-5_4668e-4"])
+def test_typed_text_is_read_as_a_number(typed: str) -> None:
+    truth = _dsin_x2(3.0)
+    verdict = check_prediction(typed, truth, "dz/dx")
+    assert verdict.ok, verdict
+    assert f"{truth:.6f}" in verdict.message  # the true value, not the typed one
+
+
+@pytest.mark.parametrize("bad", ["abc", "x" * 100_000, "nan", "1e999", True, [1, 2], object()])
+def test_a_non_number_is_a_verdict_not_an_exception(bad: object) -> None:
+    verdict = check_prediction(bad, 1.0, "x.grad")
+    assert not verdict.ok
+    assert len(verdict.message) < 120
+
+
+def test_blank_is_not_attempted() -> None:
+    assert check_prediction("  ", 1.0, "x.grad").mistake == "not_attempted"
+    assert check_prediction(..., 1.0, "x.grad").mistake == "not_attempted"
+
+
+def test_error_is_a_prediction() -> None:
+    assert check_prediction("Error", ERROR, "x.grad").ok
+    assert not check_prediction("12", ERROR, "x.grad").ok
+    assert not check_prediction("error", 12.0, "x.grad").ok
+    assert check_prediction(torch.tensor([12.0]), 12.0, "x.grad").ok
