@@ -1,12 +1,12 @@
 """GradAccumulationLab: ``.grad`` adds up over backward calls unless you clear it.
 
 ``backward()`` does ``x.grad += dy/dx`` — it *accumulates*. Five calls on ``y = x**3`` at
-``x = 2`` leave 12, 24, 36, 48, 60 in ``x.grad`` (the seed's loop); ``x.grad.zero_()`` or
+``x = 2`` leave 12, 24, 36, 48, 60 in ``x.grad`` (lesson 06's loop); ``x.grad.zero_()`` or
 ``x.grad = None`` between calls gives 12 each time. And backward frees the graph's saved
 tensors, so a second backward through the *same* graph needs ``retain_graph=True`` —
 otherwise torch raises "Trying to backward through the graph a second time".
 
-Real torch, float32 like the seed (so values print 12.0 …). The typed expression is parsed
+Real torch, float32 like lesson 06 (so values print 12.0 …). The typed expression is parsed
 by :func:`autograd_lab.derive` (an ``ast`` whitelist) and built on one persistent leaf ``x``
 with :meth:`Derivation.to_torch`; nothing typed is ever evaluated as Python.
 
@@ -156,7 +156,7 @@ class AccumulationRun:
         return result
 
     def log_lines(self, result: AccumulationResult) -> list[str]:
-        """The seed's printout: ``Gradient of x at 0 is 12.0`` …, then any error."""
+        """Lesson 06's printout: ``Gradient of x at 0 is 12.0`` …, then any error."""
         v = result.variable
         lines = [
             f"Gradient of {v} at {i} is {'None' if g is None else fmt_short(g)}"
@@ -172,7 +172,7 @@ class GradAccumulationLab(WidgetBase):
 
     Controls: the function of x, the number of backward calls (1–10), what happens between
     calls (nothing / ``grad.zero_()`` / ``grad = None``), whether each call runs a fresh
-    forward pass, and ``retain_graph``. Shows the ``.grad`` history as a table, the seed's
+    forward pass, and ``retain_graph``. Shows the ``.grad`` history as a table, lesson 06's
     printout and a bar plot (12, 24, 36, … versus 12, 12, 12 … for ``x**3`` at 2).
     """
 
