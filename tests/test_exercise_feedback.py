@@ -131,3 +131,26 @@ def test_html_is_coloured_and_the_text_stays_one_line(verdict: Verdict, mark: st
 def test_the_three_colours_differ() -> None:
     assert len(set(MARK_COLOURS.values())) == 3
     assert "success" in MARK_COLOURS["✓"] and "error" in MARK_COLOURS["✗"]
+
+
+def test_a_matrix_answer_uses_the_same_precision() -> None:
+    from autograd_lab.exercises import check_jacobian
+
+    def f(v: torch.Tensor) -> torch.Tensor:  # the exercise's f, written out here
+        return torch.stack([v[0] * v[1], v[0] ** 2 - v[1], torch.sin(v[0])])
+
+    jac = torch.autograd.functional.jacobian(f, torch.tensor([1.5, -2.0], dtype=torch.float64))
+    assert check_jacobian(jac).ok
+    assert check_jacobian(jac.round(decimals=4)).ok
+    assert not check_jacobian(jac.round(decimals=2)).ok  # cos(1.5) = 0.0707… given as 0.07
+
+
+def test_the_readme_lists_every_mistake_code_once() -> None:
+    from pathlib import Path
+
+    from autograd_lab.exercises import MISTAKES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("The mistake codes")[1].split("\n\n")[1]
+    rows = re.findall(r"^\| `(\w+)` \| \S.*\|$", table, re.MULTILINE)
+    assert sorted(rows) == sorted(MISTAKES)
