@@ -154,3 +154,10 @@ def test_the_readme_lists_every_mistake_code_once() -> None:
     table = readme.split("The mistake codes")[1].split("\n\n")[1]
     rows = re.findall(r"^\| `(\w+)` \| \S.*\|$", table, re.MULTILINE)
     assert sorted(rows) == sorted(MISTAKES)
+
+
+def test_a_hint_shows_without_quotes_in_a_notebook() -> None:
+    from IPython.lib.pretty import pretty
+
+    hint = Verdict(False, "sign_error", "Not quite: s", "d/dx cos(x) = -sin(x)").hint()
+    assert pretty(hint) == "Hint: d/dx cos(x) = -sin(x)" == str(hint)

@@ -67,6 +67,13 @@ RTOL = 1e-3
 ATOL = 1e-4
 
 
+class Hint(str):
+    """The text :meth:`Verdict.hint` returns: a ``str`` a notebook shows without quotes."""
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's text/plain
+        printer.text(str(self))
+
+
 @dataclass(frozen=True, repr=False)
 class Verdict:
     """``ok`` is True for a correct answer; ``mistake`` names a recognised slip (or None).
@@ -92,13 +99,13 @@ class Verdict:
             return "✓"
         return "○" if self.mistake == "not_attempted" else "✗"
 
-    def hint(self) -> str:
+    def hint(self) -> Hint:
         """The further hint for a wrong answer (e.g. the missing factor), one sentence."""
         if self.ok:
-            return "Nothing to fix: the answer is right."
+            return Hint("Nothing to fix: the answer is right.")
         if self.detail:
-            return f"Hint: {self.detail}"
-        return f"No further hint for this one: {self.message}"
+            return Hint(f"Hint: {self.detail}")
+        return Hint(f"No further hint for this one: {self.message}")
 
     def __repr__(self) -> str:
         code = f" ({self.mistake})" if self.mistake else ""
