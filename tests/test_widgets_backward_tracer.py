@@ -208,3 +208,18 @@ def test_tracer_reset_says_what_it_keeps_and_enter_applies() -> None:
     x = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
     (x**3).backward()
     assert w.state.pending()[1] == pytest.approx(float(x.grad), rel=1e-12)
+
+
+def test_hand_lines_wait_for_the_result_when_torch_splits_an_operation() -> None:
+    """torch computes 1/x as two nodes (reciprocal, then a product): no one-to-one match with
+    the hand derivation, so its backward lines are shown at the result, never beside a wrong
+    node."""
+    s = BackwardSteps.from_expression("2*x + x**2 - 1/x", {"x": 2.0})
+    x = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    (2 * x + x**2 - 1 / x).backward()
+    for _ in range(s.total - 1):
+        assert "→" not in "\n".join(s.hand_lines())
+        s.next()
+    hand = "\n".join(s.hand_lines())
+    assert hand.count("→") == sum(1 for st in s.derivation.steps if st.kind == "backward")
+    assert f"dz/dx = {float(x.grad):.4f}" in hand
