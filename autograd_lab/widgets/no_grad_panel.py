@@ -1,4 +1,4 @@
-"""NoGradExplorer: four ways to stop gradient tracking, computed live with torch, side by side.
+"""The plain-Python state of NoGradExplorer: four ways to stop gradient tracking, measured live.
 
 Columns: plain (tracking on), ``x.requires_grad_(False)``, ``x.detach()``, ``torch.no_grad()``.
 For each the panel runs the code on a fresh ``x = torch.tensor(2.0, requires_grad=True)``
@@ -7,21 +7,22 @@ whether it shares storage with ``x``), and what ``y.backward()`` does — ``x.gr
 (``dy/dx = 2x``) or the real ``RuntimeError`` text. A toggle shows that an in-place edit
 of the detached tensor changes ``x`` too (same storage), and what backward then says.
 
-:class:`NoGradPanel` is the plain-Python logic; :class:`NoGradExplorer` the view.
+Predict, then reveal: only the plain column is shown at first. For each other column the
+learner commits a guess for every row (True/False, None or a ``grad_fn`` name, yes/no, a
+value or "error"), then reveals the column and sees which guesses were right.
+
+:class:`NoGradPanel` is the plain-Python logic;
+:class:`~autograd_lab.widgets.no_grad.NoGradExplorer` the view.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-import ipywidgets as widgets
 import torch
 
 from autograd_lab.formatting import fmt_short
-from autograd_lab.widgets.base import WidgetBase, guarded, one_line, plain_repr
-from autograd_lab.widgets.controls import html_area
-from autograd_lab.widgets.markup import escape, message_html, pre_html, table_html
+from autograd_lab.widgets.base import one_line
 
 METHODS = ("plain", "requires_grad_(False)", "detach()", "torch.no_grad()")
 
@@ -46,6 +47,17 @@ HANDLE = {"plain": "x", "requires_grad_(False)": "x", "detach()": "z", "torch.no
 INPLACE_CODE = (
     "x = torch.tensor(2.0, requires_grad=True)\ny = x ** 2      # saves x for backward\n"
     "z = x.detach()\nz.add_(1.0)     # in-place edit of the detached tensor\ny.backward()"
+)
+
+
+#: The rows a learner guesses before a column is revealed: (key, row label).
+GUESS_ROWS = (
+    ("requires_grad", ".requires_grad"),
+    ("is_leaf", ".is_leaf"),
+    ("grad_fn", ".grad_fn"),
+    ("shares_storage", "shares storage with x"),
+    ("y_grad_fn", "y.grad_fn"),
+    ("backward", "y.backward()"),
 )
 
 
@@ -153,12 +165,18 @@ def run_inplace(x_value: float = 2.0, delta: float = 1.0) -> InplaceResult:
 
 
 class NoGradPanel:
-    """The four columns (recomputed by :meth:`refresh`), a selected column and the toggle."""
+    """The four columns (recomputed by :meth:`refresh`), the learner's guesses, the toggle.
+
+    ``revealed`` holds the columns whose values are shown (the plain one from the start);
+    ``guesses[method][key]`` the learner's choice for a row of :data:`GUESS_ROWS`.
+    """
 
     def __init__(self, x_value: float = 2.0) -> None:
         self.x_value = float(x_value)
         self.selected = METHODS[0]
         self.show_inplace = False
+        self.revealed: set[str] = {METHODS[0]}
+        self.guesses: dict[str, dict[str, str]] = {m: {} for m in METHODS}
         self.refresh()
 
     def refresh(self) -> None:
@@ -167,23 +185,107 @@ class NoGradPanel:
 
     def select(self, method: str) -> None:
         if method not in METHODS:
-            raise ValueError(f"Unknown column {method!r}; choose one of {', '.join(METHODS)}.")
+            raise ValueError(f"Unknown column {str(method)[:30]!r}; choose one of "
+                             f"{', '.join(METHODS)}.")
         self.selected = method
 
     def toggle_inplace(self, on: bool | None = None) -> None:
         self.show_inplace = (not self.show_inplace) if on is None else bool(on)
         self.inplace = run_inplace(self.x_value) if self.show_inplace else None
 
+    # -- guesses ---------------------------------------------------------------------------
+    def choices(self, key: str) -> tuple[str, ...]:
+        """What a learner may answer for row ``key`` (names and values measured live)."""
+        plain = self.columns["plain"]
+        if key in ("requires_grad", "is_leaf"):
+            return ("True", "False")
+        if key in ("grad_fn", "y_grad_fn"):
+            return ("None", plain.y_grad_fn)
+        if key == "shares_storage":
+            return ("yes", "no")
+        if key == "backward":
+            return (plain.backward, "error")
+        raise ValueError(f"Unknown row {str(key)[:30]!r}; choose one of "
+                         f"{', '.join(k for k, _ in GUESS_ROWS)}.")
+
+    def truth(self, method: str, key: str) -> str:
+        """The true answer to row ``key`` of column ``method``, in the words of :meth:`choices`."""
+        c = self.columns[method]
+        return {
+            "requires_grad": str(c.requires_grad), "is_leaf": str(c.is_leaf),
+            "grad_fn": c.grad_fn, "shares_storage": "yes" if c.shares_storage else "no",
+            "y_grad_fn": c.y_grad_fn, "backward": c.backward if c.backward_ok else "error",
+        }[key]
+
+    def guess(self, method: str, key: str, answer: str) -> None:
+        """Commit a guess for one row of a column that is not revealed yet."""
+        self.select(method)
+        if answer not in self.choices(key):
+            raise ValueError(f"{str(answer)[:30]!r} is not a choice here; pick one of "
+                             f"{', '.join(self.choices(key))}.")
+        if method in self.revealed:
+            raise ValueError(f"The {method} column is already shown; press Start over to "
+                             "guess again.")
+        self.guesses[method][key] = answer
+
+    def missing(self, method: str) -> list[str]:
+        """Row labels of ``method`` that have no guess yet."""
+        return [label for key, label in GUESS_ROWS if key not in self.guesses[method]]
+
+    def reveal(self, method: str, force: bool = False) -> None:
+        """Show a column: only once every row has a guess, unless ``force`` (the Show button)."""
+        self.select(method)
+        missing = self.missing(method)
+        if missing and not force and method not in self.revealed:
+            raise ValueError(f"Guess every row first ({len(missing)} left: {missing[0]} …), "
+                             "or press Show to see it without guessing.")
+        self.revealed.add(method)
+
+    def marks(self, method: str) -> dict[str, bool]:
+        """For each guessed row of a revealed column: was the guess right?"""
+        if method not in self.revealed:
+            return {}
+        return {k: g == self.truth(method, k) for k, g in self.guesses[method].items()}
+
+    def score_line(self, method: str) -> str:
+        marks = self.marks(method)
+        if method not in self.revealed:
+            done = len(GUESS_ROWS) - len(self.missing(method))
+            return f"{method}: {done} of {len(GUESS_ROWS)} rows guessed; then press Reveal."
+        if not marks:
+            return f"{method}: shown without guesses."
+        return f"{method}: {sum(marks.values())} of {len(marks)} guesses right."
+
+    def start_over(self) -> None:
+        """Hide every column but plain again and forget the guesses."""
+        self.revealed = {METHODS[0]}
+        self.guesses = {m: {} for m in METHODS}
+
+    # -- what it shows ---------------------------------------------------------------------
+    def _cell(self, method: str, key: str | None, shown: str) -> str:
+        if method not in self.revealed:
+            if key is None:
+                return "?"
+            g = self.guesses[method].get(key)
+            return "?" if g is None else f"your guess: {g}"
+        ok = self.marks(method).get(key) if key else None
+        if ok is None:
+            return shown
+        return f"{shown} ✓" if ok else f"{shown} ✗ (you: {self.guesses[method][key]})"
+
     def rows(self) -> list[list[str]]:
-        """Table rows: a label, then one cell per column."""
+        """Table rows: a label, then one cell per column ("?" where not revealed)."""
         cols = [self.columns[m] for m in METHODS]
+        keys = dict((label, key) for key, label in GUESS_ROWS)
 
         def yes(b: bool) -> str:
             return "yes" if b else "no"
 
-        return [
+        plain = [
             ["code", *[c.code for c in cols]],
             ["tensor you compute with", *[c.handle for c in cols]],
+        ]
+        hidden = [
             ["its value", *[c.value for c in cols]],
             [".requires_grad", *[str(c.requires_grad) for c in cols]],
             [".is_leaf", *[str(c.is_leaf) for c in cols]],
@@ -194,11 +296,16 @@ class NoGradPanel:
             ["x.requires_grad afterwards", *[str(c.x_requires_grad_after) for c in cols]],
             ["y.backward()", *[c.backward for c in cols]],
         ]
+        return plain + [
+            [label, *[self._cell(m, keys.get(label), cell)
+                      for m, cell in zip(METHODS, cells, strict=True)]]
+            for label, *cells in hidden
+        ]
 
     def detail_lines(self) -> list[str]:
         c = self.columns[self.selected]
-        lines = [f"{c.method}:", *c.code.splitlines(), f"→ {c.backward}"]
-        return lines
+        shown = c.backward if c.method in self.revealed else "? (guess, then reveal)"
+        return [f"{c.method}:", *c.code.splitlines(), f"→ {shown}"]
 
     def inplace_lines(self) -> list[str]:
         r = self.inplace
@@ -211,84 +318,3 @@ class NoGradPanel:
             "z shares storage with x: " + ("yes — editing z edits x" if r.shares_storage else "no"),
             f"y.backward(): {r.backward}",
         ]
-
-
-class NoGradExplorer(WidgetBase):
-    """One panel, four columns: plain, ``requires_grad_(False)``, ``detach()``, ``no_grad()``.
-
-    Everything shown is computed live with torch each time (nothing hard-coded): pick a
-    column to see its code and what ``backward()`` does, and flip the toggle to see an
-    in-place edit of ``x.detach()`` change ``x``.
-    """
-
-    def __init__(self, *, x: float = 2.0) -> None:
-        self.panel = NoGradPanel(x)
-        self._new_message_line()
-        self.method_buttons = widgets.ToggleButtons(
-            options=list(METHODS),
-            value=METHODS[0],
-            description="column:",
-            tooltips=[f"Show the code and backward() result for {m}" for m in METHODS],
-            style={"button_width": "auto"},
-        )
-        self.method_buttons.add_class("agl-method")
-        self.method_buttons.observe(self._on_method, names="value")
-        self.inplace_toggle = widgets.ToggleButton(
-            value=False,
-            description="in-place edit of z = x.detach()",
-            tooltip="Show what z.add_(1) on a detached tensor does to the original x",
-            icon="pencil",
-            layout=widgets.Layout(width="auto"),
-        )
-        self.inplace_toggle.add_class("agl-inplace-toggle")
-        self.inplace_toggle.observe(self._on_toggle, names="value")
-        self.button_row(("rerun_button", "↻ Run again", "Recompute every column with torch",
-                         "agl-rerun", self.panel.refresh), clear=True)
-        self.table_html = html_area("agl-table-area")
-        self.output_html = html_area("agl-output")
-        self.inplace_html = html_area("agl-inplace")
-        self._finish([
-            widgets.HTML("<b>Turning gradient tracking off: four ways, computed live</b>"),
-            self.table_html,
-            widgets.HBox([self.method_buttons]),
-            self.output_html,
-            widgets.HBox([self.inplace_toggle, self.rerun_button]),
-            self.inplace_html,
-            self.message,
-        ], "agl-no-grad-explorer")
-
-    def _plain(self) -> str:
-        x = torch.tensor(self.panel.x_value, requires_grad=True)
-        return plain_repr("NoGradExplorer", f"x={x!r}")
-
-    @guarded
-    def _on_method(self, change: dict[str, Any]) -> None:
-        self._act(lambda: self.panel.select(str(change["new"])))
-
-    @guarded
-    def _on_toggle(self, change: dict[str, Any]) -> None:
-        self._act(lambda: self.panel.toggle_inplace(bool(change["new"])))
-
-    def _render(self) -> None:
-        p = self.panel
-        col = METHODS.index(p.selected) + 1
-        self.table_html.value = table_html(
-            ["", *METHODS], p.rows(), cls="agl-table agl-no-grad-table", highlight_col=col
-        )
-        detail = p.columns[p.selected]
-        kind = "ok" if detail.backward_ok else "error"
-        self.output_html.value = (
-            pre_html(p.detail_lines()[:-1], "agl-text agl-code")
-            + f'<div class="agl-backward-result" data-method="{escape(p.selected)}">'
-            + message_html(f"y.backward() → {detail.backward}", kind)
-            + "</div>"
-        )
-        self.inplace_html.value = (
-            pre_html(p.inplace_lines(), "agl-text agl-inplace-text")
-            if p.show_inplace else ""
-        )
-
-    def _lines(self) -> list[str]:
-        """Everything the panel shows, as plain text rows."""
-        lines = [" | ".join(r).replace("\n", "; ") for r in self.panel.rows()]
-        return lines + self.panel.detail_lines() + self.panel.inplace_lines()
