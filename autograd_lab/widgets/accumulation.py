@@ -103,6 +103,7 @@ class GradAccumulationLab(WidgetBase):
         self.table_html = html_area("agl-table-area")
         self.output_html = html_area("agl-output")
         self.plot_image = png_image("agl-plot")
+        self._drawn: tuple[Any, ...] | None = None
         self._fig = new_figure(5.0, 2.8)
         self._ax = self._fig.add_axes((0.12, 0.17, 0.84, 0.7))
         self._setup_axes()
@@ -195,7 +196,10 @@ class GradAccumulationLab(WidgetBase):
         self.table_html.value = table_html(
             ["backward call", f"{v}.grad after it", "then"], rows, cls="agl-table agl-grad-table"
         )
-        self.plot_image.value = self._draw(r, s)
+        key = (tuple(r.grads), r.error, r.variable, s.mode, s.calls)
+        if key != self._drawn:  # a message-only change (a wrong prediction) draws nothing
+            self.plot_image.value = self._draw(r, s)
+            self._drawn = key
 
     def _setup_axes(self) -> None:
         """Create every artist once; each redraw only updates them (no ``ax.clear()``)."""
