@@ -180,8 +180,8 @@ class GradAccumulationLab(WidgetBase):
             s.code_lines(), "agl-text agl-code")
         made = f"{s.made} of {s.calls} backward calls made"
         log = self.state.log_lines() or [f"{made}: no bars yet."]
-        err = (f'<div class="agl-torch-error">call {r.failed_call}: '
-               f"{message_html(r.error)}</div>" if r.error else "")
+        err = (f'<div class="agl-torch-error">{message_html(f"call {r.failed_call}: {r.error}")}'
+               "</div>" if r.error else "")
         self.output_html.value = (pre_html([*log, made] if s.made else log, "agl-text agl-log")
                                   + err)
         rows = [
