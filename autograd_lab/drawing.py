@@ -22,13 +22,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["HIGHLIGHT_EDGE", "HIGHLIGHT_FILL", "draw_graph"]
 
-# Okabe–Ito palette (colour-blind safe). Boxes are light tints with black text on a white
-# figure, so they read the same whichever JupyterLab theme surrounds the image.
+# Okabe–Ito palette (colour-blind safe). Boxes are light tints with black text, so they read
+# the same whichever JupyterLab theme surrounds the image; the figure itself is transparent
+# (no white box on a dark theme) and arrows and free text are mid grey (on white and on dark).
 _FILL = {"leaf": "#cde9f8", "op": "#f2f2f2", "output": "#c6ebdf"}  # sky blue / grey / green
 _EDGE = {"leaf": "#0072b2", "op": "#555555", "output": "#009e73"}
 HIGHLIGHT_FILL = "#f5c469"  # Okabe–Ito orange (#e69f00), lightened for black text
 HIGHLIGHT_EDGE = "#d55e00"  # Okabe–Ito vermillion, drawn thick
-_ARROW = "#444444"
+_ARROW = "#8c8c8c"
+_FREE_TEXT = "#8c8c8c"  # text outside a box: mid grey, readable on both themes
 
 _BOX_W = 0.78  # box width in layer units (layers are 1 apart)
 _BOX_H = 0.62  # box height in row units (rows are 1 apart)
@@ -188,7 +190,7 @@ def _reset_axes(ax: Axes) -> None:
 def _new_axes(width: float, height: float) -> Axes:
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=100, facecolor="white")
+    fig = Figure(figsize=(width, height), dpi=100, facecolor="none")
     return fig.add_axes((0.0, 0.0, 1.0, 1.0))
 
 
@@ -222,7 +224,7 @@ def _draw_summary(graph: Graph, ax: Axes | None, max_nodes: int) -> Figure:
                     arrowprops={"arrowstyle": "-|>", "color": _ARROW, "lw": 1.2})
     ax.text(1, -1.15, f"Collapsed summary: this graph has {len(graph.nodes)} nodes, more than "
             f"max_nodes={max_nodes}; pass a larger max_nodes to draw every node.",
-            ha="center", va="center", fontsize=8, color="black", wrap=True)
+            ha="center", va="center", fontsize=8, color=_FREE_TEXT, wrap=True)
     return ax.figure
 
 
@@ -256,7 +258,8 @@ def draw_graph(
     the direction of the forward pass — backward runs them in reverse, multiplying local
     derivatives (``dz/dx = dz/dy · dy/dx``). ``highlight`` (a node id or ids) fills those
     boxes Okabe–Ito orange with a thick vermillion outline (colour-blind safe; the figure
-    has a white background, so it reads the same on light and dark themes).
+    background is transparent, boxes carry their own light fill and black text, arrows are
+    mid grey, so it reads the same on light and dark themes).
 
     With ``ax=None`` a new ``matplotlib.figure.Figure`` is made (no pyplot state); otherwise
     ``ax`` is cleared and drawn into, which is how widgets redraw quickly. Graphs with more
@@ -360,7 +363,7 @@ def draw_graph(
             xm, ym = (points[0][0] + xc - half) / 2, (points[0][1] + yc) / 2
             own.append(ax.add_artist(_fitted_text(
                 xm, ym + 0.06, f"×{n}", fit, ha="center", va="bottom", fontsize=fontsize,
-                color="black", zorder=3,
+                color=_FREE_TEXT, fontweight="bold", zorder=3,
             )))
     setattr(ax, _OWN, own)
     return ax.figure

@@ -314,3 +314,59 @@ def test_meta_and_complex_tensors_get_one_sentence():
         autograd_graph(z * 2)
     with pytest.raises(TypeError, match="a leaf of this graph is complex"):
         autograd_graph((z * 2).abs())
+
+
+def _rgba_png(fig):
+    """The figure rendered as an RGBA array (what the PNG holds), via matplotlib's Agg."""
+    import io
+
+    from matplotlib.image import imread
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=50)
+    buffer.seek(0)
+    return imread(buffer)
+
+
+def _contrast(rgb: tuple[float, float, float], background: tuple[float, float, float]) -> float:
+    """WCAG contrast ratio of two sRGB colours (0..1 channels)."""
+
+    def lum(c: tuple[float, float, float]) -> float:
+        lin = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((lum(rgb), lum(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_graph_drawing_has_no_white_box_on_a_dark_theme():
+    """The background is transparent; arrows and free text read on white and on dark grey."""
+    from matplotlib.colors import to_rgb
+
+    from autograd_lab import drawing
+
+    x = torch.tensor(3.0, requires_grad=True)
+    fig = draw_graph(torch.sin(x**2))
+    assert fig.get_facecolor()[3] == 0.0
+    pixels = _rgba_png(fig)
+    assert pixels[0, 0, 3] == 0.0 and pixels[-1, -1, 3] == 0.0  # corners: see-through
+    # JupyterLab's light (#ffffff) and dark (#111111) backgrounds
+    for colour in (drawing._ARROW, drawing._FREE_TEXT):
+        for page in ((1.0, 1.0, 1.0), to_rgb("#111111")):
+            assert _contrast(to_rgb(colour), page) >= 3.0, (colour, page)
+
+
+def test_widget_figures_are_transparent_with_mid_tone_colours():
+    pytest.importorskip("ipywidgets")
+    from matplotlib.colors import to_rgb
+
+    from autograd_lab.widgets import TrainingExplorer
+    from autograd_lab.widgets.figures import GREY, LINE_BLUE, LINE_GREEN, LINE_RED
+
+    w = TrainingExplorer()
+    w.run_button.click()
+    pixels = _rgba_png(w._fig)
+    assert pixels[0, 0, 3] == 0.0 and w._ax_loss.get_facecolor()[3] == 0.0
+    for colour in (GREY, LINE_BLUE, LINE_RED, LINE_GREEN):
+        for page in ((1.0, 1.0, 1.0), to_rgb("#111111")):
+            assert _contrast(to_rgb(colour), page) >= 3.0, (colour, page)

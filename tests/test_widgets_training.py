@@ -53,16 +53,37 @@ def test_run_prints_the_seed_lines_and_draws() -> None:
     assert "converging" in w.status_html.value and "agl-converging" in w.status_html.value
 
 
-def test_step_continues_and_reset_starts_again() -> None:
+def test_step_then_run_ends_at_epochs_and_reset_starts_again() -> None:
+    """Run trains until epoch == epochs: Step, Step, Step, Run with epochs = 10 ends at 10."""
     w = TrainingExplorer()
     for _ in range(3):
         w.step_button.click()
     assert w.text.splitlines() == SEED_LINES[:3]
-    w.epochs_slider.value = 7
     w.run_button.click()
-    assert w.text.splitlines() == SEED_LINES  # Run continues from epoch 4
+    assert w.text.splitlines() == SEED_LINES  # continues from epoch 4, stops at 10
+    assert "epoch 10," in w.status_html.value
+    assert w.run_button.disabled and w.step_button.disabled and "Epoch 10 of 10" in w.message.value
     w.reset_button.click()
     assert w.text == "" and w.session.w == 0.0 and "press Step" in w.output_html.value
+
+
+def test_changing_epochs_or_lr_after_a_run_starts_a_fresh_run() -> None:
+    w = TrainingExplorer()
+    w.run_button.click()
+    w.epochs_slider.value = 12
+    assert w.text == "" and "fresh run" in w.message.value and w.session.w == 0.0
+    w.run_button.click()
+    assert w.text.splitlines()[:10] == SEED_LINES and len(w.text.splitlines()) == 12
+    lr = 0.123  # between 0.1 and 0.15 in a step of 0.001, typed in the box
+    w.lr_box.value = lr
+    assert w.lr_slider.value == pytest.approx(lr) and w.session.lr == pytest.approx(lr)
+    assert w.text == "" and "lr is now 0.123" in w.message.value
+    w.run_button.click()
+    ref = float64_losses(lr, 12)
+    assert [r.loss for r in w.session.records] == pytest.approx(ref, rel=1e-4)
+    # the status line and the plot label name the same lr, the one the records came from
+    assert "(lr=0.123)" in w.status_html.value
+    assert w._ax_loss.get_title() == "loss per epoch (lr=0.123)"
 
 
 def test_diverging_learning_rate_is_labelled_by_the_same_rule() -> None:
@@ -96,8 +117,7 @@ def test_loss_going_to_infinity_stops_with_a_message() -> None:
     w.epochs_slider.value = 100
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for _ in range(5):
-            w.run_button.click()
+        w.run_button.click()
     last = w.session.records[-1].loss
     assert not math.isfinite(last) or not math.isfinite(w.session.w)
     assert w.session.finished and w.run_button.disabled and w.step_button.disabled
@@ -110,8 +130,12 @@ def test_session_logic_directly() -> None:
     s = TrainingSession()
     new = s.step()
     assert [str(r) for r in new] == SEED_LINES[:1] and (s.w, s.b) == (3.5, 1.2000000476837158)
-    s.run(9)
-    assert s.lines() == SEED_LINES
+    s.run_to(10)
+    assert s.lines() == SEED_LINES and s.run_to(5) == []
+    assert s.set_lr(0.1) is False and s.epoch == 10  # the same lr: nothing restarts
+    assert s.set_lr(0.12) is True and s.epoch == 0
+    with pytest.raises(ValueError):
+        s.set_lr(-1.0)
     s.reset()
     assert s.records == [] and s.status().startswith("Not trained yet")
 

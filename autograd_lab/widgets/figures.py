@@ -3,6 +3,10 @@
 Every widget draws into ONE :class:`matplotlib.figure.Figure` it owns (no pyplot global
 state) and renders it explicitly to PNG bytes, so the picture is visible in JupyterLab,
 Colab and in tests that run outside a kernel.
+
+Light and dark themes: the figure and axes backgrounds are transparent (no white box), and
+lines, text and axes use mid-tone colours that read on a white and on a near-black page
+(:data:`GREY` for text and axes, :data:`LINE_BLUE` / :data:`LINE_RED` / :data:`LINE_GREEN`).
 """
 
 from __future__ import annotations
@@ -20,15 +24,33 @@ from autograd_lab.drawing import draw_graph
 #: PNG files start with these eight bytes.
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
+#: Text, ticks and spines: mid grey, contrast >= 3:1 on both white and JupyterLab's dark grey.
+GREY = "#8c8c8c"
+#: Lines and bars: mid-tone Okabe–Ito-like hues, readable on light and dark backgrounds.
+LINE_BLUE = "#3b8fd9"
+LINE_RED = "#e0672b"
+LINE_GREEN = "#009e73"
+
 #: dpi of every widget figure: small enough to render in a few tens of milliseconds.
 DPI = 80
 
 
 def new_figure(width: float, height: float, dpi: int = DPI) -> Figure:
     """A Figure with its own Agg canvas (no pyplot, nothing global)."""
-    fig = Figure(figsize=(width, height), dpi=dpi)
+    fig = Figure(figsize=(width, height), dpi=dpi, facecolor="none")
     FigureCanvasAgg(fig)
     return fig
+
+
+def style_axes(ax: Any) -> None:
+    """Transparent axes with grey spines, ticks and labels (light and dark themes)."""
+    ax.set_facecolor("none")
+    for spine in ax.spines.values():
+        spine.set_color(GREY)
+    ax.tick_params(colors=GREY, labelsize=7)
+    ax.xaxis.label.set_color(GREY)
+    ax.yaxis.label.set_color(GREY)
+    ax.title.set_color(GREY)
 
 
 def figure_png(fig: Figure) -> bytes:

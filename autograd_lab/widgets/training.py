@@ -6,6 +6,13 @@ lines (``Epoch 1: w=3.5000, b=1.2000, loss=41.0000`` …). A learning rate that 
 grow is labelled *diverging* by the same rule ``train_linear`` warns with
 (:func:`autograd_lab.training.is_diverging`).
 
+Nothing on screen comes from a setting that did not produce it: changing ``lr`` or ``epochs``
+after training has started starts a fresh run from the initial ``w``, ``b`` (and says so);
+the status line and the plot label both show the ``lr`` the records were trained with.
+**Run trains until the epoch count equals ``epochs``** (so Step, Step, Run with epochs = 10
+ends at epoch 10, never 11); once there, Step and Run are off until ``epochs`` grows (a fresh
+run) or Reset.
+
 :class:`TrainingSession` is the plain-Python state; :class:`TrainingExplorer` the view.
 """
 
@@ -22,7 +29,15 @@ from autograd_lab.formatting import fmt_big
 from autograd_lab.training import is_diverging, train_linear
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
 from autograd_lab.widgets.controls import html_area, png_image
-from autograd_lab.widgets.figures import figure_png, new_figure
+from autograd_lab.widgets.figures import (
+    GREY,
+    LINE_BLUE,
+    LINE_GREEN,
+    LINE_RED,
+    figure_png,
+    new_figure,
+    style_axes,
+)
 from autograd_lab.widgets.markup import message_html, pre_html
 
 #: Lesson 08's data: y = 2x + 1.
@@ -33,8 +48,9 @@ SEED_Y = (3.0, 5.0, 7.0, 9.0)
 class TrainingSession:
     """Where training stands: ``w``, ``b``, the epoch records so far, divergence.
 
-    ``step()`` trains one epoch, ``run(n)`` n more epochs (continuing), ``reset()`` starts
-    again from ``w = b = 0``. The update each epoch is ``w ← w − lr · dL/dw`` (and b alike).
+    ``step()`` trains one epoch, ``run(n)`` n more epochs (continuing), ``run_to(n)`` until
+    epoch n, ``reset()`` starts again from ``w = b = 0``; ``set_lr`` starts again when
+    something was trained. The update each epoch is ``w ← w − lr · dL/dw`` (and b alike).
     """
 
     def __init__(
@@ -56,6 +72,27 @@ class TrainingSession:
         self.stopped = ""
 
     @property
+    def epoch(self) -> int:
+        """Epochs trained so far (0 before any)."""
+        return len(self.records)
+
+    def set_lr(self, lr: float) -> bool:
+        """A new learning rate; True when it restarted training (records were shown)."""
+        lr = float(lr)
+        if not (math.isfinite(lr) and lr > 0):
+            raise ValueError(f"lr={lr:g} is not a learning rate; choose a number above 0.")
+        if lr == self.lr:
+            return False
+        self.lr = lr
+        restarted = bool(self.records)
+        self.reset()
+        return restarted
+
+    def run_to(self, epoch: int) -> list[Any]:
+        """Train until ``epoch`` epochs are done (nothing if already there)."""
+        return self.run(max(0, int(epoch) - self.epoch))
+
+    @property
     def losses(self) -> list[float]:
         return [r.loss for r in self.records]
 
@@ -73,7 +110,7 @@ class TrainingSession:
 
     def run(self, epochs: int) -> list[Any]:
         """Train ``epochs`` more epochs from the current ``w``, ``b``; returns the new records."""
-        if self.finished:
+        if self.finished or int(epochs) <= 0:
             return []
         with warnings.catch_warnings():
             # the widget labels divergence itself, by the same rule
@@ -111,39 +148,54 @@ class TrainingSession:
 class TrainingExplorer(WidgetBase):
     """Train lesson 08's linear model with Step / Run / Reset and watch loss and fit update.
 
-    Learning rate slider (log scale 0.001 … 1, default 0.1) and epochs per Run (1 … 100,
-    default 10). Left plot: loss per epoch (log scale); right: the data and the line
-    ``y = w*x + b``. A diverging learning rate is labelled *diverging*.
+    Learning rate: a linear slider 0.001 … 1 in steps of 0.001 (←/→ keys move one step) and
+    a box to type it in (default 0.1); epochs (1 … 100, default 10): Run trains until that
+    epoch. Left plot: loss per epoch (log scale) labelled with its lr; right: the data and
+    the line ``y = w*x + b``. A diverging learning rate is labelled *diverging*.
     """
 
     def __init__(self) -> None:
         self.session = TrainingSession()
         self._new_message_line()
-        self.lr_slider = widgets.FloatLogSlider(
-            value=0.1, base=10, min=-3, max=0, step=0.1, description="lr",
-            readout_format=".3g", continuous_update=False,
-            tooltip="Learning rate (log scale)",
+        self.lr_slider = widgets.FloatSlider(
+            value=0.1, min=0.001, max=1.0, step=0.001, description="lr",
+            readout_format=".3f", continuous_update=False,
+            tooltip="Learning rate: drag, or ←/→ for steps of 0.001",
         )
         self.lr_slider.add_class("agl-lr")
+        self.lr_box = widgets.BoundedFloatText(
+            value=0.1, min=0.001, max=1.0, step=0.001, description="type lr:",
+            tooltip="Type a learning rate (0.001 to 1) and press Enter",
+            layout=widgets.Layout(width="170px"), style={"description_width": "initial"},
+        )
+        self.lr_box.add_class("agl-lr-box")
+        widgets.link((self.lr_box, "value"), (self.lr_slider, "value"))
         self.epochs_slider = widgets.IntSlider(
             value=10, min=1, max=100, step=1, description="epochs",
-            continuous_update=False, tooltip="Epochs trained by Run",
+            continuous_update=False, tooltip="Run trains until this epoch",
         )
         self.epochs_slider.add_class("agl-epochs")
         buttons = self.button_row(
             ("step_button", "Step", "Train one epoch", "agl-step", self.session.step),
-            ("run_button", "▶ Run", "Train the chosen number of epochs", "agl-run",
-             lambda: self.session.run(self.epochs_slider.value)),
+            ("run_button", "▶ Run", "Train until epoch = epochs", "agl-run",
+             lambda: self.session.run_to(self.epochs_slider.value)),
             ("reset_button", "↺ Reset", "Start again from w = 0, b = 0", "agl-reset",
              self.session.reset),
             clear=True,
         )
         self.lr_slider.observe(self._on_lr, names="value")
+        self.epochs_slider.observe(self._on_epochs, names="value")
+        hint = widgets.HTML(
+            '<span class="agl-hint">lr moves in steps of 0.001: drag the slider, press ←/→, '
+            "or type a value (0.001 to 1) in the box. Changing lr or epochs after training "
+            "starts a fresh run from w = 0, b = 0.</span>")
+        hint.add_class("agl-lr-hint")
 
         self.status_html = html_area("agl-status")
         self.output_html = html_area("agl-output")
         self.output_html.add_class("agl-epoch-log")
         self.plot_image = png_image("agl-plot")
+        self.plot_label = html_area("agl-plot-label")  # the plot's title, as page text
 
         self._fig = new_figure(8.0, 3.0)
         self._ax_loss = self._fig.add_axes((0.08, 0.16, 0.38, 0.72))
@@ -152,11 +204,13 @@ class TrainingExplorer(WidgetBase):
 
         self._finish([
             widgets.HTML("<b>Training y = w·x + b on lesson 08's data (y = 2x + 1)</b>"),
-            widgets.HBox([self.lr_slider, self.epochs_slider]),
+            widgets.HBox([self.lr_slider, self.lr_box, self.epochs_slider]),
+            hint,
             buttons,
             self.status_html,
             self.message,
             self.plot_image,
+            self.plot_label,
             self.output_html,
         ], "agl-training-explorer")
 
@@ -167,26 +221,28 @@ class TrainingExplorer(WidgetBase):
     # -- plot ----------------------------------------------------------------------------
     def _setup_axes(self) -> None:
         ax = self._ax_loss
-        ax.set_title("loss per epoch", fontsize=10)
-        ax.set_xlabel("epoch", fontsize=9)
+        style_axes(ax)
+        ax.set_title("loss per epoch", fontsize=10, color=GREY)
+        ax.set_xlabel("epoch", fontsize=9, color=GREY)
         ax.set_yscale("log")
         ax.yaxis.set_minor_locator(NullLocator())  # fewer tick artists: faster redraws
         ax.tick_params(labelsize=8)
-        (self._loss_line,) = ax.plot([], [], "o-", color="#0072B2", markersize=3)
+        (self._loss_line,) = ax.plot([], [], "o-", color=LINE_BLUE, markersize=3)
         self._diverge_text = ax.text(
             0.5, 0.92, "", transform=ax.transAxes, ha="center", va="top",
-            color="#D55E00", fontsize=11, fontweight="bold",
+            color=LINE_RED, fontsize=11, fontweight="bold",
         )
         fx = self._ax_fit
-        fx.set_title("data and fitted line", fontsize=10)
-        fx.set_xlabel("x", fontsize=9)
+        style_axes(fx)
+        fx.set_title("data and fitted line", fontsize=10, color=GREY)
+        fx.set_xlabel("x", fontsize=9, color=GREY)
         fx.tick_params(labelsize=8)
-        fx.plot(self.session.x, self.session.y, "s", color="#009E73", label="data (y = 2x + 1)")
+        fx.plot(self.session.x, self.session.y, "s", color=LINE_GREEN, label="data (y = 2x + 1)")
         xs = (0.0, 5.0)
-        (self._fit_line,) = fx.plot(xs, (0.0, 0.0), "-", color="#0072B2", label="w·x + b")
+        (self._fit_line,) = fx.plot(xs, (0.0, 0.0), "-", color=LINE_BLUE, label="w·x + b")
         fx.set_xlim(*xs)
         fx.set_ylim(-1.0, 12.0)
-        fx.legend(fontsize=8, loc="upper left")
+        fx.legend(fontsize=8, loc="upper left", frameon=False, labelcolor=GREY)
 
     def _draw(self) -> bytes:
         s = self.session
@@ -202,15 +258,34 @@ class TrainingExplorer(WidgetBase):
             ax.set_ylim(0.01, 100)
             ax.set_xlim(0.5, 10.5)
         self._diverge_text.set_text(f"diverging (lr={s.lr:g})" if s.diverging else "")
+        ax.set_title(self.loss_title(), fontsize=10, color=GREY)
         if math.isfinite(s.w) and math.isfinite(s.b):
             self._fit_line.set_ydata((s.b, 5.0 * s.w + s.b))
         return figure_png(self._fig)
 
+    def loss_title(self) -> str:
+        """The loss plot's title: the lr its points were trained with (as the status says)."""
+        return f"loss per epoch (lr={self.session.lr:g})"
+
     # -- handlers --------------------------------------------------------------------
     @guarded
     def _on_lr(self, change: dict[str, Any]) -> None:
-        self.session.lr = float(change["new"])
-        self._render(plot=False)
+        restarted: list[bool] = []
+        if self._attempt(lambda: restarted.append(self.session.set_lr(float(change["new"])))) \
+                and any(restarted):
+            self._fresh_run_note(f"lr is now {self.session.lr:g}")
+        self._render()
+
+    @guarded
+    def _on_epochs(self, change: dict[str, Any]) -> None:
+        self.message.value = ""
+        if self.session.records:
+            self.session.reset()
+            self._fresh_run_note(f"epochs is now {int(change['new'])}")
+        self._render()
+
+    def _fresh_run_note(self, what: str) -> None:
+        self.say(f"{what}: a fresh run from w = 0, b = 0 — press Step or Run.", "info")
 
     def _render(self, plot: bool = True) -> None:
         s = self.session
@@ -222,7 +297,13 @@ class TrainingExplorer(WidgetBase):
         )
         if s.stopped:
             self.message.value = message_html(s.stopped)
-        self.step_button.disabled = self.run_button.disabled = s.finished
+        at_end = s.epoch >= int(self.epochs_slider.value)
+        self.step_button.disabled = self.run_button.disabled = s.finished or at_end
+        self.run_button.description = f"▶ Run to epoch {int(self.epochs_slider.value)}"
+        self.reset_button.disabled = not s.records
+        if at_end and not s.finished:
+            self.say(f"Epoch {s.epoch} of {int(self.epochs_slider.value)} done: raise epochs or "
+                     "change lr for a fresh run, or press Reset.", "info")
         lines = s.lines() or ["(press Step or Run to train)"]
         self.output_html.value = (
             '<div style="max-height:220px;overflow-y:auto">'
@@ -230,6 +311,8 @@ class TrainingExplorer(WidgetBase):
         )
         if plot:
             self.plot_image.value = self._draw()
+            self.plot_label.value = (f'<span style="color:{GREY};font-size:12px">Plot: '
+                                     f"{self.loss_title()}, {s.epoch} epochs</span>")
 
     def _lines(self) -> list[str]:
         """The epoch lines shown in the text area."""

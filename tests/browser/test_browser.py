@@ -457,6 +457,47 @@ class TestWidgets:
         assert_wraps_at_spaces(root, "BackwardTracer")
         jl.screenshot_element(root, "widget-BackwardTracer-last-step")
 
+    def test_grad_accumulation_lab_predict_then_call(
+        self, jl: JupyterLabPage, widget_page: Any, timings: Any
+    ) -> None:
+        """Nothing drawn before acting; a wrong prediction ✗, the right one ✓ and its bar."""
+        _cell_ok(widget_page, "GradAccumulationLab")
+        page = jl.page
+        root_sel = ".agl-grad-accumulation-lab"
+        root = page.locator(root_sel).first
+        table_sel = f"{root_sel} .agl-grad-table"
+        msg_sel = f"{root_sel} .agl-message-area"
+        img_sel = f"{root_sel} img.agl-plot"
+        accumulated, _ = _torch_accumulation(5, "nothing")
+        assert accumulated[:2] == [12.0, 24.0]  # the seed's loop
+        assert _revealed_grads(page, table_sel) == []  # no bar, no value before acting
+        assert "Gradient of x at" not in _text(root.locator(".agl-output"))
+        jl.screenshot_element(root, "widget-GradAccumulationLab-before-predicting")
+
+        box = root.locator(".agl-predict-box input")
+        check = root.locator("button.agl-check")
+        box.fill(str(accumulated[0] + 1))
+        ms = click_and_wait(page, check, HAS_TEXT, {"sel": msg_sel, "text": "✗"})
+        timings.click("GradAccumulationLab", ms / 1000)
+        assert _revealed_grads(page, table_sel) == []  # a wrong prediction reveals nothing
+        jl.screenshot_element(root, "widget-GradAccumulationLab-wrong-prediction")
+        box.fill(str(accumulated[0]))
+        before = {"sel": table_sel, "before": _text(page.locator(table_sel)), "img": img_sel,
+                  "src": _src(page, img_sel)}
+        ms = click_and_wait(page, check, CHANGED_TEXT_AND_IMG, before)
+        timings.click("GradAccumulationLab", ms / 1000)
+        assert "✓" in _text(page.locator(msg_sel))
+        assert _revealed_grads(page, table_sel) == accumulated[:1]
+        jl.screenshot_element(root, "widget-GradAccumulationLab-right-prediction")
+        for k in range(1, len(accumulated)):  # Show: one more call each, its bar drawn
+            before = {"sel": table_sel, "before": _text(page.locator(table_sel)),
+                      "img": img_sel, "src": _src(page, img_sel)}
+            ms = click_and_wait(page, root.locator("button.agl-show"), CHANGED_TEXT_AND_IMG,
+                                before)
+            timings.click("GradAccumulationLab", ms / 1000)
+            assert _revealed_grads(page, table_sel) == accumulated[: k + 1]
+        jl.screenshot_element(root, "widget-GradAccumulationLab-five-calls")
+
     def test_grad_accumulation_lab_with_and_without_zeroing(
         self, jl: JupyterLabPage, widget_page: Any, timings: Any
     ) -> None:
@@ -469,39 +510,86 @@ class TestWidgets:
         img_sel = f"{root_sel} img.agl-plot"
         calls = int(root.locator(".agl-calls .widget-readout").first.inner_text().strip())
         assert calls == 5
-
         accumulated, _ = _torch_accumulation(calls, "nothing")
-        assert accumulated == [12.0, 24.0, 36.0, 48.0, 60.0]  # the seed's loop
-        assert _grad_column(page, table_sel) == accumulated
 
         buttons = root.locator(".agl-mode button")
+        run_rest = root.locator("button.agl-run")
         for mode in ("grad.zero_()", "grad = None", "nothing"):
-            before = {"sel": root_sel, "before": _text(root), "img": img_sel,
-                      "src": _src(page, img_sel)}
+            before = {"sel": table_sel, "before": _text(page.locator(table_sel))}
             button = buttons.filter(has_text=re.compile("^" + re.escape(mode) + "$"))
-            ms = click_and_wait(page, button, CHANGED_TEXT_AND_IMG, before)
+            ms = click_and_wait(page, button, CHANGED_TEXT, before)
+            timings.click("GradAccumulationLab", ms / 1000)
+            assert _revealed_grads(page, table_sel) == []  # new settings: a fresh x
+            before = {"sel": table_sel, "before": _text(page.locator(table_sel)),
+                      "img": img_sel, "src": _src(page, img_sel)}
+            ms = click_and_wait(page, run_rest, CHANGED_TEXT_AND_IMG, before)
             timings.click("GradAccumulationLab", ms / 1000)
             expected, _ = _torch_accumulation(calls, mode)
-            assert _grad_column(page, table_sel) == expected, mode
-            if mode != "nothing":
+            assert _revealed_grads(page, table_sel) == expected, mode
+            if mode == "grad.zero_()":
                 assert expected == [12.0] * calls
                 jl.screenshot_element(root, "widget-GradAccumulationLab-zeroed")
 
-        # the same graph twice: torch refuses without retain_graph=True, accumulates with it
-        before = {"sel": f"{root_sel} .agl-output", "before": _text(page.locator(out_sel)),
-                  "img": img_sel, "src": _src(page, img_sel)}
-        ms = click_and_wait(page, root.locator(".agl-fresh input"), CHANGED_TEXT_AND_IMG, before)
+        # the same graph twice: torch refuses without retain_graph=True; "error" is the answer
+        before = {"sel": table_sel, "before": _text(page.locator(table_sel))}
+        ms = click_and_wait(page, root.locator(".agl-fresh input"), CHANGED_TEXT, before)
         timings.click("GradAccumulationLab", ms / 1000)
         grads, error = _torch_accumulation(calls, "nothing", fresh=False)
         assert error.startswith("RuntimeError: Trying to backward through the graph a second time")
-        shown = _text(page.locator(out_sel))
-        assert error in shown, shown
-        before = {"sel": out_sel, "before": shown, "img": img_sel, "src": _src(page, img_sel)}
-        ms = click_and_wait(page, root.locator(".agl-retain input"), CHANGED_TEXT_AND_IMG, before)
+        box = root.locator(".agl-predict-box input")
+        for answer in (str(grads[0]), "error"):
+            box.fill(answer)
+            before = {"sel": table_sel, "before": _text(page.locator(table_sel))}
+            ms = click_and_wait(page, root.locator("button.agl-check"), CHANGED_TEXT, before)
+            timings.click("GradAccumulationLab", ms / 1000)
+        shown = _text(root)
+        assert error in _text(page.locator(out_sel)), shown
+        assert shown.count("Trying to backward through the graph a second time") == 1, shown
+        jl.screenshot_element(root, "widget-GradAccumulationLab-error-once")
+        before = {"sel": table_sel, "before": _text(page.locator(table_sel))}
+        ms = click_and_wait(page, root.locator(".agl-retain input"), CHANGED_TEXT, before)
+        timings.click("GradAccumulationLab", ms / 1000)
+        before = {"sel": table_sel, "before": _text(page.locator(table_sel)), "img": img_sel,
+                  "src": _src(page, img_sel)}
+        ms = click_and_wait(page, run_rest, CHANGED_TEXT_AND_IMG, before)
         timings.click("GradAccumulationLab", ms / 1000)
         grads, error = _torch_accumulation(calls, "nothing", fresh=False, retain=True)
-        assert not error and _grad_column(page, table_sel) == grads == accumulated
+        assert not error and _revealed_grads(page, table_sel) == grads == accumulated
         jl.screenshot_element(root, "widget-GradAccumulationLab-retain-graph")
+
+    def test_no_grad_explorer_guess_then_reveal(
+        self, jl: JupyterLabPage, widget_page: Any, timings: Any
+    ) -> None:
+        """Only plain is shown; guesses for detach() (one wrong), Reveal marks ✓ / ✗."""
+        _cell_ok(widget_page, "NoGradExplorer")
+        page = jl.page
+        root_sel = ".agl-no-grad-explorer"
+        root = page.locator(root_sel).first
+        table_sel = f"{root_sel} .agl-table-area"
+        assert "does not require grad" not in _text(page.locator(table_sel))
+        column = root.locator(".agl-method button").filter(has_text=re.compile(r"^detach\(\)$"))
+        prompt_sel = f"{root_sel} .agl-guess-prompt"
+        ms = click_and_wait(page, column, HAS_TEXT, {"sel": prompt_sel, "text": "detach()"})
+        timings.click("NoGradExplorer", ms / 1000)
+        truth = _torch_no_grad_truth("detach()")
+        wrong = "True" if truth["requires_grad"] == "False" else "False"
+        for key, answer in truth.items():
+            answer = wrong if key == "requires_grad" else answer
+            row = root.locator(f".agl-guess-{key.replace('_', '-')} button")
+            button = row.filter(has_text=re.compile("^" + re.escape(answer) + "$"))
+            before = {"sel": table_sel, "before": _text(page.locator(table_sel))}
+            ms = click_and_wait(page, button, CHANGED_TEXT, before)
+            timings.click("NoGradExplorer", ms / 1000)
+        assert "does not require grad" not in _text(page.locator(table_sel))
+        jl.screenshot_element(root, "widget-NoGradExplorer-guessed")
+        before = {"sel": table_sel, "before": _text(page.locator(table_sel))}
+        ms = click_and_wait(page, root.locator("button.agl-reveal"), CHANGED_TEXT, before)
+        timings.click("NoGradExplorer", ms / 1000)
+        table = _text(page.locator(table_sel))
+        assert "does not require grad" in table and f"✗ (you: {wrong})" in table, table
+        assert table.count("✓") == len(truth) - 1, table
+        assert f"{len(truth) - 1} of {len(truth)} guesses right" in _text(root)
+        jl.screenshot_element(root, "widget-NoGradExplorer-revealed")
 
     def test_no_grad_explorer_every_column(
         self, jl: JupyterLabPage, widget_page: Any, timings: Any
@@ -521,8 +609,14 @@ class TestWidgets:
             button = buttons.filter(has_text=re.compile("^" + re.escape(label) + "$"))
             ms = click_and_wait(page, button, CHANGED_TEXT, {"sel": out_sel, "before": before})
             timings.click("NoGradExplorer", ms / 1000)
-            result = _text(root.locator(f'.agl-backward-result[data-method="{label}"]'))
+            result_sel = f'{root_sel} .agl-backward-result[data-method="{label}"]'
             expected = _torch_backward_message(label)
+            if expected not in _text(page.locator(result_sel)):  # hidden: Show, no guessing
+                before = _text(page.locator(out_sel))
+                ms = click_and_wait(page, root.locator("button.agl-show"), CHANGED_TEXT,
+                                    {"sel": out_sel, "before": before})
+                timings.click("NoGradExplorer", ms / 1000)
+            result = _text(page.locator(result_sel))
             assert expected in result, f"{label}: page shows {result!r}, torch says {expected!r}"
             if label != "plain":
                 assert "does not require grad" in expected  # the seed's RuntimeError
@@ -565,9 +659,14 @@ class TestWidgets:
         root = page.locator(root_sel).first
         img_sel = f"{root_sel} img.agl-plot"
         log_sel = f"{root_sel} .agl-epoch-log"
-        src_before = root.locator("img.agl-plot").get_attribute("src")
         epochs = int(root.locator(".agl-epochs input, .agl-epochs .widget-readout").first
                      .evaluate("e => e.value ?? e.textContent"))
+        # Step first: Run must still end at epoch == epochs, never epochs + 1
+        src_before = root.locator("img.agl-plot").get_attribute("src")
+        ms = click_and_wait(page, root.locator("button.agl-step"), CHANGED_SRC,
+                            {"sel": img_sel, "before": src_before})
+        timings.click("TrainingExplorer", ms / 1000)
+        src_before = root.locator("img.agl-plot").get_attribute("src")
         ms = click_and_wait(page, root.locator("button.agl-run"), CHANGED_SRC,
                             {"sel": img_sel, "before": src_before})
         timings.click("TrainingExplorer", ms / 1000)
@@ -580,15 +679,85 @@ class TestWidgets:
             assert shown[-1] == "Epoch 10: w=2.0337, b=0.7755, loss=0.0383"  # the seed's line
         status = _text(root.locator(".agl-status"))
         assert "converging" in status and "diverging" not in status, status
-        # Step adds one epoch and redraws the curve again
-        src_before = root.locator("img.agl-plot").get_attribute("src")
-        ms = click_and_wait(page, root.locator("button.agl-step"), CHANGED_SRC,
-                            {"sel": img_sel, "before": src_before})
-        timings.click("TrainingExplorer", ms / 1000)
-        page.wait_for_function(HAS_TEXT, arg={"sel": log_sel, "text": f"Epoch {epochs + 1}:"},
-                               timeout=10_000)
+        assert f"epoch {epochs}," in status, status
+        assert root.locator("button.agl-run").is_disabled()
         assert math.isfinite(float(re.findall(r"loss=([-\d.]+)", _text(page.locator(log_sel)))[-1]))
         jl.screenshot_element(root, "widget-TrainingExplorer-after-run")
+
+    def test_training_explorer_lr_change_starts_a_fresh_run(
+        self, jl: JupyterLabPage, widget_page: Any, timings: Any
+    ) -> None:
+        """Typing lr 0.12 after a run: a fresh run; status and plot label name the same lr."""
+        _cell_ok(widget_page, "TrainingExplorer")
+        page = jl.page
+        root_sel = ".agl-training-explorer"
+        root = page.locator(root_sel).first
+        log_sel = f"{root_sel} .agl-epoch-log"
+        label_sel = f"{root_sel} .agl-plot-label"
+        if not root.locator("button.agl-run").is_disabled():  # make sure a run is on screen
+            before = _text(page.locator(log_sel))
+            click_and_wait(page, root.locator("button.agl-run"), CHANGED_TEXT,
+                           {"sel": log_sel, "before": before})
+        assert "Epoch 1:" in _text(page.locator(log_sel))
+        lr = 0.12
+        before = _text(page.locator(log_sel))
+        ms = click_and_wait(page, root.locator(".agl-lr-box input"), CHANGED_TEXT,
+                            {"sel": log_sel, "before": before}, action="enter", text=str(lr))
+        timings.click("TrainingExplorer", ms / 1000)
+        page.wait_for_function(HAS_TEXT, arg={"sel": label_sel, "text": f"lr={lr:g}"},
+                               timeout=10_000)
+        assert "Epoch 1:" not in _text(page.locator(log_sel))  # old results are gone
+        assert "fresh run" in _text(root.locator(".agl-message-area"))
+        before = _text(page.locator(log_sel))
+        ms = click_and_wait(page, root.locator("button.agl-run"), CHANGED_TEXT,
+                            {"sel": log_sel, "before": before})
+        timings.click("TrainingExplorer", ms / 1000)
+        epochs = int(root.locator(".agl-epochs input, .agl-epochs .widget-readout").first
+                     .evaluate("e => e.value ?? e.textContent"))
+        page.wait_for_function(HAS_TEXT, arg={"sel": log_sel, "text": f"Epoch {epochs}:"},
+                               timeout=10_000)
+        shown = [ln.strip() for ln in _text(page.locator(log_sel)).splitlines() if ln.strip()]
+        assert shown == _seed_training(epochs, lr=lr)
+        status = _text(root.locator(".agl-status"))
+        label = _text(page.locator(label_sel))
+        assert f"(lr={lr:g})" in status and f"(lr={lr:g})" in label, (status, label)
+        assert re.findall(r"lr=([\d.]+)", status) == re.findall(r"lr=([\d.]+)", label)
+        jl.screenshot_element(root, "widget-TrainingExplorer-lr-0.12")
+
+
+def _revealed_grads(page: Any, sel: str) -> list[float]:
+    """The ``x.grad after it`` column of GradAccumulationLab's table, revealed rows only."""
+    values = []
+    for row in page.locator(f"{sel} tbody tr").all_inner_texts():
+        cells = [c.strip() for c in row.split("\t")]
+        if len(cells) >= 2 and cells[1] not in ("RuntimeError", "None", "?"):
+            values.append(float(cells[1]))
+    return values
+
+
+def _torch_no_grad_truth(method: str) -> dict[str, str]:
+    """NoGradExplorer's guessable rows for one column, computed here with torch."""
+    import torch
+
+    x = torch.tensor(2.0, requires_grad=True)
+    ptr = x.data_ptr()
+    if method == "detach()":
+        handle = x.detach()
+        y = handle**2
+    else:
+        raise ValueError(method)
+
+    def fn(t: Any) -> str:
+        return "None" if t.grad_fn is None else f"<{type(t.grad_fn).__name__}>"
+
+    try:
+        y.backward()
+        backward = f"x.grad = {x.grad.item()}"
+    except RuntimeError:
+        backward = "error"
+    return {"requires_grad": str(handle.requires_grad), "is_leaf": str(handle.is_leaf),
+            "grad_fn": fn(handle), "shares_storage": "yes" if handle.data_ptr() == ptr else "no",
+            "y_grad_fn": fn(y), "backward": backward}
 
 
 # --- every lesson and student exercise notebook ---------------------------------------------
