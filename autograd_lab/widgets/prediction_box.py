@@ -79,7 +79,9 @@ class PredictionBox:
             verdict = Verdict(False, None, f"Nothing to predict here ({type(exc).__name__})")
         else:
             if target is None:
-                verdict = Verdict(False, None, "Nothing left to predict; press Reset to restart")
+                idle = self._idle() if self._idle is not None else ""
+                verdict = Verdict(False, None, f"Nothing to predict at this step. {idle}".strip()
+                                  if idle else "Nothing left to predict; press Reset to restart")
             else:
                 label, truth = target
                 verdict = check_prediction(answer, truth, label)
