@@ -1,4 +1,4 @@
-"""Loss functions written the way the seed notebooks write them, so every printed digit matches.
+"""Loss functions written the way the lessons write them, so every printed digit matches.
 
 Binary cross-entropy for one prediction ``p`` (a probability) and its label ``t`` (0 or 1)::
 
@@ -105,7 +105,7 @@ def clamp_bounds(dtype: torch.dtype, epsilon: float = 1e-8) -> tuple[float, floa
     ``low = max(epsilon, smallest normal number of dtype)`` and
     ``high = min(1 - epsilon, largest number below 1 in dtype)``. In float32 the largest
     number below 1 is ``1 - 2**-24 = 0.99999994``, whereas ``1 - 1e-8`` rounds up to exactly
-    1.0 — which is why the seed notebooks' clamp does nothing at the top.
+    1.0 — which is why the usual ``clamp(p, 1e-8, 1 - 1e-8)`` does nothing at the top.
     """
     info = torch.finfo(dtype)
     below_one = 1.0 - info.eps / 2.0  # the float just below 1 (spacing below 1 is eps/2)
@@ -118,7 +118,7 @@ def binary_cross_entropy(
     epsilon: float = 1e-8,
     reduction: str = "mean",
 ) -> torch.Tensor:
-    """Clamped binary cross-entropy, written exactly as in the seed notebooks::
+    """Clamped binary cross-entropy, written exactly as in lesson 04::
 
         p = clamp(prediction, epsilon, 1 - epsilon)
         L = -(target * log(p) + (1 - target) * log(1 - p))
@@ -126,17 +126,17 @@ def binary_cross_entropy(
     ``prediction`` and ``target`` may be floats, lists or tensors (one target per prediction).
     The result is a tensor: the per-sample losses for ``reduction="none"``, their sum for
     ``"sum"`` and their mean for ``"mean"`` (a single 0-d prediction is returned as it is,
-    so ``loss.grad_fn`` is ``NegBackward0`` just like the seed's). Gradients flow back into
+    so ``loss.grad_fn`` is ``NegBackward0`` just like lesson 04's). Gradients flow back into
     ``prediction`` when it requires grad.
 
-    **The float32 trap.** In float32, ``1 - 1e-8`` rounds to exactly ``1.0``, so the seed's
+    **The float32 trap.** In float32, ``1 - 1e-8`` rounds to exactly ``1.0``, so the usual
     ``torch.clamp(p, 1e-8, 1 - 1e-8)`` leaves a perfect prediction ``p = 1.0`` untouched
     and ``log(1 - p) = log(0) = -inf``: the loss is ``inf`` (target 0) or ``0 * -inf = nan``
     (target 1). This function instead clamps the top to ``min(1 - epsilon, the largest
     number below 1 in the prediction's dtype)`` — ``0.99999994`` in float32 — so it stays
     finite for predictions of exactly 0 and 1 (as ``torch.nn.functional.binary_cross_entropy``
     does; torch instead caps each log at -100, so the two differ only at the clamp). Away
-    from the clamp nothing changes and every seed figure is reproduced bit for bit
+    from the clamp nothing changes and every figure of lesson 04 is reproduced bit for bit
     (x=6.7, y=0, w=1, b=0 gives ``tensor(6.7012)``).
 
     Raises ``TypeError`` for integer, complex or meta predictions and for targets that are
@@ -156,7 +156,7 @@ def binary_cross_entropy(
 
 
 def mse(y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
-    """Mean squared error, the seed's ``((y_pred - y_true)**2).mean()`` (same float32 digits).
+    """Mean squared error, lesson 08's ``((y_pred - y_true)**2).mean()`` (same float32 digits).
 
     ``dMSE/dy_pred_i = (2/n) * (y_pred_i - y_true_i)``.
     """

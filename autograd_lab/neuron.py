@@ -1,4 +1,4 @@
-"""One sigmoid neuron with binary cross-entropy, its gradients derived by hand (the seeds' path).
+"""One sigmoid neuron with binary cross-entropy, its gradients derived by hand (lesson 04's path).
 
 Forward::
 
@@ -77,7 +77,7 @@ def neuron_gradients(
     reduction: str = "sum",
     dtype: torch.dtype = torch.float32,
 ) -> NeuronGradients:
-    """Gradients of one sigmoid neuron's BCE loss by the chain rule, exactly as the seeds do.
+    """Gradients of one sigmoid neuron's BCE loss by the chain rule, exactly as lesson 04 does.
 
     For each sample, with ``z = w*x + b`` and ``y_pred = sigmoid(z)``::
 
@@ -88,8 +88,8 @@ def neuron_gradients(
     Why ``dL/dz`` simplifies to ``y_pred - y``: ``dL/dy_pred = -y/y_pred + (1-y)/(1-y_pred)
     = (y_pred - y)/(y_pred*(1 - y_pred))`` and the sigmoid's derivative is
     ``dy_pred/dz = y_pred*(1 - y_pred)``; multiplied, the denominators cancel. The factors
-    are still computed separately (as in the seeds) so every intermediate can be shown, and
-    so the float32 digits are the seeds': x=6.7, y=0 gives ``f"{g.dL_dw}"`` ==
+    are still computed separately (as in lesson 04) so every intermediate can be shown, and
+    so the float32 digits are lesson 04's: x=6.7, y=0 gives ``f"{g.dL_dw}"`` ==
     ``6.691762447357178`` (torch autograd gives 6.6917619705200195 — the last float32 bit
     differs because autograd multiplies the factors in another order).
 
@@ -98,7 +98,7 @@ def neuron_gradients(
     they simplify to, ``y_pred - y`` (computed without cancellation), so they stay finite
     and within 1e-3 of float64 for every finite input.
 
-    ``reduction`` ("sum", the seeds' choice for vectors; "mean"; or "none") combines the
+    ``reduction`` ("sum", lesson 04's choice for vectors; "mean"; or "none") combines the
     per-sample gradients and losses; a single 0-d sample is returned as it is. The loss is
     :func:`autograd_lab.binary_cross_entropy` with the same reduction.
 

@@ -1,4 +1,4 @@
-"""Training ``y_pred = w*x + b`` by manual gradient descent, exactly like the seed notebook.
+"""Training ``y_pred = w*x + b`` by manual gradient descent, exactly as lesson 08 writes it.
 
 Each epoch::
 
@@ -31,7 +31,7 @@ DIVERGENCE_PATIENCE = 3
 class EpochRecord:
     """One epoch: ``loss`` measured before the update, ``w`` and ``b`` after it (Python floats).
 
-    ``str(record)`` is the seed's line, e.g. ``"Epoch 1: w=3.5000, b=1.2000, loss=41.0000"``.
+    ``str(record)`` is lesson 08's line, e.g. ``"Epoch 1: w=3.5000, b=1.2000, loss=41.0000"``.
     """
 
     epoch: int
@@ -112,11 +112,11 @@ def train_linear(
     start_epoch: int = 1,
     on_epoch: Callable[[EpochRecord], bool | None] | None = None,
 ) -> list[EpochRecord]:
-    """Fit ``y ≈ w*x + b`` with MSE and plain gradient descent in float32 (the seed's loop).
+    """Fit ``y ≈ w*x + b`` with MSE and plain gradient descent in float32 (lesson 08's loop).
 
     Returns one :class:`EpochRecord` per epoch, numbered from ``start_epoch`` (so a widget
-    can continue a run: pass the last record's ``w``, ``b`` and ``epoch + 1``). The seed's
-    data ``x=[1, 2, 3, 4]``, ``y=[3, 5, 7, 9]`` gives exactly the seed's ten printed lines
+    can continue a run: pass the last record's ``w``, ``b`` and ``epoch + 1``). Lesson 08's
+    data ``x=[1, 2, 3, 4]``, ``y=[3, 5, 7, 9]`` gives exactly lesson 08's ten printed lines
     (``str(record)``); some digits there are float32 artifacts at exact ties (epoch 3's loss
     8.27435 prints as 8.2744), so only this exact float32 path reproduces them.
 

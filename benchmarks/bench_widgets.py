@@ -94,7 +94,8 @@ def run() -> list[dict]:
                                                               values[i])), plot=True)
     rows += _click_rows(
         "ChainRuleStepper bad expression message",
-        _times(lambda i: setattr(w.expression_box, "value", f"sin(x{'' if i % 2 else ' '}")),
+        _times(lambda i: (setattr(w.expression_box, "value", f"sin(x{'' if i % 2 else ' '}"),
+                          w.apply_button.click())),  # typed, then Enter / Apply
         plot=False)
 
     # BackwardTracer: exp(sin(x**2)) at x = 3 (the example)

@@ -20,7 +20,7 @@ from tools.build_exercises import ASSIGNMENTS, build
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "notebooks" / "exercises"
 VERDICT = re.compile(r"^[✓✗○] .*$", re.MULTILINE)
-CHECK_CALL = re.compile(r"^print\(check_\w+\(", re.MULTILINE)
+CHECK_CALL = re.compile(r"^display\(check_\w+\(", re.MULTILINE)
 
 
 def source_nb(name: str) -> Path:
@@ -42,12 +42,21 @@ def run(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
 
 
 def verdicts(nb: nbformat.NotebookNode) -> list[str]:
+    """Each check's one line, as text/plain (what nbval, terminals and nbgrader's asserts see)."""
     lines: list[str] = []
     for cell in nb.cells:
         if cell.cell_type == "code":
             for output in cell.outputs:
-                lines += VERDICT.findall(output.get("text", ""))
+                text = output.get("text", "") or output.get("data", {}).get("text/plain", "")
+                lines += VERDICT.findall(text)
     return lines
+
+
+def html_verdicts(nb: nbformat.NotebookNode) -> list[str]:
+    """Each check's text/html (what JupyterLab and nbgrader's feedback show)."""
+    return [output["data"]["text/html"]
+            for cell in nb.cells if cell.cell_type == "code"
+            for output in cell.outputs if "text/html" in output.get("data", {})]
 
 
 def expected_checks(nb: nbformat.NotebookNode) -> int:
@@ -83,9 +92,26 @@ def test_teacher_stored_outputs_are_all_correct(name: str) -> None:
     found = verdicts(nb)
     assert len(found) == expected_checks(nb) > 0
     assert all(v.startswith("✓ Correct") for v in found), found
+    html = html_verdicts(nb)
+    assert len(html) == len(found) and all("var(--jp-success-color1" in h for h in html)
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.execution_count is not None
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_the_title_comes_first(name: str) -> None:
+    """A student opens the notebook on its title, not on a locked setup cell."""
+    nb = nbformat.read(source_nb(name), as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    release = nbformat.read(release_nb(name), as_version=4)
+    assert release.cells[0].source == nb.cells[0].source
+
+
+def test_no_claim_of_a_float64_check_where_nothing_is_computed() -> None:
+    """The multiple-choice notebook does not say its answers are checked by autograd."""
+    intro = nbformat.read(source_nb("no_grad"), as_version=4).cells[0].source
+    assert "float64 and a finite" not in intro and "finite difference" not in intro
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
@@ -141,8 +167,11 @@ def test_student_wrong_answers_get_named_hints() -> None:
     nb = run(nb, release_nb("chain_rule").parent)
     found = verdicts(nb)
     assert found[0].startswith("✗ Not quite") and found[0].endswith("(missing_chain_factor)")
+    assert "-sin(x)" not in found[0]  # a first wrong try names the kind, not the factor
     assert found[1].startswith("✗ Not quite") and found[1].endswith("(sign_error)")
     assert all(v.endswith("(not_attempted)") for v in found[2:])
+    html = html_verdicts(nb)
+    assert "var(--jp-error-color1" in html[0] and "(missing_chain_factor)</small>" in html[0]
 
 
 def test_student_buggy_loop_copied_unfixed_is_named() -> None:

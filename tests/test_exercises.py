@@ -116,6 +116,21 @@ MISTAKE_CASES = [
     ("not_attempted", lambda: check_training_loop(None)),
     # non_leaf_grad: a non-leaf's .grad (None) / a non-leaf via requires_grad_ on a non-leaf
     ("non_leaf_grad", lambda: check_no_grad_choice(2, "a")),
+    # gradient_not_step: dL/dw typed where w after the step was asked
+    ("gradient_not_step", lambda: check_gradient("sgd_step", "w", STEP_GW)),
+    ("gradient_not_step", lambda: check_gradient("sgd_step", "b", STEP_GB)),
+    # tanh_not_squared: 1 - tanh(u) instead of 1 - tanh(u)**2
+    ("tanh_not_squared", lambda: check_gradient("tanh_unit", "w", (1 - math.tanh(U_TANH)) * 1.5)),
+    ("tanh_not_squared", lambda: check_gradient("tanh_unit", "b", 1 - math.tanh(U_TANH))),
+    # wrong_variable: the partial with respect to another variable
+    ("wrong_variable", lambda: check_gradient("x_exp_xy", "x", X * X * math.exp(Y * X))),
+    ("wrong_variable", lambda: check_gradient("x_exp_xy", "y", math.exp(Y * X) * (1 + X * Y))),
+    ("wrong_variable",  # dz/dx = tanh'(u) * w
+     lambda: check_gradient("tanh_unit", "w", (1 - math.tanh(U_TANH) ** 2) * -0.8)),
+    ("wrong_variable",
+     lambda: check_gradient("tanh_unit", "b", (1 - math.tanh(U_TANH) ** 2) * 1.5)),
+    ("wrong_variable", lambda: check_gradient("neuron_mean", "b", NEURON_DW)),
+    ("wrong_variable", lambda: check_gradient("sgd_step", "b", SB - LR * STEP_GW)),
 ]
 
 
@@ -151,7 +166,7 @@ def test_intermediate_grad_non_leaf_and_correct() -> None:
     assert verdict.ok, verdict
     # dL/dh = e^h (1 + h) at h = x sin x, written out independently
     h = 0.9 * math.sin(0.9)
-    assert f"{math.exp(h) * (1 + h):.4f}" in verdict.message
+    assert f"{math.exp(h) * (1 + h):.6f}" in verdict.message
 
 
 def test_intermediate_grad_leaf_gradient_is_recognised_as_wrong() -> None:
@@ -165,7 +180,10 @@ def test_intermediate_grad_leaf_gradient_is_recognised_as_wrong() -> None:
     assert not verdict.ok and verdict.mistake is None and "dL/dx" in verdict.message
 
 
-def _loop(*, zero: bool = True, no_grad: bool = True, reduction: str = "mean"):
+def _loop(*, zero: bool | str = True, no_grad: bool | str = True, reduction: str = "mean"):
+    """A student's loop; ``zero="first"`` clears the gradients before the update,
+    ``no_grad="rebind"`` writes ``w = w - lr * w.grad`` inside ``torch.no_grad()``."""
+
     def fit(x, y, lr, epochs):
         w = torch.tensor(0.0, requires_grad=True)
         b = torch.tensor(0.0, requires_grad=True)
@@ -173,14 +191,21 @@ def _loop(*, zero: bool = True, no_grad: bool = True, reduction: str = "mean"):
             err = (w * x + b - y) ** 2
             loss = err.mean() if reduction == "mean" else err.sum()
             loss.backward()
-            if no_grad:
+            if zero == "first":
+                w.grad.zero_()
+                b.grad.zero_()
+            if no_grad == "rebind":
+                with torch.no_grad():
+                    w = w - lr * w.grad
+                    b = b - lr * b.grad
+            elif no_grad:
                 with torch.no_grad():
                     w -= lr * w.grad
                     b -= lr * b.grad
             else:
                 w = w - lr * w.grad
                 b = b - lr * b.grad
-            if zero:
+            if zero is True:
                 w.grad.zero_()
                 b.grad.zero_()
         return w.item(), b.item()
@@ -194,6 +219,54 @@ def test_loop_checks(check) -> None:
     assert check(_loop(zero=False)).mistake == "not_zeroed"
     assert check(_loop(reduction="sum")).mistake == "wrong_reduction"
     assert check(_loop(no_grad=False)).mistake == "non_leaf_grad"
+    assert check(_loop(zero="first")).mistake == "params_never_moved"
+    rebound = check(_loop(no_grad="rebind"))
+    assert rebound.mistake == "update_not_in_place"
+    assert "in place" in rebound.message and "no longer a leaf" not in rebound.message
+    # without zero_(), the rebound w fails in the next backward() instead: same diagnosis
+    assert check(_loop(no_grad="rebind", zero=False)).mistake == "update_not_in_place"
+
+
+def test_rebinding_inside_no_grad_makes_an_untracked_leaf() -> None:
+    """What update_not_in_place says, checked against torch."""
+    w = torch.tensor(0.0, requires_grad=True)
+    (w * 2.0).backward()
+    with torch.no_grad():
+        w = w - 0.1 * w.grad
+    assert w.is_leaf and not w.requires_grad and w.grad is None and w.grad_fn is None
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (w * 2.0).backward()
+
+
+def _grad_of_h_by_hand(x0: float):
+    h = x0 * math.sin(x0)
+    return math.exp(h) * (1 + h)  # right value, but no retain_grad()
+
+
+def _grad_of_h_by_autograd_grad(x0: float):
+    x = torch.tensor(x0, requires_grad=True)
+    h = x * torch.sin(x)
+    (g,) = torch.autograd.grad(h * torch.exp(h), h)
+    return g
+
+
+def _grad_of_h_retained_elsewhere(x0: float):
+    x = torch.tensor(x0, requires_grad=True)
+    h = x * torch.sin(x)
+    h.retain_grad()
+    (h * torch.exp(h)).backward()
+    return torch.tensor(_grad_of_h_by_hand(x0))  # equal to h.grad, which the code kept
+
+
+def test_intermediate_grad_checks_that_retain_grad_was_used() -> None:
+    for fn in (_grad_of_h_by_hand, _grad_of_h_by_autograd_grad):
+        assert check_intermediate_grad(fn).mistake == "retain_grad_not_called", fn
+    # the value equals h.grad, which the code kept: what the code did is what was asked
+    assert check_intermediate_grad(_grad_of_h_retained_elsewhere).ok
+    assert check_intermediate_grad(_grad_of_h_right).ok
+    original = torch.Tensor.retain_grad
+    check_intermediate_grad(_grad_of_h_right)
+    assert torch.Tensor.retain_grad is original
 
 
 def test_loop_update_without_zeroing_accumulates() -> None:
@@ -322,12 +395,20 @@ HIGHER_ORDER_CODES = {"accumulated_not_returned", "missing_create_graph",
 TENSOR_CODES = {"wrong_shape", "hook_not_returned", "detach_wrong_place", "not_detached"}
 
 
+#: Issue 13's codes fed by the loop and intermediate-gradient tests above (not MISTAKE_CASES).
+LOOP_CODES = {"non_leaf_grad", "not_zeroed", "params_never_moved", "update_not_in_place",
+              "retain_grad_not_called"}
+
+
 def test_every_mistake_code_is_exercised() -> None:
     elsewhere = ENGINE_CODES | HIGHER_ORDER_CODES | TENSOR_CODES
-    fed = {code for code, _ in MISTAKE_CASES} | {"non_leaf_grad", "not_zeroed"}
+    fed = {code for code, _ in MISTAKE_CASES} | LOOP_CODES
     assert fed == set(MISTAKES) - elsewhere
     assert set(MISTAKES) == {"missing_chain_factor", "sign_error", "not_zeroed",
-                             "non_leaf_grad", "wrong_reduction", "not_attempted"} | elsewhere
+                             "non_leaf_grad", "wrong_reduction", "not_attempted",
+                             "gradient_not_step", "tanh_not_squared", "wrong_variable",
+                             "params_never_moved", "update_not_in_place",
+                             "retain_grad_not_called"} | elsewhere
 
 
 def test_truth_rejects_a_wrong_autograd() -> None:

@@ -163,7 +163,8 @@ def test_logic_class_directly() -> None:
 def test_display_bundle() -> None:
     w = GradAccumulationLab()
     assert w._repr_mimebundle_()["text/plain"] == (
-        "GradAccumulationLab(x**3, x=2.0) — run in Jupyter to interact"
+        "GradAccumulationLab(x**3, x=2.0) — run this cell to interact"
+        " (re-run it after a kernel restart)"
     )
     assert "agl-grad-accumulation-lab" in w.root._dom_classes
 

@@ -81,6 +81,14 @@ def tripwires(monkeypatch: pytest.MonkeyPatch):
     return arm
 
 
+def submit(w: object, text: str) -> None:
+    """Type ``text`` into the expression box and apply it (Apply where the widget has one)."""
+    w.expression_box.value = text
+    apply_button = getattr(w, "apply_button", None)
+    if apply_button is not None:
+        apply_button.click()
+
+
 def visible_text(html_value: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", html_value)).strip()
 
@@ -91,11 +99,11 @@ def test_bad_input_gives_one_line_message_and_evaluates_nothing(
     widget_cls: type, label: str, tripwires
 ) -> None:
     w = widget_cls() if widget_cls is GradAccumulationLab else widget_cls("sin(x**2)", x=3.0)
-    w.expression_box.value = "x**2 + 1"  # a good one first: every module is loaded now
+    submit(w, "x**2 + 1")  # a good one first: every module is loaded now
     assert w.message.value == ""
     state_before = w.state.expression
     trips = tripwires()
-    w.expression_box.value = BAD_INPUTS[label]
+    submit(w, BAD_INPUTS[label])
     text = visible_text(w.message.value)
     assert text, f"no message for {label}"
     assert "\n" not in text and "Traceback" not in text
@@ -109,11 +117,11 @@ def test_bad_input_gives_one_line_message_and_evaluates_nothing(
 
 def test_import_os_message_names_the_problem() -> None:
     w = ChainRuleStepper()
-    w.expression_box.value = "__import__('os')"
+    submit(w, "__import__('os')")
     assert "not a supported function" in visible_text(w.message.value)
-    w.expression_box.value = "x.__class__"
+    submit(w, "x.__class__")
     assert "attribute access" in visible_text(w.message.value)
-    w.expression_box.value = "lambda: 1"
+    submit(w, "lambda: 1")
     assert "lambda" in visible_text(w.message.value)
 
 
@@ -154,6 +162,47 @@ def test_widget_constructors_say_what_to_do_with_the_wrong_kind_of_input() -> No
     text = visible_text(w.message.value)
     assert "has no variable" in text and "exp(sin(x**2))" in text
     assert w.state.expression == "sin(x**2)"
-    w.expression_box.value = "2*pi"
+    submit(w, "2*pi")
     assert "has no variable" in visible_text(w.message.value)
+    assert w.state.expression == "sin(x**2)"
+
+
+PREDICTIONS = {
+    "a million letters": "x" * 10**6,
+    "a million digits": "1" * 10**6,
+    "not finite": "1e400",
+    "a name": "x.grad",
+    "code": "__import__('os')",
+    "blank": "   ",
+}
+
+
+@pytest.mark.parametrize("label", list(PREDICTIONS))
+@pytest.mark.parametrize("widget_cls", [ChainRuleStepper, BackwardTracer])
+def test_typed_prediction_gets_a_one_line_answer_and_reveals_nothing(
+    widget_cls: type, label: str, tripwires
+) -> None:
+    w = widget_cls("exp(sin(x**2))", x=3.0)
+    output = w.output_html.value
+    trips = tripwires()
+    w.prediction.box.value = PREDICTIONS[label]
+    w.prediction.check_button.click()
+    text = visible_text(w.message.value)
+    assert text and "\n" not in text and len(text) < 200, text
+    assert "x" * 30 not in text and "1" * 30 not in text  # the echo is capped
+    assert "Something unexpected" not in text and "Traceback" not in text
+    assert w.state.index == 0 and w.output_html.value == output
+    assert not w.prediction.last_verdict.ok
+    assert trips == []
+
+
+@pytest.mark.parametrize("widget_cls", [ChainRuleStepper, BackwardTracer])
+def test_a_huge_typed_expression_is_echoed_short_in_the_hint(widget_cls: type) -> None:
+    w = widget_cls("sin(x**2)", x=3.0)
+    w.expression_box.value = "x" * 10**6
+    hint = visible_text(w.expression_input.hint.value)
+    assert "press Enter or Apply" in hint and len(hint) < 120
+    w.apply_button.click()
+    text = visible_text(w.message.value)
+    assert text and "\n" not in text and len(text) < 300 and "x" * 81 not in text
     assert w.state.expression == "sin(x**2)"

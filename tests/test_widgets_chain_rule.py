@@ -31,6 +31,12 @@ def central(fn, x: float, h: float = 1e-6) -> float:
     return (fn(x + h) - fn(x - h)) / (2 * h)
 
 
+def type_in(w: ChainRuleStepper, text: str) -> None:
+    """Type an expression into the box and press Apply (what Enter does too)."""
+    w.expression_box.value = text
+    w.apply_button.click()
+
+
 def click_to_end(w: ChainRuleStepper) -> int:
     clicks = 0
     while not w.next_button.disabled:
@@ -153,7 +159,7 @@ def test_named_intermediate_gets_no_slider_and_derives_through_it() -> None:
 def test_new_expression_only_here_two_variables_with_sliders() -> None:
     """An expression no other test uses: two leaves, tanh and a division."""
     w = ChainRuleStepper()
-    w.expression_box.value = "tanh(a*b) + a/b"
+    type_in(w, "tanh(a*b) + a/b")
     assert w.message.value == ""
     assert sorted(w.sliders) == ["a", "b"]
     w.sliders["a"].value = 1.5
@@ -171,13 +177,13 @@ def test_bad_expression_keeps_the_last_good_one() -> None:
     w.next_button.click()
     before = (w.state.expression, w.state.index, w.output_html.value, w.graph_image.value)
     for bad in ("sin(x", "import os"):
-        w.expression_box.value = bad
+        type_in(w, bad)
         msg = w.message.value
         assert 'class="agl-message agl-error"' in msg
         assert "\n" not in re.sub(r"<[^>]+>", "", msg).strip()
         assert (w.state.expression, w.state.index, w.output_html.value,
                 w.graph_image.value) == before
-    w.expression_box.value = "cos(x)"
+    type_in(w, "cos(x)")
     assert w.message.value == "" and w.state.expression == "cos(x)"
 
 
@@ -229,7 +235,8 @@ def test_display_bundle_is_deterministic_text() -> None:
     w = ChainRuleStepper("sin(x**2)", x=3.0)
     bundle = w._repr_mimebundle_()
     assert bundle["text/plain"] == (
-        "ChainRuleStepper(sin(x**2), x=3.0) — run in Jupyter to interact"
+        "ChainRuleStepper(sin(x**2), x=3.0) — run this cell to interact"
+        " (re-run it after a kernel restart)"
     )
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert repr(w) == bundle["text/plain"] and "0x" not in repr(w)
@@ -240,9 +247,10 @@ def test_display_bundle_is_deterministic_text() -> None:
 
 def test_intermediates_given_at_construction_stay_available() -> None:
     w = ChainRuleStepper("2*y + y**2", y="x**2", x=2.0)
-    w.expression_box.value = "sin(t)"
-    assert list(w.sliders) == ["t"] and "y" not in w.header_html.value
-    w.expression_box.value = "y*t"  # y is x**2 again, so x gets its slider back
+    type_in(w, "sin(t)")
+    header = re.sub(r"<[^>]+>", "", w.header_html.value)
+    assert list(w.sliders) == ["t"] and "y" not in header and header.startswith("z = sin(t)")
+    type_in(w, "y*t")  # y is x**2 again, so x gets its slider back
     assert sorted(w.sliders) == ["t", "x"]
     w.end_button.click()
     g = torch_grad(lambda x, t: x**2 * t, x=2.0, t=2.0)
@@ -259,3 +267,135 @@ def test_many_variables_get_sliders_for_the_first_ones_only() -> None:
     assert w.state.values["x1"] == 3.0 and w.state.values["x99"] == values["x99"]
     w.end_button.click()
     assert w.state.derivation.gradient["x1"] == 6.0 and w.message.value == ""
+
+
+# -- predict, then reveal (issue 14) -----------------------------------------------------------
+def sin_x_squared_reveals(x0: float) -> list[tuple[str, float]]:
+    """The three values ChainRuleStepper("sin(x**2)") reveals after the start, from torch."""
+    v1 = torch.tensor(x0 * x0, dtype=torch.float64, requires_grad=True)
+    z = torch.sin(v1)
+    (dz_dv1,) = torch.autograd.grad(z, v1)
+    dz_dx = torch_grad(lambda x: torch.sin(x**2), x=x0)["x"]
+    return [("z = sin(v1)", float(z.detach())), ("dz/dv1", float(dz_dv1)), ("dz/dx", dz_dx)]
+
+
+def test_predict_checks_each_value_before_it_is_revealed() -> None:
+    w = ChainRuleStepper("sin(x**2)", x=3.0)
+    reveals = sin_x_squared_reveals(3.0)
+    assert [f"{v:.4f}" for _, v in reveals] == ["0.4121", "-0.9111", "-5.4668"]  # the brief's
+    assert "v1 = x**2" in w.text and "value = 9.0000" in w.text
+    for step, (label, truth) in enumerate(reveals):
+        assert f"{truth:.4f}" not in w.output_html.value  # nothing shown before the learner acts
+        assert w.state.pending() == (label, pytest.approx(truth, rel=1e-12))
+        assert f"Predict {label}" in w.prediction.prompt.value
+        wrong = w.predict(f"{truth + 0.01:.4f}")
+        assert not wrong.ok and "Not quite" in wrong.message and w.state.index == step
+        assert w.prediction.tries == 1
+        bad = w.predict("a guess")
+        assert not bad.ok and "not a number" in bad.message and w.state.index == step
+        right = w.predict(f"{truth:.4f}".replace("-", "−"))  # a Unicode minus works too
+        assert right.ok and f"{truth:.6f}" in right.message
+        assert w.state.index == step + 1 and w.prediction.tries == 0
+        assert f"{truth:.4f}" in w.output_html.value
+    assert w.state.pending() is None
+    assert "Next ▶ compares" in w.prediction.prompt.value and w.prediction.check_button.disabled
+    done = w.predict("1.0")
+    assert not done.ok and "Nothing left" in done.message
+    w.next_button.click()
+    assert w.state.current_view().kind == "result"
+
+
+def test_check_and_show_buttons_in_the_view() -> None:
+    w = ChainRuleStepper("sin(x**2)", x=3.0)
+    (_, truth), *_ = sin_x_squared_reveals(3.0)
+    w.prediction.box.value = "0.5"
+    w.prediction.check_button.click()
+    assert "✗" in w.message.value and w.state.index == 0
+    w.prediction.box.value = f"{truth:.5f}"
+    w.prediction.check_button.click()
+    assert "✓" in w.message.value and w.state.index == 1
+    assert f"value = {truth:.4f}" in w.output_html.value
+    w.prediction.show_button.click()  # reveal without guessing
+    assert w.state.index == 2 and w.message.value == ""
+
+
+def test_a_variable_reached_twice_shows_contributions_and_running_total() -> None:
+    x0 = 1.3
+    # dz/dx of x*sin(x) has two paths: through the product directly and through sin
+    a = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+    direct, through_sin = (float(g) for g in torch.autograd.grad(a * torch.sin(b), [a, b]))
+    total = torch_grad(lambda x: x * torch.sin(x), x=x0)["x"]
+    assert direct + through_sin == pytest.approx(total, rel=1e-12)
+
+    s = ChainRuleSteps("x*sin(x)", {"x": x0})
+    labels = []
+    while s.pending() is not None:
+        labels.append(s.pending())
+        s.reveal()
+        text = "\n".join(s.current_view().lines)
+        if labels[-1][0] == "contribution 1 of 2 to dz/dx":
+            assert labels[-1][1] == pytest.approx(direct, rel=1e-12)
+            assert f"running total: dz/dx = {direct:.4f} (1 of 2 paths so far)" in text
+            assert "not final yet: 1 more contribution to add" in text
+            assert "local derivative" not in text
+        if labels[-1][0] == "contribution 2 of 2 to dz/dx":
+            assert labels[-1][1] == pytest.approx(through_sin, rel=1e-12)
+            assert (f"running total: dz/dx = {direct:.4f} + {through_sin:.4f} = {total:.4f}"
+                    in text)
+            assert f"all 2 paths added: dz/dx = {total:.4f}" in text
+    names = [label for label, _ in labels]
+    assert names.index("contribution 1 of 2 to dz/dx") < names.index(
+        "contribution 2 of 2 to dz/dx")
+    assert "dz/dx" not in names  # never asked as if one path were the whole gradient
+
+
+def test_result_step_highlights_the_leaves() -> None:
+    s = ChainRuleSteps("tanh(a*b) + a/b", {"a": 1.5, "b": -0.7})
+    s.go_to_end()
+    view = s.current_view()
+    graph = s.graph()
+    leaf_ids = {n.id for n in graph.nodes if n.label.split(" =")[0] in ("a", "b")}
+    assert len(leaf_ids) == 2 and set(view.highlight) == leaf_ids
+    assert "highlighted in the graph: the leaves a, b" in "\n".join(view.lines)
+
+
+def test_typing_shows_a_hint_and_applies_only_on_apply_or_enter() -> None:
+    w = ChainRuleStepper("sin(x**2)", x=3.0)
+    assert w.apply_button.disabled and w.expression_input.hint.value == ""
+    w.next_button.click()
+    w.next_button.click()
+    w.expression_box.value = "cos(x)"  # typed, not applied yet
+    assert "press Enter or Apply" in w.expression_input.hint.value
+    assert "sin(x**2)" in w.expression_input.hint.value and not w.apply_button.disabled
+    w.sliders["x"].value = 2.5  # moving a slider keeps the step and the expression shown
+    assert (w.state.expression, w.state.index) == ("sin(x**2)", 2)
+    assert "press Enter or Apply" in w.expression_input.hint.value
+    w.expression_box._handle_string_msg(None, {"event": "submit"}, None)  # what Enter sends
+    assert (w.state.expression, w.state.index) == ("cos(x)", 0)
+    assert w.expression_input.hint.value == "" and w.apply_button.disabled
+    assert w.state.values == {"x": 2.5}
+    w.apply()  # the same again: says so instead of silently resetting
+    assert "Already showing cos(x)" in w.message.value
+
+
+def test_reset_says_what_it_resets_and_every_button_changes_something() -> None:
+    w = ChainRuleStepper("sin(x**2)", x=3.0)
+    assert "keeps the expression" in w.reset_button.tooltip
+    assert w.reset_button.disabled and w.back_button.disabled  # nothing to undo at step 1
+    clickable = [w.next_button, w.end_button, w.back_button, w.reset_button,
+                 w.prediction.show_button, w.prediction.check_button]
+    for b in clickable:
+        if b.disabled:
+            continue
+        before = (w.output_html.value, w.message.value, w.prediction.prompt.value)
+        b.click()
+        after = (w.output_html.value, w.message.value, w.prediction.prompt.value)
+        assert after != before, b.description
+    w.next_button.click()
+    w.reset_button.click()
+    assert w.state.index == 0
+    msg = w.message.value
+    assert "Reset" in msg and "step 1" in msg and "sin(x**2)" in msg and "x = 3" in msg
+    w.end_button.click()
+    assert w.end_button.disabled and w.next_button.disabled

@@ -67,3 +67,31 @@ def test_display_bundle_without_ipywidgets8_repr() -> None:
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == "abc123"
     assert bundle["application/vnd.jupyter.widget-view+json"]["version_major"] == 2
     assert bundle["text/plain"] == "View(x) — run in Jupyter to interact"
+
+
+def test_widget_text_wraps_at_spaces_only() -> None:
+    """JupyterLab gives output ``<pre>`` ``word-break: break-all`` ("finite diff / erence");
+    every text block the widgets make overrides it inline and scrolls a too-long token."""
+    from autograd_lab.widgets.markup import message_html, pre_html, table_html, title_html
+
+    blocks = {
+        "pre": pre_html(["dz/dx: finite difference = -5.4668", "x.grad = -8.2549"]),
+        "message": message_html("RuntimeError: a leaf Variable that requires grad is used"),
+        "table": table_html(["", "x.grad"], [["call 1", "12.0"]]),
+        "title": title_html("z = exp(sin(x**2))"),
+    }
+    for name, html in blocks.items():
+        assert html.count("word-break:normal") >= 1, name
+        assert "overflow-wrap:normal" in html and "white-space:pre-wrap" in html, name
+        assert "break-all" not in html and "anywhere" not in html, name
+    for name in ("pre", "message", "table"):
+        assert "overflow-x:auto" in blocks[name], name
+    cells = blocks["table"].count("<td ") + blocks["table"].count("<th ")
+    assert blocks["table"].count("word-break:normal") == cells
+
+
+def test_plain_text_fallback_says_to_rerun_the_cell() -> None:
+    """What JupyterLab shows when the widget model is gone (restart, reopened lesson)."""
+    w = ChainRuleStepper("sin(x**2)", x=3.0)
+    text = w._repr_mimebundle_()["text/plain"]
+    assert text.endswith("— run this cell to interact (re-run it after a kernel restart)")

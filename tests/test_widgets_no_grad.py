@@ -155,7 +155,8 @@ def test_panel_logic_directly() -> None:
 def test_display_bundle() -> None:
     w = NoGradExplorer()
     assert w._repr_mimebundle_()["text/plain"] == (
-        "NoGradExplorer(x=tensor(2., requires_grad=True)) — run in Jupyter to interact"
+        "NoGradExplorer(x=tensor(2., requires_grad=True)) — run this cell to interact"
+        " (re-run it after a kernel restart)"
     )
     assert "agl-no-grad-explorer" in w.root._dom_classes
 
@@ -176,5 +177,6 @@ def test_other_starting_value_only_here() -> None:
     w.inplace_toggle.value = True
     assert "tensor(-0.5000, requires_grad=True)" in w.inplace_html.value
     assert repr(w) == (
-        "NoGradExplorer(x=tensor(-1.5000, requires_grad=True)) — run in Jupyter to interact"
+        "NoGradExplorer(x=tensor(-1.5000, requires_grad=True)) — run this cell to interact"
+        " (re-run it after a kernel restart)"
     )

@@ -143,6 +143,7 @@ def test_session_logic_directly() -> None:
 def test_display_bundle() -> None:
     w = TrainingExplorer()
     assert w._repr_mimebundle_()["text/plain"] == (
-        "TrainingExplorer(lr=0.1, epochs=10) — run in Jupyter to interact"
+        "TrainingExplorer(lr=0.1, epochs=10) — run this cell to interact"
+        " (re-run it after a kernel restart)"
     )
     assert "agl-training-explorer" in w.root._dom_classes

@@ -1,5 +1,6 @@
-"""Graph and accumulation exercises: predict ``.grad`` after several backward calls, and read
-the gradient of an intermediate (non-leaf) tensor.
+"""Graph and accumulation exercises: predict ``.grad`` after several backward calls (typed
+numbers, right within 5e-5, 4 decimal places), and read the gradient of an intermediate
+(non-leaf) tensor with ``retain_grad()``.
 
 ``.grad`` accumulates: after ``backward()`` calls on f1, f2 with no zeroing in between,
 ``x.grad = df1/dx + df2/dx``; ``x.grad.zero_()`` starts the sum again. The truth is the real
@@ -8,13 +9,15 @@ torch sequence run in float64; each partial is cross-checked by a central differ
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 
 from autograd_lab.exercises import truth
 from autograd_lab.exercises.limits import checks_function, run_check
+from autograd_lab.exercises.prediction import show_truth, within_precision
 from autograd_lab.exercises.verdict import (
     Verdict,
     as_number,
@@ -84,15 +87,15 @@ def _grad_sequence_verdict(
     never = run_grad_sequence("never")
     always = run_grad_sequence("always")
     for label in ("A", "B", "C"):
-        if close(given[label], true[label]):
+        if within_precision(given[label], true[label]):
             continue
-        if close(given[label], never[label]):
+        if within_precision(given[label], never[label]):
             return wrong(
                 f"after {label}, x.grad has not been reset: x.grad.zero_() cleared the "
                 f"earlier gradients, so only the calls after it add up",
                 "not_zeroed",
             )
-        if close(given[label], always[label]):
+        if within_precision(given[label], always[label]):
             return wrong(
                 f"after {label}, remember that backward() adds into x.grad; it does not "
                 f"replace it"
@@ -101,7 +104,7 @@ def _grad_sequence_verdict(
             f"grad_after_{label} = {given[label]:.4f}; add up d/dx of every backward call "
             f"since the last zero_()"
         )
-    values = ", ".join(f"{k}: {true[k]:.4f}" for k in ("A", "B", "C"))
+    values = ", ".join(f"{k}: {show_truth(true[k])}" for k in ("A", "B", "C"))
     return Verdict(True, None, f"Correct: x.grad after {values}")
 
 
@@ -127,11 +130,40 @@ def _leaf_grad(x0: float) -> float:
     return truth.partial(lambda x: _loss_of_h(_h(x)), {"x": x0}, "x")
 
 
+@contextlib.contextmanager
+def watching_retain_grad() -> Iterator[list[torch.Tensor]]:
+    """Within the block, every tensor whose ``retain_grad()`` is called is listed (the call
+    itself is torch's own). This is how the check sees what the student's code did."""
+    retained: list[torch.Tensor] = []
+    original = torch.Tensor.retain_grad
+
+    def retain_grad(self: torch.Tensor) -> None:
+        retained.append(self)
+        original(self)
+
+    torch.Tensor.retain_grad = retain_grad  # type: ignore[method-assign]
+    try:
+        yield retained
+    finally:
+        torch.Tensor.retain_grad = original  # type: ignore[method-assign]
+
+
+def _read_from_retained(given: float, retained: list[torch.Tensor]) -> bool:
+    """True if ``given`` is the ``.grad`` autograd kept on a tensor after ``retain_grad()``."""
+    grads = [t.grad for t in retained if t.grad is not None and t.grad.numel() == 1]
+    return any(close(given, float(g)) for g in grads)
+
+
 @checks_function("grad_wrt_h", "grad_wrt_h should be a function of x0 that returns dL/dh")
 def check_intermediate_grad(grad_wrt_h: object) -> Verdict:
-    """Call the student's ``grad_wrt_h(x0)`` (returns dL/dh) at several x0. Never raises."""
+    """Call the student's ``grad_wrt_h(x0)`` (returns dL/dh) at several x0. Never raises.
+
+    Right means: the value is dL/dh, *and* it is the ``.grad`` of a tensor on which the code
+    called ``retain_grad()`` -- a hand formula or ``torch.autograd.grad`` gets
+    ``retain_grad_not_called``, since the exercise is about reading a non-leaf's ``.grad``.
+    """
     for x0 in INTERMEDIATE_X:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, watching_retain_grad() as kept:
             warnings.simplefilter("always")
             try:
                 result = grad_wrt_h(x0)
@@ -145,12 +177,18 @@ def check_intermediate_grad(grad_wrt_h: object) -> Verdict:
             return not_attempted("grad_wrt_h")
         given = as_number(result, f"grad_wrt_h({x0})")
         if close(given, intermediate_truth(x0)):
+            if not _read_from_retained(given, kept):
+                return wrong(
+                    "the value is dL/dh, but the code did not read it from h.grad: call "
+                    "h.retain_grad() before L.backward(), then return h.grad",
+                    "retain_grad_not_called",
+                )
             continue
         if close(given, _leaf_grad(x0)):
             return wrong("that is dL/dx, the leaf's gradient (x.grad); the exercise asks dL/dh")
         return wrong(f"grad_wrt_h({x0}) returned {given:.4f}, which is not dL/dh")
     x0 = INTERMEDIATE_X[0]
-    return Verdict(True, None, f"Correct: dL/dh = {intermediate_truth(x0):.4f} at x = {x0}")
+    return Verdict(True, None, f"Correct: dL/dh = {intermediate_truth(x0):.6f} at x = {x0}")
 
 
 def _non_leaf_warning(caught: list[warnings.WarningMessage]) -> bool:
@@ -160,6 +198,6 @@ def _non_leaf_warning(caught: list[warnings.WarningMessage]) -> bool:
 def _non_leaf_verdict() -> Verdict:
     return wrong(
         "h is not a leaf, so h.grad stays None after backward(); call h.retain_grad() before "
-        "backward() (or use torch.autograd.grad(L, h))",
+        "backward()",
         "non_leaf_grad",
     )

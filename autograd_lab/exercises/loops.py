@@ -111,8 +111,18 @@ NON_LEAF_HINT = (
     "update in place inside `with torch.no_grad():` (w -= lr * w.grad)"
 )
 
-#: Errors a broken loop raises: (text in the error, hint, mistake code).
+NOT_IN_PLACE_HINT = (
+    "inside `with torch.no_grad():`, w = w - lr * w.grad makes a new tensor that does not "
+    "require grad, so it has no .grad (w.grad.zero_() fails) and the next backward() has "
+    "nothing to differentiate; update the parameter itself, in place: w -= lr * w.grad"
+)
+
+#: Errors a broken loop raises: (text in the error, hint, mistake code). Without the
+#: non-leaf warning (see _run_loop), a missing .grad means w was replaced by an untracked copy.
 LOOP_ERRORS: tuple[tuple[str, str, str | None], ...] = (
+    ("has no attribute 'zero_'", NOT_IN_PLACE_HINT, "update_not_in_place"),
+    ("does not require grad and does not have a grad_fn", NOT_IN_PLACE_HINT,
+     "update_not_in_place"),
     ("NoneType", NON_LEAF_HINT, "non_leaf_grad"),
     (
         "leaf Variable that requires grad",
@@ -150,6 +160,13 @@ def _run_loop(fn: object, name: str, cases: Sequence[LoopCase]) -> Verdict:
             continue
         if tracked or non_leaf:
             return wrong(NON_LEAF_HINT, "non_leaf_grad")
+        if w == 0.0 and b == 0.0:
+            return wrong(
+                f"w and b are still 0 after {case.epochs} epochs: the parameters never moved; "
+                f"update them after backward() and before the gradients are cleared, in place "
+                f"(w -= lr * w.grad inside torch.no_grad())",
+                "params_never_moved",
+            )
         if _same((w, b), reference_fit(case, zero_grad=False)):
             return wrong(
                 "the gradients add up across epochs: clear them after each update with "

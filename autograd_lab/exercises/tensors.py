@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from autograd_lab.exercises.limits import checks_function, guarded
+from autograd_lab.exercises.prediction import within_precision
 from autograd_lab.exercises.verdict import (
     AnswerError,
     Verdict,
@@ -86,8 +87,9 @@ def as_tensor(answer: Any, name: str) -> torch.Tensor:
 
 
 def _same(given: torch.Tensor, expected: torch.Tensor) -> bool:
+    """Same shape, and every entry right to 4 decimal places (``within_precision``)."""
     return given.shape == expected.shape and all(
-        close(g, e)
+        within_precision(g, e)
         for g, e in zip(given.reshape(-1).tolist(), expected.reshape(-1).tolist(), strict=True)
     )
 
@@ -100,7 +102,7 @@ def _first_wrong(given: torch.Tensor, expected: torch.Tensor) -> str:
     """``[1, 2]``: the index of the first entry that differs (never its true value)."""
     flat_g, flat_e = given.reshape(-1).tolist(), expected.reshape(-1).tolist()
     for flat, (g, e) in enumerate(zip(flat_g, flat_e, strict=True)):
-        if not close(g, e):
+        if not within_precision(g, e):
             index = [int(i) for i in torch.unravel_index(torch.tensor(flat), expected.shape)]
             return str(index)
     return "[]"

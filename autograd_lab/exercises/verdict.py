@@ -2,12 +2,18 @@
 
 A check never raises on a student's answer: whatever goes wrong becomes a Verdict whose
 ``message`` says what to do next. ``mistake`` is one of :data:`MISTAKES` or None (correct,
-or a slip the kit has no code for -- the message may still carry a hint).
+or a slip the kit has no code for -- the message may still carry a hint). ``detail`` is the
+further hint :meth:`Verdict.hint` shows (e.g. the missing factor ``du/dx = -sin(x)``).
+
+A Verdict shows itself as one line of plain text (``repr``, ``text/plain``: nbval, terminals,
+nbgrader's autograder) and, in a notebook, as HTML (``_repr_html_``): ✓ green, ✗ red,
+○ grey, the mistake code small and muted after the sentence -- it is for teachers.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import math
 import numbers
 from collections.abc import Callable, Iterable
@@ -36,48 +42,98 @@ MISTAKES: tuple[str, ...] = (
     "hook_not_returned",
     "detach_wrong_place",
     "not_detached",
+    # issue 13: slips the numeric and loop checks now recognise
+    "gradient_not_step",
+    "tanh_not_squared",
+    "wrong_variable",
+    "params_never_moved",
+    "update_not_in_place",
+    "retain_grad_not_called",
 )
 
-#: Relative and absolute tolerance a numeric answer must meet (4 decimal places are enough).
+#: The colour of each mark in HTML: JupyterLab's theme variable, then a fallback that reads
+#: on a white page (nbgrader feedback, Colab, GitHub).
+MARK_COLOURS: dict[str, str] = {
+    "✓": "var(--jp-success-color1, #1b5e20)",
+    "✗": "var(--jp-error-color1, #b71c1c)",
+    "○": "var(--jp-ui-font-color2, #616161)",
+}
+MUTED = "var(--jp-ui-font-color3, #757575)"
+
+#: Tolerance for values a student's *code* returns (often float32, compared with a float64
+#: reference run). A number typed as an answer "to 4 decimal places" is checked with the
+#: stricter rule in ``prediction.within_precision`` (|answer - truth| <= 5e-5) instead.
 RTOL = 1e-3
 ATOL = 1e-4
+
+
+class Hint(str):
+    """The text :meth:`Verdict.hint` returns: a ``str`` a notebook shows without quotes."""
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's text/plain
+        printer.text(str(self))
 
 
 @dataclass(frozen=True, repr=False)
 class Verdict:
     """``ok`` is True for a correct answer; ``mistake`` names a recognised slip (or None).
 
-    ``repr``/``str`` is one line: ``✓ Correct: dz/dx = -5.4668`` or
-    ``✗ Not quite: … (missing_chain_factor)``.
+    ``repr``/``str`` is one line: ``✓ Correct: dz/dx = -5.466781`` or
+    ``✗ Not quite: … (missing_chain_factor)``. ``detail`` (optional) is the further hint
+    that :meth:`hint` shows.
     """
 
     ok: bool
     mistake: str | None
     message: str
+    detail: str | None = None
 
     def __post_init__(self) -> None:
         if self.mistake is not None and self.mistake not in MISTAKES:
             raise ValueError(f"unknown mistake code {self.mistake!r}; use one of {MISTAKES}")
 
-    def __repr__(self) -> str:
+    @property
+    def mark(self) -> str:
+        """``✓`` correct, ``○`` not attempted yet, ``✗`` otherwise."""
         if self.ok:
-            mark = "✓"
-        elif self.mistake == "not_attempted":
-            mark = "○"
-        else:
-            mark = "✗"
+            return "✓"
+        return "○" if self.mistake == "not_attempted" else "✗"
+
+    def hint(self) -> Hint:
+        """The further hint for a wrong answer (e.g. the missing factor), one sentence."""
+        if self.ok:
+            return Hint("Nothing to fix: the answer is right.")
+        if self.detail:
+            return Hint(f"Hint: {self.detail}")
+        return Hint(f"No further hint for this one: {self.message}")
+
+    def __repr__(self) -> str:
         code = f" ({self.mistake})" if self.mistake else ""
-        return f"{mark} {self.message}{code}"
+        return f"{self.mark} {self.message}{code}"
 
     __str__ = __repr__
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython display
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's text/plain
         printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        """One coloured line; the mistake code small and muted (for teachers)."""
+        code = ""
+        if self.mistake:
+            code = (
+                f' <small class="agl-mistake" title="mistake code (for teachers)" '
+                f'style="color: {MUTED}">({html.escape(self.mistake)})</small>'
+            )
+        return (
+            f'<div class="agl-verdict" style="color: {MARK_COLOURS[self.mark]}">'
+            f"<b>{self.mark}</b> {html.escape(self.message)}{code}</div>"
+        )
 
 
 def correct(label: str, value: float) -> Verdict:
-    """A correct answer: ``Correct: dz/dx = -5.4668``."""
-    return Verdict(True, None, f"Correct: {label} = {value:.4f}")
+    """A correct answer, showing the true ``value`` (not the student's): ``Correct: dz/dx =
+    -5.466781`` (6 decimal places, as :func:`~autograd_lab.exercises.prediction.show_truth`)."""
+    return Verdict(True, None, f"Correct: {label} = {value:.6f}")
 
 
 def not_attempted(name: str) -> Verdict:
@@ -89,9 +145,10 @@ def not_attempted(name: str) -> Verdict:
     )
 
 
-def wrong(hint: str, mistake: str | None = None) -> Verdict:
-    """A wrong answer; ``hint`` says what probably went wrong (one sentence)."""
-    return Verdict(False, mistake, f"Not quite: {hint}")
+def wrong(hint: str, mistake: str | None = None, detail: str | None = None) -> Verdict:
+    """A wrong answer; ``hint`` says what probably went wrong (one sentence), ``detail`` the
+    further hint :meth:`Verdict.hint` shows."""
+    return Verdict(False, mistake, f"Not quite: {hint}", detail)
 
 
 def unanswered(answer: Any) -> bool:

@@ -7,7 +7,7 @@ ipywidgets/matplotlib with it) is imported only when its name is first used.
 - :class:`BackwardTracer` — torch's real backward pass, node by node (lesson 03).
 - :class:`GradAccumulationLab` — ``.grad`` accumulating over backward calls (lesson 06).
 - :class:`NoGradExplorer` — four ways to turn gradients off, side by side (lesson 07).
-- :class:`TrainingExplorer` — the seed's linear model trained epoch by epoch (lesson 08).
+- :class:`TrainingExplorer` — lesson 08's linear model trained epoch by epoch (lesson 08).
 
 Each widget has a plain-Python logic class beside it (``ChainRuleSteps``, ``BackwardSteps``,
 ``AccumulationRun``, ``NoGradPanel``, ``TrainingSession``) that tests drive directly.

@@ -1,12 +1,12 @@
 """The plain-Python state of GradAccumulationLab: one persistent ``x``, one backward call at a time.
 
 ``backward()`` does ``x.grad += dy/dx`` — it *accumulates*. Five calls on ``y = x**3`` at
-``x = 2`` leave 12, 24, 36, 48, 60 in ``x.grad`` (the seed's loop); ``x.grad.zero_()`` or
+``x = 2`` leave 12, 24, 36, 48, 60 in ``x.grad`` (lesson 06's loop); ``x.grad.zero_()`` or
 ``x.grad = None`` between calls gives 12 each time. And backward frees the graph's saved
 tensors, so a second backward through the *same* graph needs ``retain_graph=True`` —
 otherwise torch raises "Trying to backward through the graph a second time".
 
-Real torch, float32 like the seed (so values print 12.0 …). The typed expression is parsed
+Real torch, float32 like lesson 06 (so values print 12.0 …). The typed expression is parsed
 by :func:`autograd_lab.derive` (an ``ast`` whitelist) and built on one persistent leaf ``x``
 with :meth:`Derivation.to_torch`; nothing typed is ever evaluated as Python.
 
@@ -224,7 +224,7 @@ class AccumulationRun:
         return done
 
     def log_lines(self, result: AccumulationResult | None = None) -> list[str]:
-        """The seed's printout so far: ``Gradient of x at 0 is 12.0`` … (the error apart)."""
+        """Lesson 06's printout so far: ``Gradient of x at 0 is 12.0`` … (the error apart)."""
         r = self.result if result is None else result
         v = short_name(r.variable)
         return [

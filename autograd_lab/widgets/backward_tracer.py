@@ -7,158 +7,51 @@ into the leaf's ``.grad``. Given an expression, the widget builds the tensors wi
 ``derive(...).to_torch(torch.float64)`` — float64, so torch's numbers match the hand
 derivation shown beside it digit for digit.
 
-:class:`BackwardSteps` is the plain-Python state; :class:`BackwardTracer` the view.
+Predict, then reveal: each node takes two half-steps, what it *receives* (``grad_outputs``),
+then what it *passes on* (``grad_inputs``); before the second the learner predicts the
+node's first ``grad_inputs`` entry (at ``AccumulateGrad``: the leaf's ``.grad`` afterwards).
+The hand derivation grows line by line beside the node being visited: at the start it shows
+only the forward pass.
+
+:class:`~autograd_lab.widgets.backward_steps.BackwardSteps` is the plain-Python state;
+:class:`BackwardTracer` the view.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import ipywidgets as widgets
 import torch
 
-from autograd_lab.derivation import derive
-from autograd_lab.formatting import fmt, fmt_tensor, fmt_tuple
-from autograd_lab.graph import autograd_graph
-from autograd_lab.trace import trace_backward
+from autograd_lab.exercises.verdict import Verdict
+from autograd_lab.widgets.backward_steps import DTYPE, BackwardSteps, TraceView, quoted_short
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
-from autograd_lab.widgets.controls import expression_box, html_area, png_image, step_buttons
-from autograd_lab.widgets.cursor import StepCursor, StepView
+from autograd_lab.widgets.controls import (
+    ExpressionInput,
+    Stepping,
+    html_area,
+    png_image,
+    step_buttons,
+)
 from autograd_lab.widgets.figures import GraphPngCache
 from autograd_lab.widgets.inputs import DEFAULT_VALUE, clean_values, leaf_names, with_defaults
 from autograd_lab.widgets.markup import escape, pre_html, title_html
+from autograd_lab.widgets.prediction_box import PredictionBox
 
-DTYPE = torch.float64
-
-
-#: What the tracer shows at one position (kind "node", "accumulate" or "result").
-TraceView = StepView
+__all__ = ["DTYPE", "BackwardSteps", "BackwardTracer", "TraceView"]
 
 
-class BackwardSteps(StepCursor):
-    """Position in ``trace_backward(output)``; the last position lists every leaf's ``.grad``.
-
-    ``leaves`` (name → leaf tensor) label the leaves; ``derivation`` (optional) is the hand
-    derivation shown beside torch's pass.
-    """
-
-    def __init__(
-        self,
-        output: torch.Tensor,
-        leaves: dict[str, torch.Tensor] | None = None,
-        gradient: Any = None,
-        derivation: Any = None,
-        expression: str | None = None,
-    ) -> None:
-        self.output = output
-        self.leaves = dict(leaves or {})
-        self.gradient = gradient
-        self.derivation = derivation
-        self.expression = expression
-        self.steps = trace_backward(output, gradient=gradient)
-        self.graph = autograd_graph(output, names=self.leaves or None)
-        self._labels = {n.id: n.label for n in self.graph.nodes}
-        self.index = 0
-
-    @classmethod
-    def from_expression(
-        cls, expression: str, values: dict[str, Any], gradient: Any = None
-    ) -> BackwardSteps:
-        """``derive(expression, **values)`` → float64 tensors → torch's backward pass."""
-        if not expression.strip():
-            raise ValueError("The expression box is empty; type an expression such as sin(x**2).")
-        derivation = derive(expression, **values)
-        output, leaves = derivation.to_torch(DTYPE)
-        if not output.requires_grad:
-            raise ValueError(
-                f"{_short(expression)} has no variable, so torch records no backward pass; "
-                "type an expression with a variable, e.g. exp(sin(x**2))."
-            )
-        return cls(output, leaves, gradient, derivation, expression)
-
-    # -- state ----------------------------------------------------------------------
-    @property
-    def total(self) -> int:
-        return len(self.steps) + 1
-
-    # -- what to show ------------------------------------------------------------------
-    def leaf_name(self, step: Any) -> str:
-        for name, leaf in self.leaves.items():
-            if leaf is step.leaf:
-                return name
-        return self._labels.get(step.node_id, "leaf")
-
-    def leaf_grads(self) -> list[tuple[str, torch.Tensor]]:
-        """``.grad`` each leaf holds after the pass: its old ``.grad`` plus what arrived."""
-        out = []
-        for step in self.steps:
-            if step.node == "AccumulateGrad" and step.leaf is not None:
-                incoming = step.grad_outputs[0] if step.grad_outputs else None
-                before = step.leaf.grad
-                if incoming is None:
-                    grad = before
-                else:
-                    grad = incoming if before is None else before.detach() + incoming
-                out.append((self.leaf_name(step), grad))
-        return out
-
-    def hand_lines(self) -> list[str]:
-        """The hand derivation's backward steps and gradient (side by side with torch)."""
-        d = self.derivation
-        if d is None:
-            return []
-        lines = [f"By hand: z = {self.expression}"]
-        for s in d.steps:
-            if s.kind == "backward":
-                lines.append(f"  {s.formula}  →  {fmt(s.result)}")
-        for name, g in d.gradient.items():
-            lines.append(f"  dz/d{name} = {fmt(g)}")
-        return lines
-
-    def current_view(self) -> TraceView:
-        i = self.index
-        if i == len(self.steps):
-            lines = [f"{name}.grad = {fmt_tensor(g)}" for name, g in self.leaf_grads()]
-            if self.derivation is not None:
-                manual = self.derivation.gradient
-                for name, g in self.leaf_grads():
-                    if name in manual and g is not None and g.numel() == 1:
-                        same = math.isclose(float(g), float(manual[name]), rel_tol=1e-9,
-                                            abs_tol=1e-12)
-                        mark = "✓ equals" if same else "✗ differs from"
-                        lines.append(f"{mark} the hand derivation dz/d{name} = "
-                                     f"{fmt(manual[name])}")
-            leaf_ids = tuple(s.node_id for s in self.steps if s.node == "AccumulateGrad")
-            return TraceView("result", f"Result (step {i + 1} of {self.total})",
-                             tuple(lines), leaf_ids)
-        step = self.steps[i]
-        title = f"Step {i + 1} of {self.total}: {step.node}"
-        if step.node == "AccumulateGrad":
-            name = self.leaf_name(step)
-            grad = dict(self.leaf_grads()).get(name)
-            lines = (
-                f"leaf {name} receives grad_outputs = {fmt_tuple(step.grad_outputs)}",
-                f"AccumulateGrad adds it into {name}.grad: {name}.grad = "
-                f"{fmt_tensor(grad)}",
-                "(it passes nothing on: grad_inputs = ())"
-                if not step.grad_inputs else f"grad_inputs = {fmt_tuple(step.grad_inputs)}",
-            )
-            return TraceView("accumulate", title, lines, (step.node_id,))
-        lines = (
-            f"grad_outputs (in, upstream) = {fmt_tuple(step.grad_outputs)}",
-            f"grad_inputs (out, upstream × local) = {fmt_tuple(step.grad_inputs)}",
-        )
-        return TraceView("node", title, lines, (step.node_id,))
-
-
-class BackwardTracer(WidgetBase):
+class BackwardTracer(WidgetBase, Stepping):
     """Step through torch's real backward pass: Back / Next / Reset, graph highlighted.
 
     ``BackwardTracer("exp(sin(x**2))", x=3.0)`` visits ExpBackward0, SinBackward0,
     PowBackward0, AccumulateGrad (float64 tensors built by ``derive(...).to_torch``) with the
     hand derivation beside it; ``BackwardTracer(tensor, gradient=None, x=x)`` traces any
     tensor (``x=x`` only names the leaf). ``gradient`` is needed for a non-scalar output.
+    Each node takes two half-steps (receives, then passes on); ``predict(answer)`` checks the
+    node's first ``grad_inputs`` entry (at ``AccumulateGrad``: the leaf's ``.grad``) before
+    it is shown. A typed expression applies on Enter or Apply.
     """
 
     def __init__(self, expression_or_tensor: Any, /, gradient: Any = None, **values: Any) -> None:
@@ -166,24 +59,38 @@ class BackwardTracer(WidgetBase):
         self.state = self._start(lambda: self._build(expression_or_tensor, gradient, values),
                                  self._fallback, "sin(x**2)")
         self._png_cache = GraphPngCache(5.6, 3.0)
-        buttons = step_buttons(self, "Previous node of the backward pass",
-                               "Next node of the backward pass", "Back to the first node",
-                               "Jump to the leaves' .grad")
-        self.expression_box = expression_box(
+        buttons = step_buttons(
+            self, "Previous half-step of the backward pass",
+            "Next half-step: what the node receives, then what it passes on (reveals it)",
+            "Back to step 1 (keeps the expression and its values)", "Jump to the leaves' .grad")
+        self.expression_input = ExpressionInput(
             self.state.expression or "", "e.g. exp(sin(x**2))",
-            "Expression whose backward pass to trace; press Enter to apply",
-            self._on_expression, visible=self._is_expression)
+            "Expression whose backward pass to trace; press Enter or Apply to show it",
+            self.apply, visible=self._is_expression)
+        self.expression_box = self.expression_input.box
+        self.apply_button = self.expression_input.apply_button
+        self.prediction = PredictionBox(self, lambda: self.state.pending(),
+                                        lambda: self.state.reveal(), idle=self._idle_prompt)
         self.header_html = html_area("agl-header")
         self.output_html = html_area("agl-output")
         self.hand_html = html_area("agl-hand")
         self.graph_image = png_image()
         self._finish([
             self.header_html,
-            self.expression_box,
+            self.expression_input.root,
             buttons,
+            self.prediction.root,
             self.message,
             widgets.HBox([self.graph_image, widgets.VBox([self.output_html, self.hand_html])]),
         ], "agl-backward-tracer")
+
+    def predict(self, answer: Any) -> Verdict:
+        """Check a prediction of the value the next half-step reveals (4 decimal places): ✓
+        reveals it, ✗ waits for another try. A non-number gets a not-ok Verdict; never raises.
+        """
+        verdict = self.prediction.predict(answer)
+        self._render()
+        return verdict
 
     def _build(self, given: Any, gradient: Any, values: dict[str, Any]) -> BackwardSteps:
         if isinstance(given, str):
@@ -210,20 +117,27 @@ class BackwardTracer(WidgetBase):
 
     # -- handlers -------------------------------------------------------------------
     @guarded
-    def _on_expression(self, change: dict[str, Any]) -> None:
+    def apply(self, text: str | None = None) -> None:
+        """Trace the expression typed in the box (what Enter and Apply do), from step 1."""
         if not self._is_expression:
             return
-        text = str(change["new"])
+        text = self.expression_box.value if text is None else str(text)
+        if not self.expression_input.differs and text == self.state.expression:
+            self.say(f"Already showing {quoted_short(text)}; edit the box, then press Enter "
+                     "or Apply.")
+            return
         old = getattr(self.state.derivation, "values", {}) or {}
-        values = {k: v for k, v in old.items()}
-        values = with_defaults(text, values)
+        values = with_defaults(text, dict(old))
         keep = set(leaf_names(text, values)) | {k for k, v in values.items() if isinstance(v, str)}
         values = {k: v for k, v in values.items() if k in keep}
+
         def build() -> None:
             self.state = BackwardSteps.from_expression(text, values, self.state.gradient)
 
-        if not self._attempt(build, keep=f" Still showing {self.state.expression}."):
+        if not self._attempt(build, keep=f" Still showing {quoted_short(self.state.expression)}."):
             return
+        self.prediction.tries = 0
+        self.expression_input.set_shown(text)
         self._png_cache.clear()
         self._render()
 
@@ -239,18 +153,33 @@ class BackwardTracer(WidgetBase):
             "<b>Hand derivation</b>" + pre_html(hand, "agl-text agl-hand-text")
             if hand else ""
         )
-        self.back_button.disabled = s.at_start
-        self.next_button.disabled = s.at_end
+        self.back_button.disabled = self.reset_button.disabled = s.at_start
+        self.next_button.disabled = self.end_button.disabled = s.at_end
+        self.prediction.refresh()
         png, width = self._png_cache.render(view.highlight, self.state.graph, view.highlight)
         self.graph_image.value = png
         self.graph_image.layout.width = width
 
     def _lines(self) -> list[str]:
         view = self.state.current_view()
-        return [view.title, *view.lines]
+        return [view.title, *view.lines, *self.prediction.lines()]
 
+    def _idle_prompt(self) -> str:
+        """The prediction row's line when nothing is left to predict at this half-step."""
+        s = self.state
+        if s.at_end:
+            return "Done: every gradient is revealed. ↺ Reset starts again from step 1."
+        if s.node_index + 1 >= len(s.steps) and s.passed_on:
+            return "Next ▶ shows every leaf's .grad and compares it with the hand derivation."
+        if s.passed_on:
+            return "Next ▶ shows what the next node receives."
+        return "Next ▶ shows what this node passes on."
 
-def _short(text: str) -> str:
-    """``text`` quoted, at most about 40 characters of it."""
-    return repr(text if len(text) <= 40 else text[:37] + "...")
-
+    def _reset_keeps(self) -> str:
+        s = self.state
+        if s.expression is None:
+            return "the traced tensor stays"
+        values = ", ".join(f"{k} = {float(v):g}" for k, v in s.derivation.values.items()
+                           if not isinstance(v, str))
+        kept = f"the expression {quoted_short(s.expression)}"
+        return f"{kept} and {values} stay" if values else f"{kept} stays"

@@ -54,9 +54,15 @@ def one_line(exc: BaseException) -> str:
     return UNEXPECTED
 
 
+#: What the plain-text fallback says after the name: shown wherever the widget itself cannot
+#: be (no widget front end, or its model gone after a kernel restart or a reopened notebook).
+RUN_TO_INTERACT = "run this cell to interact (re-run it after a kernel restart)"
+
+
 def plain_repr(name: str, *parts: str) -> str:
-    """Deterministic text/plain for a widget: ``Name(a, b) — run in Jupyter to interact``."""
-    return f"{name}({', '.join(p for p in parts if p)}) — run in Jupyter to interact"
+    """Deterministic text/plain for a widget:
+    ``Name(a, b) — run this cell to interact (re-run it after a kernel restart)``."""
+    return f"{name}({', '.join(p for p in parts if p)}) — {RUN_TO_INTERACT}"
 
 
 def button(label: str, tooltip: str, cls: str) -> Any:

@@ -3,11 +3,17 @@ output areas and the graph image (css classes ``agl-…`` are what the browser t
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
 
-from autograd_lab.widgets.base import WidgetBase
+from autograd_lab.widgets.base import WidgetBase, button
+from autograd_lab.widgets.markup import COLOURS, escape
+
+#: The hint echoes at most this many characters of the expression shown.
+_HINT_ECHO = 30
 
 
 def expression_box(value: str, placeholder: str, tooltip: str, handler: Any,
@@ -25,13 +31,80 @@ def expression_box(value: str, placeholder: str, tooltip: str, handler: Any,
     return box
 
 
+def on_enter(box: Any, handler: Callable[[Any], Any]) -> None:
+    """Run ``handler`` when Enter is pressed in the Text ``box``.
+
+    ipywidgets 8 marks ``Text.on_submit`` deprecated (it suggests ``continuous_update=False``,
+    which applies on blur too, the very thing a learner could not see coming), but its front
+    end still sends the "submit" event on Enter; it is the only Enter event there is.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "on_submit is deprecated", DeprecationWarning)
+        box.on_submit(handler)
+
+
+class ExpressionInput:
+    """The "z =" box, an Apply button and a hint: typing only edits, Enter or Apply applies.
+
+    While the box differs from the expression shown (``shown``), the hint says "press Enter
+    or Apply" and Apply is enabled; ``apply(text)`` is the widget's handler (it calls
+    :meth:`set_shown` when the text was good). Moving a slider never applies half-typed text.
+    """
+
+    def __init__(self, value: str, placeholder: str, tooltip: str,
+                 apply: Callable[[str], Any], visible: bool | None = None) -> None:
+        self.shown = value
+        layout = {"width": "360px"}
+        if visible is not None:
+            layout["display"] = "" if visible else "none"
+        self.box = widgets.Text(
+            value=value, description="z =", placeholder=placeholder, continuous_update=True,
+            tooltip=tooltip, layout=widgets.Layout(**layout),
+        )
+        self.box.add_class("agl-expression")
+        on_enter(self.box, lambda _: apply(self.box.value))
+        self.apply_button = button(
+            "Apply", "Show the expression typed in the box (Enter does the same)", "agl-apply")
+        self.apply_button.on_click(lambda _: apply(self.box.value))
+        self.hint = widgets.HTML()
+        self.hint.add_class("agl-expression-hint")
+        self.box.observe(lambda _: self.refresh(), names="value")
+        self.root = widgets.HBox([self.box, self.apply_button, self.hint])
+        if visible is False:
+            self.root.layout.display = "none"
+        self.refresh()
+
+    @property
+    def differs(self) -> bool:
+        """True while the box holds text that is not the expression shown."""
+        return self.box.value != self.shown
+
+    def set_shown(self, text: str) -> None:
+        """The widget now shows ``text``: the hint goes away."""
+        self.shown = text
+        self.refresh()
+
+    def refresh(self) -> None:
+        differs = self.differs
+        self.apply_button.disabled = not differs
+        if not differs:
+            self.hint.value = ""
+            return
+        shown = self.shown if len(self.shown) <= _HINT_ECHO else self.shown[:_HINT_ECHO] + "…"
+        self.hint.value = (
+            f'<span class="agl-hint" style="color:{COLOURS["info"]}">press Enter or Apply to '
+            f"show it (still showing {escape(shown)})</span>"
+        )
+
+
 def step_buttons(view: WidgetBase, back: str, next_: str, reset: str, last: str) -> Any:
-    """◀ Back, Next ▶, ↺ Reset, Last ▶▶ over ``view.state`` (a StepCursor), with tooltips."""
+    """◀ Back, Next ▶, ↺ Reset, Last ▶▶ with tooltips; a click calls ``view.step(kind)``
+    (``kind`` is "back", "next", "reset" or "last") and redraws."""
     return view.button_row(
-        ("back_button", "◀ Back", back, "agl-back", lambda: view.state.back()),
-        ("next_button", "Next ▶", next_, "agl-next", lambda: view.state.next()),
-        ("reset_button", "↺ Reset", reset, "agl-reset", lambda: view.state.reset()),
-        ("end_button", "Last ▶▶", last, "agl-last", lambda: view.state.go_to_end()),
+        ("back_button", "◀ Back", back, "agl-back", lambda: view.step("back")),
+        ("next_button", "Next ▶", next_, "agl-next", lambda: view.step("next")),
+        ("reset_button", "↺ Reset", reset, "agl-reset", lambda: view.step("reset")),
+        ("end_button", "Last ▶▶", last, "agl-last", lambda: view.step("last")),
     )
 
 
@@ -52,3 +125,40 @@ def png_image(cls: str = "agl-graph") -> Any:
     image = widgets.Image(format="png", layout=image_layout())
     image.add_class(cls)
     return image
+
+
+class Stepping:
+    """What the step buttons do in the two stepping widgets (ChainRuleStepper,
+    BackwardTracer): needs ``state`` (a StepCursor), ``prediction`` (a PredictionBox),
+    ``say`` and ``_reset_keeps()`` (what Reset leaves as it is, in words).
+
+    Next reveals like Show (the prediction row starts afresh); Reset says what it reset.
+    """
+
+    state: Any
+    prediction: Any
+
+    def step(self, kind: str) -> None:
+        """``kind`` is "back", "next", "reset" or "last"."""
+        s = self.state
+        if kind == "next":
+            if self.prediction.pending() is not None:
+                self.prediction.show()
+            else:
+                s.next()
+        elif kind == "back":
+            s.back()
+        elif kind == "reset":
+            s.reset()
+        elif kind == "last":
+            s.go_to_end()
+        else:
+            raise ValueError(f"unknown step {kind!r}; use back, next, reset or last")
+        self.prediction.tries = 0
+        if kind == "reset":
+            self.say(f"↺ Reset: back to step 1 of {s.total}; {self._reset_keeps()}.", "info")
+        else:
+            self.say("")
+
+    def _reset_keeps(self) -> str:  # pragma: no cover - overridden
+        return "everything else stays"

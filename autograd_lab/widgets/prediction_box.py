@@ -24,6 +24,7 @@ import ipywidgets as widgets
 from autograd_lab.exercises.prediction import check_prediction
 from autograd_lab.exercises.verdict import Verdict
 from autograd_lab.widgets.base import WidgetBase, button, guarded
+from autograd_lab.widgets.controls import on_enter
 from autograd_lab.widgets.markup import escape
 
 Pending = Callable[[], "tuple[str, float | str] | None"]
@@ -33,12 +34,14 @@ class PredictionBox:
     """A prompt line, a text box, ✓ Check and Show, wired to ``view``'s message line.
 
     ``tries`` counts wrong predictions of the current step (reset by every reveal);
-    ``last_verdict`` is the latest Verdict (None before the first Check).
+    ``last_verdict`` is the latest Verdict (None before the first Check). ``idle`` (optional)
+    gives the prompt line while nothing is pending (e.g. "Next ▶ shows the result").
     """
 
     def __init__(self, view: WidgetBase, pending: Pending, reveal: Callable[[], None],
-                 error_possible: bool = False) -> None:
+                 error_possible: bool = False, idle: Callable[[], str] | None = None) -> None:
         self.view = view
+        self._idle = idle
         self._pending = pending
         self._reveal = reveal
         self.error_possible = error_possible
@@ -52,7 +55,7 @@ class PredictionBox:
             style={"description_width": "initial"},
         )
         self.box.add_class("agl-predict-box")
-        self.box.on_submit(lambda _: self._check_clicked())
+        on_enter(self.box, lambda _: self._check_clicked())
         self.check_button = button(
             "✓ Check", "Check your prediction of the next value (4 decimal places)", "agl-check")
         self.check_button.on_click(lambda _: self._check_clicked())
@@ -107,7 +110,9 @@ class PredictionBox:
         self.show_button.disabled = done
         self.box.disabled = done
         if done:
-            self.prompt.value = ""
+            idle = self._idle() if self._idle is not None else ""
+            self.prompt.value = (
+                f'<span class="agl-predict-idle">{escape(idle)}</span>' if idle else "")
             return
         label = target[0]
         extra = " (or error, if you think it raises)" if self.error_possible else ""
@@ -119,7 +124,10 @@ class PredictionBox:
     def lines(self) -> list[str]:
         """The prompt as plain text (for ``text``), or nothing at the end."""
         target = self._pending()
-        return [] if target is None else [f"Predict {target[0]} (4 decimal places)."]
+        if target is None:
+            idle = self._idle() if self._idle is not None else ""
+            return [idle] if idle else []
+        return [f"Predict {target[0]} (4 decimal places)."]
 
     @guarded
     def _check_clicked(self) -> None:

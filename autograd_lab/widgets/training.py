@@ -1,7 +1,7 @@
-"""TrainingExplorer: the seed's linear model ``y = w*x + b`` trained epoch by epoch.
+"""TrainingExplorer: lesson 08's linear model ``y = w*x + b`` trained epoch by epoch.
 
 Each epoch is one call of :func:`autograd_lab.train_linear` continuing from the current
-``w``, ``b`` (``start_epoch`` keeps the numbering), so the text area shows exactly the seed's
+``w``, ``b`` (``start_epoch`` keeps the numbering), so the text area shows exactly lesson 08's
 lines (``Epoch 1: w=3.5000, b=1.2000, loss=41.0000`` …). A learning rate that makes the loss
 grow is labelled *diverging* by the same rule ``train_linear`` warns with
 (:func:`autograd_lab.training.is_diverging`).
@@ -40,7 +40,7 @@ from autograd_lab.widgets.figures import (
 )
 from autograd_lab.widgets.markup import message_html, pre_html
 
-#: The seed's data: y = 2x + 1.
+#: Lesson 08's data: y = 2x + 1.
 SEED_X = (1.0, 2.0, 3.0, 4.0)
 SEED_Y = (3.0, 5.0, 7.0, 9.0)
 
@@ -131,7 +131,7 @@ class TrainingSession:
         return new
 
     def lines(self) -> list[str]:
-        """The seed's lines, one per epoch so far."""
+        """Lesson 08's lines, one per epoch so far."""
         return [str(r) for r in self.records]
 
     def status(self) -> str:
@@ -146,7 +146,7 @@ class TrainingSession:
 
 
 class TrainingExplorer(WidgetBase):
-    """Train the seed's linear model with Step / Run / Reset and watch loss and fit update.
+    """Train lesson 08's linear model with Step / Run / Reset and watch loss and fit update.
 
     Learning rate: a linear slider 0.001 … 1 in steps of 0.001 (←/→ keys move one step) and
     a box to type it in (default 0.1); epochs (1 … 100, default 10): Run trains until that
@@ -203,7 +203,7 @@ class TrainingExplorer(WidgetBase):
         self._setup_axes()
 
         self._finish([
-            widgets.HTML("<b>Training y = w·x + b on the seed's data (y = 2x + 1)</b>"),
+            widgets.HTML("<b>Training y = w·x + b on lesson 08's data (y = 2x + 1)</b>"),
             widgets.HBox([self.lr_slider, self.lr_box, self.epochs_slider]),
             hint,
             buttons,

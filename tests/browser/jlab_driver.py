@@ -485,3 +485,48 @@ def saved_error_cells(notebook_model: dict[str, Any]) -> list[tuple[int, str]]:
             if out.get("output_type") == "error":
                 found.append((i, f"{out.get('ename')}: {out.get('evalue')}"))
     return found
+
+
+#: Every word (run of non-space characters) of every text node under the element: the words
+#: whose text lies on more than one line box (``getClientRects().length > 1``), i.e. broken
+#: inside by the line wrap ("finite diff / erence", "x.gra / d"). Words without a box (not
+#: displayed) are skipped; so is a word that stays on one line but is split into several
+#: boxes on it (a glyph from a fallback font), which is not a broken word.
+_BROKEN_WORDS_JS = r"""
+(root) => {
+  const broken = [];
+  let words = 0;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const re = /\S+/g;
+    for (let m = re.exec(node.textContent); m; m = re.exec(node.textContent)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const rects = [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0);
+      if (rects.length === 0) continue;
+      words += 1;
+      if (rects.length === 1) continue;
+      const lines = new Set(rects.map(r => Math.round(r.top + r.height / 2)));
+      if (lines.size > 1) broken.push(m[0].slice(0, 60));
+    }
+  }
+  return {words, broken};
+}
+"""
+
+
+def broken_words(root: Locator) -> tuple[int, list[str]]:
+    """``(words checked, words broken across lines)`` in the widget ``root``'s text.
+
+    Text must wrap at spaces only: every visible word has one client rect (one line box).
+    """
+    result = root.evaluate(_BROKEN_WORDS_JS)
+    return int(result["words"]), [str(w) for w in result["broken"]]
+
+
+def assert_wraps_at_spaces(root: Locator, name: str) -> None:
+    """Fail with the broken words if any word of the widget ``root`` is split across lines."""
+    words, broken = broken_words(root)
+    assert words > 0, f"{name}: no visible text to check"
+    assert not broken, f"{name}: words broken across lines: {broken[:10]}"

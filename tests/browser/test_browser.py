@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 from jlab_driver import (
     JupyterLabPage,
+    assert_wraps_at_spaces,
+    broken_words,
     cell_tags,
     click_and_wait,
     find_problems,
@@ -278,6 +280,31 @@ def _seed_training(epochs: int, lr: float = 0.1) -> list[str]:
     return lines
 
 
+def _predict(jl: JupyterLabPage, root_sel: str, timings: Any, name: str, wrong: str,
+             right: str, shot: str) -> None:
+    """The predict flow of a widget: a wrong prediction shows ✗ and reveals nothing; the
+    right one shows ✓ and the reveal (``right`` appears in the output)."""
+    page = jl.page
+    root = page.locator(root_sel).first
+    box = root.locator(".agl-predict-box input")
+    msg_sel = f"{root_sel} .agl-message-area"
+    out_sel = f"{root_sel} .agl-output"
+    assert "Predict" in _text(root.locator(".agl-predict-prompt"))
+    output = _text(page.locator(out_sel))
+    ms = click_and_wait(page, box, HAS_TEXT, {"sel": msg_sel, "text": "✗"},
+                        action="enter", text=wrong)
+    timings.click(name, ms / 1000)
+    assert "✗" in _text(page.locator(msg_sel)) and _text(page.locator(out_sel)) == output
+    assert right not in output
+    box.fill(right)
+    ms = click_and_wait(page, root.locator("button.agl-check"), HAS_TEXT,
+                        {"sel": msg_sel, "text": "✓"})
+    timings.click(name, ms / 1000)
+    page.wait_for_function(HAS_TEXT, arg={"sel": out_sel, "text": right}, timeout=10_000)
+    assert_wraps_at_spaces(root, name)
+    jl.screenshot_element(root, shot)
+
+
 class TestWidgets:
     """Each widget clicked through in one scratch notebook (its kernel stops after the class)."""
 
@@ -302,6 +329,24 @@ class TestWidgets:
         expression, x_shown = match.group(1), float(match.group(2))
         assert expression == "sin(x**2)"
         first_src = root.locator("img.agl-graph").get_attribute("src")
+        # the wrap check can fail: a narrow break-all column breaks "difference" inside
+        page.evaluate(
+            "() => { const d = document.createElement('div'); d.id = 'agl-wrap-probe';"
+            " d.style.cssText = 'width:60px;word-break:break-all;font:13px monospace';"
+            " d.textContent = 'finite difference'; document.body.appendChild(d); }")
+        try:
+            assert "difference" in broken_words(page.locator("#agl-wrap-probe"))[1]
+        finally:
+            page.evaluate("() => document.getElementById('agl-wrap-probe').remove()")
+        assert_wraps_at_spaces(root, "ChainRuleStepper")
+
+        # predict, then reveal: the next value is z = sin(v1) at v1 = x**2
+        v1 = torch.tensor(x_shown**2, dtype=torch.float64)
+        z_value = f"{torch.sin(v1).item():.4f}"
+        assert z_value == "0.4121"  # the brief's figure at x = 3
+        assert z_value not in _text(page.locator(out_sel))  # nothing revealed yet
+        _predict(jl, root_sel, timings, "ChainRuleStepper", "0.5", z_value,
+                 "widget-ChainRuleStepper-predicted")
 
         next_button = root.locator("button.agl-next")
         clicks = 0
@@ -313,7 +358,7 @@ class TestWidgets:
             timings.click("ChainRuleStepper", ms / 1000)
             clicks += 1
             assert clicks < 60, "Next never became disabled"
-        assert clicks >= 3
+        assert clicks >= 2
         final = _text(page.locator(out_sel))
 
         x = torch.tensor(x_shown, dtype=torch.float64, requires_grad=True)
@@ -325,10 +370,12 @@ class TestWidgets:
         )
         assert row, f"the last step does not compare the three results:\n{final}"
         assert row.groups() == (expected, expected, expected), final
-        # the result highlights the output node: a new graph picture replaces the last one
+        assert "highlighted in the graph: the leaves x" in final
+        # the result highlights the leaves: a new graph picture replaces the last one
         page.wait_for_function(CHANGED_SRC, arg={"sel": img_sel, "before": src_before_click},
                                timeout=10_000)
         assert _src(page, img_sel) != first_src
+        assert_wraps_at_spaces(root, "ChainRuleStepper")
         jl.screenshot_element(root, "widget-ChainRuleStepper-last-step")
 
     def test_chain_rule_stepper_bad_expression(
@@ -353,7 +400,11 @@ class TestWidgets:
             # the last good expression stays, step and result included
             assert "sin(x**2)" in _text(root.locator(".agl-header"))
             assert _text(root.locator(".agl-output")) == output_before
+            # the box differs from what is shown: the hint says how to apply it
+            hint = _text(root.locator(".agl-expression-hint"))
+            assert "press Enter or Apply" in hint, hint
         assert "sin(x" in message, f"the message does not name the bad input: {message!r}"
+        assert_wraps_at_spaces(root, "ChainRuleStepper")
         jl.screenshot_element(root, "widget-ChainRuleStepper-bad-expression")
 
     def test_backward_tracer_to_accumulate_grad(
@@ -367,14 +418,27 @@ class TestWidgets:
         root = page.locator(root_sel).first
         out_sel = f"{root_sel} .agl-output"
         x = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
-        z = torch.exp(torch.sin(x**2))
+        v2 = torch.sin(x**2)
+        z = torch.exp(v2)
         expected_nodes, fn = [], z.grad_fn
         while fn is not None:  # a chain: one input per node
             expected_nodes.append(type(fn).__name__)
             fn = next((f for f, _ in fn.next_functions if f is not None), None)
+        (passes_on,) = torch.autograd.grad(z, v2, retain_graph=True)
         z.backward()
         grad = f"{x.grad.item():.4f}"
-        assert grad == "-8.2549"  # the issue's example
+        assert grad == "-8.2549" and f"{passes_on.item():.4f}" == "1.5100"  # the issue's
+
+        # step 1 shows the forward pass only: no gradient in the hand derivation yet
+        hand = _text(root.locator(".agl-hand"))
+        assert "v1 = x**2 = 9.0000" in hand and grad not in hand and "→" not in hand
+        assert_wraps_at_spaces(root, "BackwardTracer")
+        # predict what ExpBackward0 passes on (its grad_inputs[0]), then see it
+        _predict(jl, root_sel, timings, "BackwardTracer", "1.0",
+                 f"{passes_on.item():.4f}", "widget-BackwardTracer-predicted")
+        shown = _text(page.locator(out_sel))
+        assert f"grad_inputs (out, upstream × local) = ({passes_on.item():.4f},)" in shown
+        assert f"{passes_on.item():.4f}" in _text(root.locator(".agl-hand"))
 
         seen = [_text(page.locator(out_sel)).splitlines()[0]]
         next_button = root.locator("button.agl-next")
@@ -385,9 +449,12 @@ class TestWidgets:
             seen.append(_text(page.locator(out_sel)).splitlines()[0])
             assert len(seen) < 40, "Next never became disabled"
         nodes = [m.group(1) for t in seen if (m := re.match(r"Step \d+ of \d+: (\w+)", t))]
+        nodes = [n for i, n in enumerate(nodes) if i == 0 or n != nodes[i - 1]]  # half-steps
         assert nodes == expected_nodes, f"page visited {nodes}, torch's graph is {expected_nodes}"
         final = _text(page.locator(out_sel))
         assert f"x.grad = {grad}" in final, final
+        assert f"dz/dx = {grad}" in _text(root.locator(".agl-hand"))
+        assert_wraps_at_spaces(root, "BackwardTracer")
         jl.screenshot_element(root, "widget-BackwardTracer-last-step")
 
     def test_grad_accumulation_lab_predict_then_call(
