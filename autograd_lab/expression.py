@@ -174,8 +174,8 @@ def _syntax_hint(source: str, error: SyntaxError) -> str:
                 f"e.g. derive('{EXAMPLE}', x=3.0)")
     spaced = re.search(r"(?<![\w.])(\d+(?:\.\d*)?)\s+([A-Za-z_]\w*)", source)
     if spaced and "invalid syntax" in msg and spaced[2] not in ("if", "else", "for", "and", "or"):
-        return f"'{spaced[0]}' needs a * between the number and the name; write " \
-               f"{spaced[1]}*{spaced[2]}"
+        shown = " ".join(spaced[0].split())
+        return f"'{shown}' needs a * between the number and the name; write {spaced[1]}*{spaced[2]}"
     call = re.search(rf"\b({'|'.join(FUNCTIONS)})\s+([\w.]+)", source)
     if call:
         return f"put the input in parentheses: {call[1]}({call[2]}), not '{call[0]}'"

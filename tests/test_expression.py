@@ -236,3 +236,10 @@ def test_null_character() -> None:
 
 def test_expression_is_positional_only_so_any_variable_name_works() -> None:
     assert derive("expression*2", expression=3.0).gradient == {"expression": 2.0}
+
+
+def test_a_number_and_a_name_on_two_lines_get_a_one_line_message() -> None:
+    with pytest.raises(ExpressionError) as info:
+        derive("2\nx", x=1.0)
+    assert "\n" not in str(info.value)
+    assert "2*x" in str(info.value)
