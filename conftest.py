@@ -38,3 +38,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(option, "nbval_sanitize_with") and not given:
         option.nbval_sanitize_with = str(SANITIZE_FILE)
 
+
+
+@pytest.hookimpl(trylast=True)  # after -k / -m deselection: only complete notebooks run twice
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from tests.nbval_shared import add_shared_checks
+
+    add_shared_checks(items, ROOT)
