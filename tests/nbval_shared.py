@@ -156,10 +156,18 @@ class TeacherSolutionsPass(pytest.Item):
 
     def runtest(self) -> None:
         missing = [c.cell_num for c in self.cells if c.test_outputs is None]
-        assert not missing, f"nbval did not run code cells {missing}"
+        if missing:
+            pytest.fail(f"{self.path.name}: nbval did not run code cells {missing}",
+                        pytrace=False)
         found = verdicts([c.test_outputs for c in self.cells])
-        assert len(found) == expected_checks([c.cell.source for c in self.cells]) > 0, found
-        assert all(v.startswith("✓ Correct") for v in found), found
+        expected = expected_checks([c.cell.source for c in self.cells])
+        if not len(found) == expected > 0:
+            pytest.fail(f"{self.path.name}: {len(found)} verdicts printed for {expected} "
+                        f"checks: {found}", pytrace=False)
+        wrong = [v for v in found if not v.startswith("✓ Correct")]
+        if wrong:
+            pytest.fail(f"{self.path.name}: a teacher solution is not correct: {wrong}",
+                        pytrace=False)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"{self.path.name}::{SOLUTIONS_NAME}"
