@@ -10,9 +10,10 @@
   file stays on one worker, so a notebook's nbval cells share one kernel in order, and the
   browser test keeps its one JupyterLab. The longest files are collected first
   (``LONG_FILES``) and handed out in that order (``--no-loadscope-reorder``).
+  (``loadgroup`` would be finer, but pytest-xdist 3.8 cannot rename pytest 9's node ids,
+  so its groups are silently ignored.)
 * After nbval's cells of a lesson or exercise source, ``tests/nbval_shared.py`` adds checks
-  that reuse nbval's execution and kernel (``Run All again``, ``Teacher solutions pass``). (``loadgroup`` would be finer, but pytest-xdist
-  3.8 cannot rename pytest 9's node ids, so its groups are silently ignored.)
+  that reuse nbval's execution and kernel (``Run All again``, ``Teacher solutions pass``).
 """
 
 from __future__ import annotations
