@@ -8,8 +8,12 @@
   from any working directory, unless ``--nbval-sanitize-with`` was given.
 * ``make test`` runs pytest on parallel workers (pytest-xdist, ``--dist loadfile``): each
   file stays on one worker, so a notebook's nbval cells share one kernel in order, and the
-  browser test keeps its one JupyterLab. (``loadgroup`` would be finer, but pytest-xdist
-  3.8 cannot rename pytest 9's node ids, so its groups are silently ignored.)
+  browser test keeps its one JupyterLab. The longest files are collected first
+  (``LONG_FILES``) and handed out in that order (``--no-loadscope-reorder``).
+  (``loadgroup`` would be finer, but pytest-xdist 3.8 cannot rename pytest 9's node ids,
+  so its groups are silently ignored.)
+* After nbval's cells of a lesson or exercise source, ``tests/nbval_shared.py`` adds checks
+  that reuse nbval's execution and kernel (``Run All again``, ``Teacher solutions pass``).
 """
 
 from __future__ import annotations
@@ -38,3 +42,30 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(option, "nbval_sanitize_with") and not given:
         option.nbval_sanitize_with = str(SANITIZE_FILE)
 
+
+
+#: The files that take longest on one worker, longest first. ``make test`` runs pytest-xdist
+#: with ``--dist loadfile --no-loadscope-reorder``: files are handed out in collection order,
+#: so these start first and the many short files fill the gaps (xdist's default reorder sorts
+#: by test count and used to start the class run, few tests but minutes long, last).
+LONG_FILES = (
+    "tests/test_classroom.py",
+    "tests/browser/test_browser.py",
+    "tests/test_notebooks.py",
+    "tests/test_exercise_notebooks.py",
+    "tests/test_lab.py",
+    "tests/test_adding_a_lesson.py",
+)
+
+
+def _file_rank(item: pytest.Item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    return LONG_FILES.index(path) if path in LONG_FILES else len(LONG_FILES)
+
+
+@pytest.hookimpl(trylast=True)  # after -k / -m deselection: only complete notebooks run twice
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from tests.nbval_shared import add_shared_checks
+
+    add_shared_checks(items, ROOT)
+    items.sort(key=_file_rank)  # stable: each file keeps its own order (nbval cells in order)

@@ -59,8 +59,8 @@ print(6 * 7)
 ```
 """
 _NOT_COPIED = shutil.ignore_patterns(
-    ".git", ".venv", "workspace", "test-artifacts", "__pycache__", ".ipynb_checkpoints",
-    ".pytest_cache", ".ruff_cache", "*.egg-info",
+    ".git", ".venv", ".npm-tools", "workspace", "classroom", "test-artifacts", "__pycache__",
+    ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache", "*.egg-info",
 )
 
 

@@ -13,7 +13,9 @@ one. This file checks what nbval cannot:
 * ``nbval-skip`` / ``nbval-ignore-output`` only on cells in ``tests/nbval_allowlist.txt``;
 * every printed line of the five seed notebooks (``tests/seed_output_lines.txt``) appears in
   some lesson's stored outputs;
-* Run All twice in one kernel prints the same text both times (no drifting gradients);
+* Run All twice in one kernel prints the same text both times (no drifting gradients): the
+  second pass runs in nbval's own kernel right after nbval's pass (``tests/nbval_shared.py``,
+  items named ``Run All again``), so it shares nbval's execution;
 * each lesson's "predict, then run" cells (tag ``question``) are copied exactly, in order,
   into its teacher note, whose answers are what the code prints;
 * every lesson appears in the README's lesson table.
@@ -29,6 +31,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests import nbval_shared
 from tools import run_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +46,6 @@ NBVAL_TAGS = {"nbval-skip", "nbval-ignore-output"}
 NBVAL_COMMENTS = re.compile(
     r"^\s*#\s*(NBVAL_SKIP|NBVAL_IGNORE_OUTPUT|PYTEST_VALIDATE_IGNORE_OUTPUT)"
 )
-BINARY_MIME = ("image/", "application/vnd.jupyter.widget-view+json", "application/pdf")
 
 
 def _id(path: Path) -> str:
@@ -58,20 +60,7 @@ def _code_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     return [c for c in nb.cells if c.cell_type == "code"]
 
 
-def _output_texts(output: nbformat.NotebookNode, *, traceback: bool = True) -> list[str]:
-    """All text a stored output holds (images and widget references excluded)."""
-    kind = output.get("output_type")
-    if kind == "stream":
-        return [output.get("text", "")]
-    if kind == "error":
-        texts = [f"{output.get('ename', '')}: {output.get('evalue', '')}"]
-        return texts + (list(output.get("traceback", [])) if traceback else [])
-    texts = []
-    for mime, value in output.get("data", {}).items():
-        if mime.startswith(BINARY_MIME):
-            continue
-        texts.append(value if isinstance(value, str) else "".join(value))
-    return texts
+_output_texts = nbval_shared.output_texts  # all text a stored output holds
 
 
 def _printed_lines(paths: list[Path]) -> set[str]:
@@ -360,45 +349,40 @@ def test_seed_warning_echo_lines_appear_in_a_lesson() -> None:
 # Run All twice in one kernel
 
 
-def _text_outputs(cell: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    """A cell's text, streams merged by name (how a stream is chunked is timing, not output)."""
-    streams: dict[str, str] = {}
-    texts = []
-    for output in cell.outputs:
-        if output.output_type == "stream":
-            streams[output.name] = streams.get(output.name, "") + output.text
-            continue
-        for text in _output_texts(output, traceback=False):
-            texts.append((output.output_type, text))
-    return sorted(streams.items()) + texts
+#: Shares nbval's run: ``tests/nbval_shared.py`` adds a ``Run All again`` item after the last
+#: nbval cell of every lesson and exercise source, which executes every code cell a second time
+#: in nbval's still-running kernel and compares each cell's text with nbval's first pass.
+#: (A teacher note's question cells are copies of its lesson's, checked above, which run
+#: twice there; the start page only loads the course.)
 
 
-#: The lessons and the exercise sources. A teacher note's question cells are copies of its
-#: lesson's (checked above), which run twice there; the start page only loads the course.
-RUN_TWICE_PATHS = LESSON_PATHS + [
-    run_notebooks.ipynb_of(p) for p in run_notebooks.exercise_sources(ROOT)
-]
+def test_run_all_twice_covers_the_lessons_and_exercise_sources() -> None:
+    expected = {p.resolve() for p in LESSON_PATHS} | {
+        run_notebooks.ipynb_of(p).resolve() for p in run_notebooks.exercise_sources(ROOT)
+    }
+    assert nbval_shared.run_twice_paths(ROOT) == expected
+    assert len(expected) >= len(LESSON_PATHS) + 5
 
 
-@pytest.mark.parametrize("path", RUN_TWICE_PATHS, ids=_id)
-def test_run_all_twice_prints_the_same(path: Path) -> None:
-    nb = _read(path)
-    client = run_notebooks.make_client(nb, path)
-    passes: list[list[list[tuple[str, str]]]] = []
-    with client.setup_kernel(env=run_notebooks.kernel_env()):
-        for _ in range(2):
-            outputs = []
-            for index, cell in enumerate(nb.cells):
-                if cell.cell_type == "code":
-                    client.execute_cell(cell, index)
-                    outputs.append(_text_outputs(cell))
-            passes.append(outputs)
-    first, second = passes
-    drifted = [i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a != b]
-    assert not drifted, (
-        f"{path.name}: code cells {drifted} print something else on the second Run All: "
-        + "; ".join(f"{first[i]!r} -> {second[i]!r}" for i in drifted[:3])
-    )
+def test_run_all_twice_catches_drift_and_ignores_stream_chunking() -> None:
+    def stream(text: str, name: str = "stdout") -> dict[str, str]:
+        return {"output_type": "stream", "name": name, "text": text}
+
+    def error(value: str) -> dict[str, str]:
+        return {"output_type": "error", "ename": "RuntimeError", "evalue": value,
+                "traceback": ["(differs between runs)"]}
+
+    first = [[stream("x.grad = 4.0\n")], [stream("a\n"), stream("b\n")], [error("boom")],
+             [{"output_type": "execute_result", "data": {"text/plain": "tensor(1.)",
+                                                         "image/png": "AAA"}}]]
+    again = [[stream("x.grad = 4.0\n")], [stream("a\nb\n")], [error("boom")],
+             [{"output_type": "execute_result", "data": {"text/plain": "tensor(1.)",
+                                                         "image/png": "BBB"}}]]
+    assert nbval_shared.drift(first, again) == []
+    drifted = [[stream("x.grad = 8.0\n")], again[1], [error("bang")],
+               [{"output_type": "execute_result", "data": {"text/plain": "tensor(2.)"}}]]
+    assert nbval_shared.drift(first, drifted) == [0, 2, 3]
+    assert nbval_shared.drift([[stream("1\n", "stderr")]], [[stream("1\n")]]) == [0]
 
 
 # ---------------------------------------------------------------------------------------
