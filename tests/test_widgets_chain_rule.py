@@ -300,7 +300,7 @@ def test_predict_checks_each_value_before_it_is_revealed() -> None:
     assert w.state.pending() is None
     assert "Next ▶ compares" in w.prediction.prompt.value and w.prediction.check_button.disabled
     done = w.predict("1.0")
-    assert not done.ok and "Nothing left" in done.message
+    assert not done.ok and "Nothing to predict at this step. Next ▶" in done.message
     w.next_button.click()
     assert w.state.current_view().kind == "result"
 
