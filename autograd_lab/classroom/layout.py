@@ -181,7 +181,10 @@ class ClassroomLayout:
         _write_json(
             instructor / "nbgrader_config.json",
             {**common, "CourseDirectory": {"course_id": COURSE_ID,
-                                           "root": str(self.course_root)}},
+                                           "root": str(self.course_root)},
+             # The formgrader autogrades with this config, not the course's .py: kill each
+             # grading kernel once its last cell ran, as nbgrader_config.py does.
+             "Execute": {"shutdown_kernel": "immediate"}},
         )
         student = self.config_root / "student"
         _write_json(student / "nbgrader_config.json", common)

@@ -27,3 +27,9 @@ c.CourseDirectory.ignore = [
     "feedback",
     "*.md",
 ]
+
+# Autograding speed (issue 18: ≤ 3 s per submission over a batch, see benchmarks/): once the
+# last cell has run, nbgrader's Execute preprocessor stops the kernel. "graceful" (nbclient's
+# default) asks it to shut down and waits for its exit, which a kernel that imported torch
+# takes its time over; the graded notebook already holds every output, so kill it at once.
+c.Execute.shutdown_kernel = "immediate"
