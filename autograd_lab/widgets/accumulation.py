@@ -35,6 +35,7 @@ from autograd_lab.widgets.figures import (
     LINE_RED,
     figure_png,
     new_figure,
+    pin_layout,
     style_axes,
 )
 from autograd_lab.widgets.markup import message_html, pre_html, table_html
@@ -216,6 +217,8 @@ class GradAccumulationLab(WidgetBase):
         self._legend = ax.legend([self._bars, self._one_line],
                                  ["x.grad after call", "one backward"],
                                  fontsize=7, loc="upper left", frameon=False, labelcolor=GREY)
+        ax.set_title("", fontsize=9, color=GREY, y=1.0)  # y: placed once, text set per draw
+        pin_layout(self._fig)
 
     def _draw(self, r: AccumulationResult, s: AccumulationRun) -> bytes:
         ax = self._ax
@@ -246,8 +249,7 @@ class GradAccumulationLab(WidgetBase):
         ax.set_ylim(lo - (0.15 * span if lo < 0 else 0.0), hi + 0.4 * span)  # room for legend
         ax.set_xlim(0.4, s.calls + 0.6)
         ax.set_xticks(range(1, s.calls + 1))
-        ax.set_title(f"{v}.grad, mode: {s.mode} — {s.made} of {s.calls} calls", fontsize=9,
-                     color=GREY)
+        ax.title.set_text(f"{v}.grad, mode: {s.mode} — {s.made} of {s.calls} calls")
         return figure_png(self._fig)
 
     def _lines(self) -> list[str]:

@@ -36,6 +36,7 @@ from autograd_lab.widgets.figures import (
     LINE_RED,
     figure_png,
     new_figure,
+    pin_layout,
     style_axes,
 )
 from autograd_lab.widgets.markup import message_html, pre_html
@@ -222,7 +223,7 @@ class TrainingExplorer(WidgetBase):
     def _setup_axes(self) -> None:
         ax = self._ax_loss
         style_axes(ax)
-        ax.set_title("loss per epoch", fontsize=10, color=GREY)
+        ax.set_title(self.loss_title(), fontsize=10, color=GREY, y=1.0)  # y: placed once
         ax.set_xlabel("epoch", fontsize=9, color=GREY)
         ax.set_yscale("log")
         ax.yaxis.set_minor_locator(NullLocator())  # fewer tick artists: faster redraws
@@ -234,7 +235,7 @@ class TrainingExplorer(WidgetBase):
         )
         fx = self._ax_fit
         style_axes(fx)
-        fx.set_title("data and fitted line", fontsize=10, color=GREY)
+        fx.set_title("data and fitted line", fontsize=10, color=GREY, y=1.0)
         fx.set_xlabel("x", fontsize=9, color=GREY)
         fx.tick_params(labelsize=8)
         fx.plot(self.session.x, self.session.y, "s", color=LINE_GREEN, label="data (y = 2x + 1)")
@@ -243,6 +244,7 @@ class TrainingExplorer(WidgetBase):
         fx.set_xlim(*xs)
         fx.set_ylim(-1.0, 12.0)
         fx.legend(fontsize=8, loc="upper left", frameon=False, labelcolor=GREY)
+        pin_layout(self._fig)
 
     def _draw(self) -> bytes:
         s = self.session
@@ -258,7 +260,7 @@ class TrainingExplorer(WidgetBase):
             ax.set_ylim(0.01, 100)
             ax.set_xlim(0.5, 10.5)
         self._diverge_text.set_text(f"diverging (lr={s.lr:g})" if s.diverging else "")
-        ax.set_title(self.loss_title(), fontsize=10, color=GREY)
+        ax.title.set_text(self.loss_title())
         if math.isfinite(s.w) and math.isfinite(s.b):
             self._fit_line.set_ydata((s.b, 5.0 * s.w + s.b))
         return figure_png(self._fig)
