@@ -34,7 +34,7 @@ from autograd_lab.widgets.figures import (
     LINE_BLUE,
     LINE_GREEN,
     LINE_RED,
-    figure_png,
+    Backdrop,
     new_figure,
     pin_layout,
     style_axes,
@@ -243,8 +243,12 @@ class TrainingExplorer(WidgetBase):
         (self._fit_line,) = fx.plot(xs, (0.0, 0.0), "-", color=LINE_BLUE, label="w·x + b")
         fx.set_xlim(*xs)
         fx.set_ylim(-1.0, 12.0)
-        fx.legend(fontsize=8, loc="upper left", frameon=False, labelcolor=GREY)
+        legend = fx.legend(fontsize=8, loc="upper left", frameon=False, labelcolor=GREY)
         pin_layout(self._fig)
+        # only the loss axes and the fitted line change: the rest of the right plot is drawn
+        # once (the spines and legend, drawn after the line, are redrawn over it)
+        self._backdrop = Backdrop(self._fig, [ax, self._fit_line, *fx.spines.values(),
+                                              legend])
 
     def _draw(self) -> bytes:
         s = self.session
@@ -263,7 +267,7 @@ class TrainingExplorer(WidgetBase):
         ax.title.set_text(self.loss_title())
         if math.isfinite(s.w) and math.isfinite(s.b):
             self._fit_line.set_ydata((s.b, 5.0 * s.w + s.b))
-        return figure_png(self._fig)
+        return self._backdrop.png()
 
     def loss_title(self) -> str:
         """The loss plot's title: the lr its points were trained with (as the status says)."""
