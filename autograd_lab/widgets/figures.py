@@ -88,8 +88,8 @@ def canvas_png(fig: Figure) -> bytes:
 class Backdrop:
     """A figure whose unchanging part is drawn once; each PNG redraws only ``moving``.
 
-    The first :meth:`png` draws the figure without the ``moving`` artists (they are set
-    *animated*) and keeps that picture; every PNG starts from a copy of it and draws the
+    The first :meth:`png` draws the figure without the ``moving`` artists (animated for
+    that one draw) and keeps that picture; every PNG starts from a copy of it and draws the
     ``moving`` artists over it, in the given order. That order must be the order a full
     draw uses (by zorder) wherever two of them overlap, and nothing kept may be drawn over
     a moving artist: then the pixels are exactly those of a full draw.
@@ -98,14 +98,18 @@ class Backdrop:
     def __init__(self, fig: Figure, moving: Sequence[Artist]) -> None:
         self.fig = fig
         self.moving = list(moving)
-        for artist in self.moving:
-            artist.set_animated(True)
         self._kept: Any = None
 
     def png(self) -> bytes:
         canvas = self.fig.canvas
         if self._kept is None:
-            canvas.draw()
+            for artist in self.moving:
+                artist.set_animated(True)
+            try:
+                canvas.draw()
+            finally:
+                for artist in self.moving:
+                    artist.set_animated(False)
             self._kept = canvas.copy_from_bbox(self.fig.bbox)
         else:
             canvas.restore_region(self._kept)

@@ -23,6 +23,7 @@ import warnings
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 from matplotlib.ticker import NullLocator
 
 from autograd_lab.formatting import fmt_big
@@ -246,9 +247,12 @@ class TrainingExplorer(WidgetBase):
         legend = fx.legend(fontsize=8, loc="upper left", frameon=False, labelcolor=GREY)
         pin_layout(self._fig)
         # only the loss axes and the fitted line change: the rest of the right plot is drawn
-        # once (the spines and legend, drawn after the line, are redrawn over it)
-        self._backdrop = Backdrop(self._fig, [ax, self._fit_line, *fx.spines.values(),
-                                              legend])
+        # once; the spines (and the legend, when the line crosses it) are drawn after the
+        # line in a full draw, so they are redrawn over it
+        moving = [ax, self._fit_line, *fx.spines.values()]
+        self._backdrop = Backdrop(self._fig, moving)
+        self._backdrop_legend = Backdrop(self._fig, [*moving, legend])
+        self._legend_box = legend.get_window_extent().padded(4.0)  # + line width, antialias
 
     def _draw(self) -> bytes:
         s = self.session
@@ -267,7 +271,10 @@ class TrainingExplorer(WidgetBase):
         ax.title.set_text(self.loss_title())
         if math.isfinite(s.w) and math.isfinite(s.b):
             self._fit_line.set_ydata((s.b, 5.0 * s.w + s.b))
-        return self._backdrop.png()
+        path = self._fit_line.get_transform().transform_path(self._fit_line.get_path())
+        apart = (np.isfinite(path.vertices).all()
+                 and not path.intersects_bbox(self._legend_box, filled=False))
+        return (self._backdrop if apart else self._backdrop_legend).png()
 
     def loss_title(self) -> str:
         """The loss plot's title: the lr its points were trained with (as the status says)."""
