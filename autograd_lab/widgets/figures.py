@@ -119,6 +119,40 @@ class Backdrop:
         return canvas_png(self.fig)
 
 
+class AxisUnderlay:
+    """One axis drawn once (until :meth:`invalidate`); each PNG draws the rest over a copy.
+
+    For a figure whose x axis (ticks, tick labels, label) stays while the data change: the
+    axis is drawn alone and kept, then every PNG draws the figure without it on top. Right
+    when nothing drawn before the axis in a full draw overlaps its pixels.
+    """
+
+    def __init__(self, fig: Figure, axis: Any) -> None:
+        self.fig = fig
+        self.axis = axis
+        self._kept: Any = None
+
+    def invalidate(self) -> None:
+        """The axis changed (its limits or ticks): draw it again on the next PNG."""
+        self._kept = None
+
+    def png(self) -> bytes:
+        canvas = self.fig.canvas
+        renderer = canvas.get_renderer()
+        if self._kept is None:
+            renderer.clear()
+            self.axis.draw(renderer)
+            self._kept = canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            canvas.restore_region(self._kept)
+        self.axis.set_animated(True)
+        try:
+            self.fig.draw(renderer)
+        finally:
+            self.axis.set_animated(False)
+        return canvas_png(self.fig)
+
+
 def pixel_width(fig: Figure) -> str:
     """The figure's rendered width as a CSS length (so the image shows at its own size)."""
     return f"{round(fig.get_size_inches()[0] * fig.dpi)}px"
