@@ -199,6 +199,7 @@ class TrainingExplorer(WidgetBase):
         self.plot_image = png_image("agl-plot")
         self.plot_label = html_area("agl-plot-label")  # the plot's title, as page text
 
+        self._drawn: tuple[Any, ...] | None = None
         self._fig = new_figure(8.0, 3.0)
         self._ax_loss = self._fig.add_axes((0.08, 0.16, 0.38, 0.72))
         self._ax_fit = self._fig.add_axes((0.58, 0.16, 0.38, 0.72))
@@ -323,7 +324,10 @@ class TrainingExplorer(WidgetBase):
             + pre_html(lines, "agl-text agl-epochs-text") + "</div>"
         )
         if plot:
-            self.plot_image.value = self._draw()
+            key = (tuple(s.losses), s.lr, s.w, s.b)  # everything the plot shows
+            if key != self._drawn:  # e.g. a message-only change draws nothing
+                self.plot_image.value = self._draw()
+                self._drawn = key
             self.plot_label.value = (f'<span style="color:{GREY};font-size:12px">Plot: '
                                      f"{self.loss_title()}, {s.epoch} epochs</span>")
 
