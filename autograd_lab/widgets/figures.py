@@ -56,16 +56,17 @@ def style_axes(ax: Any) -> None:
 
 
 def pin_layout(fig: Figure) -> None:
-    """Draw ``fig`` once, then keep every axis label where matplotlib placed it.
+    """Place every axis label once, as a draw would, then keep it there.
 
     Matplotlib re-measures every tick label on each draw to place the axis labels below
     (or beside) them, a large part of a redraw. The widgets' tick labels keep their height
     (the layout of one line of text is the same height whatever the digits), so the places
-    found by one draw stay right; titles are pinned by ``set_title(..., y=1.0)``.
+    found once stay right; titles are pinned by ``set_title(..., y=1.0)``.
     """
-    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
+            axis.get_tightbbox(renderer)  # places the label as a draw would (text layout only)
             x_disp, y_disp = axis.label.get_transform().transform(axis.label.get_position())
             axis.set_label_coords(*ax.transAxes.inverted().transform((x_disp, y_disp)))
 
