@@ -33,8 +33,9 @@ from autograd_lab.widgets.figures import (
     GREY,
     LINE_BLUE,
     LINE_RED,
-    figure_png,
+    AxisUnderlay,
     new_figure,
+    pin_layout,
     style_axes,
 )
 from autograd_lab.widgets.markup import message_html, pre_html, table_html
@@ -216,6 +217,10 @@ class GradAccumulationLab(WidgetBase):
         self._legend = ax.legend([self._bars, self._one_line],
                                  ["x.grad after call", "one backward"],
                                  fontsize=7, loc="upper left", frameon=False, labelcolor=GREY)
+        ax.set_title("", fontsize=9, color=GREY, y=1.0)  # y: placed once, text set per draw
+        pin_layout(self._fig)
+        self._underlay = AxisUnderlay(self._fig, ax.xaxis)  # the x axis changes with calls
+        self._calls_drawn = 0
 
     def _draw(self, r: AccumulationResult, s: AccumulationRun) -> bytes:
         ax = self._ax
@@ -244,11 +249,13 @@ class GradAccumulationLab(WidgetBase):
         hi = max([0.0, *heights])
         span = (hi - lo) or 1.0
         ax.set_ylim(lo - (0.15 * span if lo < 0 else 0.0), hi + 0.4 * span)  # room for legend
-        ax.set_xlim(0.4, s.calls + 0.6)
-        ax.set_xticks(range(1, s.calls + 1))
-        ax.set_title(f"{v}.grad, mode: {s.mode} — {s.made} of {s.calls} calls", fontsize=9,
-                     color=GREY)
-        return figure_png(self._fig)
+        if s.calls != self._calls_drawn:
+            ax.set_xlim(0.4, s.calls + 0.6)
+            ax.set_xticks(range(1, s.calls + 1))
+            self._underlay.invalidate()
+            self._calls_drawn = s.calls
+        ax.title.set_text(f"{v}.grad, mode: {s.mode} — {s.made} of {s.calls} calls")
+        return self._underlay.png()
 
     def _lines(self) -> list[str]:
         lines = self.state.log_lines()

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+import matplotlib.image
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -53,12 +55,103 @@ def style_axes(ax: Any) -> None:
     ax.title.set_color(GREY)
 
 
+def pin_layout(fig: Figure) -> None:
+    """Place every axis label once, as a draw would, then keep it there.
+
+    Matplotlib re-measures every tick label on each draw to place the axis labels below
+    (or beside) them, a large part of a redraw. The widgets' tick labels keep their height
+    (the layout of one line of text is the same height whatever the digits), so the places
+    found once stay right; titles are pinned by ``set_title(..., y=1.0)``.
+    """
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.get_tightbbox(renderer)  # places the label as a draw would (text layout only)
+            x_disp, y_disp = axis.label.get_transform().transform(axis.label.get_position())
+            axis.set_label_coords(*ax.transAxes.inverted().transform((x_disp, y_disp)))
+
+
 def figure_png(fig: Figure) -> bytes:
     """Render ``fig`` to PNG bytes (the canvas draws, then encodes)."""
+    fig.canvas.draw()
+    return canvas_png(fig)
+
+
+def canvas_png(fig: Figure) -> bytes:
+    """Encode what ``fig``'s canvas holds now as PNG bytes (no draw; as ``print_png`` does)."""
     buf = io.BytesIO()
     # light zlib compression: a few kB larger, noticeably faster to encode
-    fig.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
+    matplotlib.image.imsave(buf, fig.canvas.buffer_rgba(), format="png", origin="upper",
+                            dpi=fig.dpi, pil_kwargs={"compress_level": 1})
     return buf.getvalue()
+
+
+class Backdrop:
+    """A figure whose unchanging part is drawn once; each PNG redraws only ``moving``.
+
+    The first :meth:`png` draws the figure without the ``moving`` artists (animated for
+    that one draw) and keeps that picture; every PNG starts from a copy of it and draws the
+    ``moving`` artists over it, in the given order. That order must be the order a full
+    draw uses (by zorder) wherever two of them overlap, and nothing kept may be drawn over
+    a moving artist: then the pixels are exactly those of a full draw.
+    """
+
+    def __init__(self, fig: Figure, moving: Sequence[Artist]) -> None:
+        self.fig = fig
+        self.moving = list(moving)
+        self._kept: Any = None
+
+    def png(self) -> bytes:
+        canvas = self.fig.canvas
+        if self._kept is None:
+            for artist in self.moving:
+                artist.set_animated(True)
+            try:
+                canvas.draw()
+            finally:
+                for artist in self.moving:
+                    artist.set_animated(False)
+            self._kept = canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            canvas.restore_region(self._kept)
+        renderer = canvas.get_renderer()
+        for artist in self.moving:
+            artist.draw(renderer)
+        return canvas_png(self.fig)
+
+
+class AxisUnderlay:
+    """One axis drawn once (until :meth:`invalidate`); each PNG draws the rest over a copy.
+
+    For a figure whose x axis (ticks, tick labels, label) stays while the data change: the
+    axis is drawn alone and kept, then every PNG draws the figure without it on top. Right
+    when nothing drawn before the axis in a full draw overlaps its pixels.
+    """
+
+    def __init__(self, fig: Figure, axis: Any) -> None:
+        self.fig = fig
+        self.axis = axis
+        self._kept: Any = None
+
+    def invalidate(self) -> None:
+        """The axis changed (its limits or ticks): draw it again on the next PNG."""
+        self._kept = None
+
+    def png(self) -> bytes:
+        canvas = self.fig.canvas
+        renderer = canvas.get_renderer()
+        if self._kept is None:
+            renderer.clear()
+            self.axis.draw(renderer)
+            self._kept = canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            canvas.restore_region(self._kept)
+        self.axis.set_animated(True)
+        try:
+            self.fig.draw(renderer)
+        finally:
+            self.axis.set_animated(False)
+        return canvas_png(self.fig)
 
 
 def pixel_width(fig: Figure) -> str:

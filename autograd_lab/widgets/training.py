@@ -23,6 +23,7 @@ import warnings
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 from matplotlib.ticker import NullLocator
 
 from autograd_lab.formatting import fmt_big
@@ -34,8 +35,9 @@ from autograd_lab.widgets.figures import (
     LINE_BLUE,
     LINE_GREEN,
     LINE_RED,
-    figure_png,
+    Backdrop,
     new_figure,
+    pin_layout,
     style_axes,
 )
 from autograd_lab.widgets.markup import message_html, pre_html
@@ -197,6 +199,7 @@ class TrainingExplorer(WidgetBase):
         self.plot_image = png_image("agl-plot")
         self.plot_label = html_area("agl-plot-label")  # the plot's title, as page text
 
+        self._drawn: tuple[Any, ...] | None = None
         self._fig = new_figure(8.0, 3.0)
         self._ax_loss = self._fig.add_axes((0.08, 0.16, 0.38, 0.72))
         self._ax_fit = self._fig.add_axes((0.58, 0.16, 0.38, 0.72))
@@ -222,7 +225,7 @@ class TrainingExplorer(WidgetBase):
     def _setup_axes(self) -> None:
         ax = self._ax_loss
         style_axes(ax)
-        ax.set_title("loss per epoch", fontsize=10, color=GREY)
+        ax.set_title(self.loss_title(), fontsize=10, color=GREY, y=1.0)  # y: placed once
         ax.set_xlabel("epoch", fontsize=9, color=GREY)
         ax.set_yscale("log")
         ax.yaxis.set_minor_locator(NullLocator())  # fewer tick artists: faster redraws
@@ -234,7 +237,7 @@ class TrainingExplorer(WidgetBase):
         )
         fx = self._ax_fit
         style_axes(fx)
-        fx.set_title("data and fitted line", fontsize=10, color=GREY)
+        fx.set_title("data and fitted line", fontsize=10, color=GREY, y=1.0)
         fx.set_xlabel("x", fontsize=9, color=GREY)
         fx.tick_params(labelsize=8)
         fx.plot(self.session.x, self.session.y, "s", color=LINE_GREEN, label="data (y = 2x + 1)")
@@ -242,7 +245,15 @@ class TrainingExplorer(WidgetBase):
         (self._fit_line,) = fx.plot(xs, (0.0, 0.0), "-", color=LINE_BLUE, label="w·x + b")
         fx.set_xlim(*xs)
         fx.set_ylim(-1.0, 12.0)
-        fx.legend(fontsize=8, loc="upper left", frameon=False, labelcolor=GREY)
+        legend = fx.legend(fontsize=8, loc="upper left", frameon=False, labelcolor=GREY)
+        pin_layout(self._fig)
+        # only the loss axes and the fitted line change: the rest of the right plot is drawn
+        # once; the spines (and the legend, when the line crosses it) are drawn after the
+        # line in a full draw, so they are redrawn over it
+        moving = [ax, self._fit_line, *fx.spines.values()]
+        self._backdrop = Backdrop(self._fig, moving)
+        self._backdrop_legend = Backdrop(self._fig, [*moving, legend])
+        self._legend_box = legend.get_window_extent().padded(4.0)  # + line width, antialias
 
     def _draw(self) -> bytes:
         s = self.session
@@ -258,10 +269,13 @@ class TrainingExplorer(WidgetBase):
             ax.set_ylim(0.01, 100)
             ax.set_xlim(0.5, 10.5)
         self._diverge_text.set_text(f"diverging (lr={s.lr:g})" if s.diverging else "")
-        ax.set_title(self.loss_title(), fontsize=10, color=GREY)
+        ax.title.set_text(self.loss_title())
         if math.isfinite(s.w) and math.isfinite(s.b):
             self._fit_line.set_ydata((s.b, 5.0 * s.w + s.b))
-        return figure_png(self._fig)
+        path = self._fit_line.get_transform().transform_path(self._fit_line.get_path())
+        apart = (np.isfinite(path.vertices).all()
+                 and not path.intersects_bbox(self._legend_box, filled=False))
+        return (self._backdrop if apart else self._backdrop_legend).png()
 
     def loss_title(self) -> str:
         """The loss plot's title: the lr its points were trained with (as the status says)."""
@@ -310,7 +324,10 @@ class TrainingExplorer(WidgetBase):
             + pre_html(lines, "agl-text agl-epochs-text") + "</div>"
         )
         if plot:
-            self.plot_image.value = self._draw()
+            key = (tuple(s.losses), s.lr, s.w, s.b)  # everything the plot shows
+            if key != self._drawn:  # e.g. a message-only change draws nothing
+                self.plot_image.value = self._draw()
+                self._drawn = key
             self.plot_label.value = (f'<span style="color:{GREY};font-size:12px">Plot: '
                                      f"{self.loss_title()}, {s.epoch} epochs</span>")
 
