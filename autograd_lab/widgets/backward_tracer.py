@@ -24,7 +24,6 @@ from typing import Any
 import ipywidgets as widgets
 import torch
 
-from autograd_lab.exercises.verdict import Verdict
 from autograd_lab.widgets.backward_steps import DTYPE, BackwardSteps, TraceView, quoted_short
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
 from autograd_lab.widgets.controls import (
@@ -37,12 +36,12 @@ from autograd_lab.widgets.controls import (
 from autograd_lab.widgets.figures import GraphPngCache
 from autograd_lab.widgets.inputs import DEFAULT_VALUE, clean_values, leaf_names, with_defaults
 from autograd_lab.widgets.markup import escape, pre_html, title_html
-from autograd_lab.widgets.prediction_box import PredictionBox
+from autograd_lab.widgets.prediction_box import Predicting, PredictionBox
 
 __all__ = ["DTYPE", "BackwardSteps", "BackwardTracer", "TraceView"]
 
 
-class BackwardTracer(WidgetBase, Stepping):
+class BackwardTracer(Predicting, Stepping, WidgetBase):
     """Step through torch's real backward pass: Back / Next / Reset, graph highlighted.
 
     ``BackwardTracer("exp(sin(x**2))", x=3.0)`` visits ExpBackward0, SinBackward0,
@@ -83,14 +82,6 @@ class BackwardTracer(WidgetBase, Stepping):
             self.message,
             widgets.HBox([self.graph_image, widgets.VBox([self.output_html, self.hand_html])]),
         ], "agl-backward-tracer")
-
-    def predict(self, answer: Any) -> Verdict:
-        """Check a prediction of the value the next half-step reveals (4 decimal places): ✓
-        reveals it, ✗ waits for another try. A non-number gets a not-ok Verdict; never raises.
-        """
-        verdict = self.prediction.predict(answer)
-        self._render()
-        return verdict
 
     def _build(self, given: Any, gradient: Any, values: dict[str, Any]) -> BackwardSteps:
         if isinstance(given, str):
@@ -153,16 +144,7 @@ class BackwardTracer(WidgetBase, Stepping):
             "<b>Hand derivation</b>" + pre_html(hand, "agl-text agl-hand-text")
             if hand else ""
         )
-        self.back_button.disabled = self.reset_button.disabled = s.at_start
-        self.next_button.disabled = self.end_button.disabled = s.at_end
-        self.prediction.refresh()
-        png, width = self._png_cache.render(view.highlight, self.state.graph, view.highlight)
-        self.graph_image.value = png
-        self.graph_image.layout.width = width
-
-    def _lines(self) -> list[str]:
-        view = self.state.current_view()
-        return [view.title, *view.lines, *self.prediction.lines()]
+        self._show_position(view.highlight, self.state.graph, view.highlight)
 
     def _idle_prompt(self) -> str:
         """The prediction row's line when nothing is left to predict at this half-step."""

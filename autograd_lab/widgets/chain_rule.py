@@ -16,7 +16,6 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from autograd_lab.exercises.verdict import Verdict
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
 from autograd_lab.widgets.chain_rule_steps import ChainRuleSteps, FinalComparison
 from autograd_lab.widgets.controls import (
@@ -34,7 +33,7 @@ from autograd_lab.widgets.inputs import (
     with_defaults,
 )
 from autograd_lab.widgets.markup import escape, pre_html, title_html
-from autograd_lab.widgets.prediction_box import PredictionBox
+from autograd_lab.widgets.prediction_box import Predicting, PredictionBox
 
 __all__ = ["ChainRuleStepper", "ChainRuleSteps", "FinalComparison"]
 
@@ -43,7 +42,7 @@ SLIDER_MIN, SLIDER_MAX, SLIDER_STEP = -5.0, 5.0, 0.1
 MAX_SLIDERS = 24
 
 
-class ChainRuleStepper(WidgetBase, Stepping):
+class ChainRuleStepper(Predicting, Stepping, WidgetBase):
     """Step through ``derive(expression, **values)``: Back / Next / Reset, sliders, graph.
 
     ``ChainRuleStepper("sin(x**2)", x=3.0)`` — forward steps show each node's value; backward
@@ -88,14 +87,6 @@ class ChainRuleStepper(WidgetBase, Stepping):
             widgets.HBox([self.graph_image, widgets.Box([self.output_html],
                                                         layout=widgets.Layout(min_width="360px"))]),
         ], "agl-chain-rule-stepper")
-
-    def predict(self, answer: Any) -> Verdict:
-        """Check a prediction of the value the next step reveals (4 decimal places): ✓
-        reveals it, ✗ waits for another try. A non-number gets a not-ok Verdict; never raises.
-        """
-        verdict = self.prediction.predict(answer)
-        self._render()
-        return verdict
 
     # -- display -------------------------------------------------------------------
     def _plain(self) -> str:
@@ -172,18 +163,8 @@ class ChainRuleStepper(WidgetBase, Stepping):
             cls = "agl-final agl-ok" if view.final.agree else "agl-final agl-error"
             body.append(f'<div class="{cls}" data-agree="{str(view.final.agree).lower()}"></div>')
         self.output_html.value = "".join(body)
-        self.back_button.disabled = self.reset_button.disabled = self.state.at_start
-        self.next_button.disabled = self.end_button.disabled = self.state.at_end
-        self.prediction.refresh()
         key = (id(self.state.derivation), self.state.index)
-        png, width = self._png_cache.render(key, self.state.graph_at(), view.highlight)
-        self.graph_image.value = png
-        self.graph_image.layout.width = width
-
-    def _lines(self) -> list[str]:
-        """The current step as plain text (what the output area shows)."""
-        view = self.state.current_view()
-        return [view.title, *view.lines, *self.prediction.lines()]
+        self._show_position(key, self.state.graph_at(), view.highlight)
 
     def _idle_prompt(self) -> str:
         """The prediction row's line when nothing is left to predict."""

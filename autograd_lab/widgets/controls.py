@@ -137,6 +137,12 @@ class Stepping:
 
     state: Any
     prediction: Any
+    back_button: Any
+    next_button: Any
+    reset_button: Any
+    end_button: Any
+    graph_image: Any
+    _png_cache: Any
 
     def step(self, kind: str) -> None:
         """``kind`` is "back", "next", "reset" or "last"."""
@@ -162,3 +168,19 @@ class Stepping:
 
     def _reset_keeps(self) -> str:  # pragma: no cover - overridden
         return "everything else stays"
+
+    def _show_position(self, key: Any, graph: Any, highlight: Any) -> None:
+        """The buttons that cannot move are off; the prediction row and the graph picture
+        (from the widget's ``_png_cache``, keyed by ``key``) follow the step."""
+        s = self.state
+        self.back_button.disabled = self.reset_button.disabled = s.at_start
+        self.next_button.disabled = self.end_button.disabled = s.at_end
+        self.prediction.refresh()
+        png, width = self._png_cache.render(key, graph, highlight)
+        self.graph_image.value = png
+        self.graph_image.layout.width = width
+
+    def _lines(self) -> list[str]:
+        """The current step as plain text (what the output area shows)."""
+        view = self.state.current_view()
+        return [view.title, *view.lines, *self.prediction.lines()]

@@ -147,3 +147,18 @@ class PredictionBox:
     # guarded needs these on the object it wraps
     def show_error(self, exc: BaseException, keep: str = "") -> None:
         self.view.show_error(exc, keep)
+
+
+class Predicting:
+    """Mixin for a widget with a :class:`PredictionBox` in ``self.prediction``: the public
+    ``predict(answer) -> Verdict``."""
+
+    prediction: PredictionBox
+
+    def predict(self, answer: Any) -> Verdict:
+        """Check a prediction of the value the next step reveals (4 decimal places): ✓
+        reveals it, ✗ waits for another try. A non-number gets a not-ok Verdict; never raises.
+        """
+        verdict = self.prediction.predict(answer)
+        self._render()  # type: ignore[attr-defined]  # the widget's own redraw
+        return verdict
