@@ -30,6 +30,8 @@ from jlab_driver import (
     saved_error_cells,
 )
 
+from tests.test_widgets_no_grad import torch_truth
+
 pytestmark = pytest.mark.timeout(600)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -571,7 +573,7 @@ class TestWidgets:
         prompt_sel = f"{root_sel} .agl-guess-prompt"
         ms = click_and_wait(page, column, HAS_TEXT, {"sel": prompt_sel, "text": "detach()"})
         timings.click("NoGradExplorer", ms / 1000)
-        truth = _torch_no_grad_truth("detach()")
+        truth = torch_truth("detach()")  # the unit test's torch truth
         wrong = "True" if truth["requires_grad"] == "False" else "False"
         for key, answer in truth.items():
             answer = wrong if key == "requires_grad" else answer
@@ -733,31 +735,6 @@ def _revealed_grads(page: Any, sel: str) -> list[float]:
         if len(cells) >= 2 and cells[1] not in ("RuntimeError", "None", "?"):
             values.append(float(cells[1]))
     return values
-
-
-def _torch_no_grad_truth(method: str) -> dict[str, str]:
-    """NoGradExplorer's guessable rows for one column, computed here with torch."""
-    import torch
-
-    x = torch.tensor(2.0, requires_grad=True)
-    ptr = x.data_ptr()
-    if method == "detach()":
-        handle = x.detach()
-        y = handle**2
-    else:
-        raise ValueError(method)
-
-    def fn(t: Any) -> str:
-        return "None" if t.grad_fn is None else f"<{type(t.grad_fn).__name__}>"
-
-    try:
-        y.backward()
-        backward = f"x.grad = {x.grad.item()}"
-    except RuntimeError:
-        backward = "error"
-    return {"requires_grad": str(handle.requires_grad), "is_leaf": str(handle.is_leaf),
-            "grad_fn": fn(handle), "shares_storage": "yes" if handle.data_ptr() == ptr else "no",
-            "y_grad_fn": fn(y), "backward": backward}
 
 
 # --- every lesson and student exercise notebook ---------------------------------------------
