@@ -226,6 +226,8 @@ def test_deploy_overlays_are_the_classroom_overlays(tmp_path: Path) -> None:
         image = json.loads((deployed / role / "nbgrader_config.json").read_text())
         assert image["CourseDirectory"]["course_id"] == local["CourseDirectory"]["course_id"]
         assert image["Exchange"]["root"] == "/srv/nbgrader/exchange"
+        for grading in ("Execute", "Autograde"):  # how the formgrader grades (warm kernels)
+            assert image.get(grading) == local.get(grading), (role, grading)
     assert json.loads((layout.config_root / "users" / "student1" / "nbgrader_config.json")
                       .read_text()) == {"CourseDirectory": {"student_id": "student1"}}
 

@@ -175,6 +175,8 @@ class ClassroomLayout:
 
     def write_overlays(self, students: list[str]) -> None:
         """The instructor's and the students' Jupyter config overlays (rewritten each start)."""
+        from autograd_lab.warm_kernels import autograde_preprocessors  # nbgrader: only here
+
         common = {"CourseDirectory": {"course_id": COURSE_ID},
                   "Exchange": {"root": str(self.exchange)}}
         instructor = self.config_root / "instructor"
@@ -182,9 +184,11 @@ class ClassroomLayout:
             instructor / "nbgrader_config.json",
             {**common, "CourseDirectory": {"course_id": COURSE_ID,
                                            "root": str(self.course_root)},
-             # The formgrader autogrades with this config, not the course's .py: kill each
-             # grading kernel once its last cell ran, as nbgrader_config.py does.
-             "Execute": {"shutdown_kernel": "immediate"}},
+             # The formgrader autogrades with this config, not the course's .py: as
+             # nbgrader_config.py does, kill each grading kernel once its last cell ran and
+             # launch it into a spare that imported torch ahead (autograd_lab.warm_kernels).
+             "Execute": {"shutdown_kernel": "immediate"},
+             "Autograde": {"autograde_preprocessors": autograde_preprocessors()}},
         )
         student = self.config_root / "student"
         _write_json(student / "nbgrader_config.json", common)

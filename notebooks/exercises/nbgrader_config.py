@@ -33,3 +33,17 @@ c.CourseDirectory.ignore = [
 # default) asks it to shut down and waits for its exit, which a kernel that imported torch
 # takes its time over; the graded notebook already holds every output, so kill it at once.
 c.Execute.shutdown_kernel = "immediate"
+
+# ... and each grading kernel is launched into a spare Python that imported torch while the
+# previous submission was graded: still a new process for every submission, so nothing
+# passes from one to the next (autograd_lab/warm_kernels.py). nbgrader's own list otherwise,
+# named here rather than imported, so other nbgrader commands do not pay torch's import.
+c.Autograde.autograde_preprocessors = [
+    "autograd_lab.warm_kernels.WarmExecute",  # nbgrader.preprocessors.Execute, warm kernels
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]

@@ -1,0 +1,154 @@
+"""Grading kernels launched into spares (autograd_lab.warm_kernels): each one a new process
+that behaves as a kernel started the usual way; the course and classroom configs use them.
+(tests/test_classroom.py grades a class with them through the formgrader.)"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets.utils.importstring import import_item
+
+from autograd_lab import warm_kernels
+from autograd_lab.warm_kernels import (
+    WarmExecute,
+    WarmKernelManager,
+    autograde_preprocessors,
+    split_kernel_command,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+COURSE = REPO / "notebooks" / "exercises"
+
+#: What a kernel reports about itself: the state a spare must not change.
+PROBE = (
+    "import json, os, sys\n"
+    "print(json.dumps({'pid': os.getpid(), 'cwd': os.getcwd(), 'path': sys.path,\n"
+    "  'torch_loaded': 'torch' in sys.modules, 'names': sorted(k for k in globals()\n"
+    "  if not k.startswith('_')), 'mark': os.environ.get('AUTOGRAD_LAB_MARK'),\n"
+    "  'parent': os.environ.get('JPY_PARENT_PID'), 'argv0': sys.argv[0]}))\n"
+)
+
+
+async def _probe(manager_class: type, cwd: Path, mark: str, then: str = "") -> dict[str, Any]:
+    km = manager_class(kernel_name="python3")
+    env = {**os.environ, "AUTOGRAD_LAB_MARK": mark}
+    await km.start_kernel(cwd=str(cwd), env=env)
+    kc = km.client()
+    kc.start_channels()
+    lines: list[str] = []
+    try:
+        await kc.wait_for_ready(timeout=120)
+
+        def keep(msg: dict[str, Any]) -> None:
+            if msg["msg_type"] == "stream":
+                lines.append(msg["content"]["text"])
+
+        await kc.execute_interactive(PROBE, timeout=120, output_hook=keep)
+        if then:
+            await kc.execute_interactive(then, timeout=120, output_hook=keep)
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
+    return json.loads(lines[0])
+
+
+def test_command_split() -> None:
+    py = sys.executable
+    assert split_kernel_command([py, "-m", "ipykernel_launcher", "-f", "c.json"]) == (
+        (py,), ["-f", "c.json"])
+    assert split_kernel_command([py, "-Xfrozen_modules=off", "-m", "ipykernel_launcher",
+                                 "-f", "c.json"]) == ((py, "-Xfrozen_modules=off"),
+                                                      ["-f", "c.json"])
+    # anything else is launched the usual way
+    assert split_kernel_command([py, "script.py", "-m", "ipykernel_launcher"]) is None
+    assert split_kernel_command(["R", "--slave", "-e", "IRkernel::main()"]) is None
+    assert split_kernel_command([py, "-m", "ipykernel"]) is None
+
+
+def test_spare_kernels_behave_as_new_kernels(tmp_path: Path) -> None:
+    warm_kernels.discard_spares()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+
+    async def run() -> tuple[dict, list[dict]]:
+        usual = await _probe(AsyncKernelManager, tmp_path / "a", "usual")
+        first = await _probe(WarmKernelManager, tmp_path / "a", "first",
+                             then="secret = 42")  # launched the usual way; a spare starts
+        spare = warm_kernels._spares[split_kernel_command(
+            WarmKernelManager(kernel_name="python3").kernel_spec.argv)[0]]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and _torch_not_loaded_yet(spare.process.pid):
+            await asyncio.sleep(0.2)
+        second = await _probe(WarmKernelManager, tmp_path / "b", "second", then="secret = 7")
+        third = await _probe(WarmKernelManager, tmp_path / "a", "third")
+        return usual, [first, second, third]
+
+    usual, warm = asyncio.run(run())
+    first, second, third = warm
+    assert len({usual["pid"], *(w["pid"] for w in warm)}) == 4  # a new process every time
+    assert not first["torch_loaded"] and not usual["torch_loaded"]
+    assert second["torch_loaded"] and third["torch_loaded"]  # imported by the spare...
+    for kernel, mark, cwd in ((first, "first", "a"), (second, "second", "b"),
+                              (third, "third", "a")):
+        assert kernel["names"] == usual["names"]  # ...but nothing in the student's namespace
+        assert "torch" not in kernel["names"] and "secret" not in kernel["names"]
+        assert kernel["mark"] == mark  # this launch's environment
+        assert kernel["cwd"] == str(tmp_path / cwd)
+        assert kernel["parent"] == str(os.getpid())
+        assert kernel["argv0"] == usual["argv0"]
+    # the same import path as a kernel started the usual way in that directory
+    assert third["path"] == usual["path"]
+    assert second["path"] == [p.replace(str(tmp_path / "a"), str(tmp_path / "b"))
+                              for p in usual["path"]]
+    waiting = list(warm_kernels._spares.values())
+    assert len(waiting) == 1
+    warm_kernels.discard_spares()
+    assert waiting[0].process.poll() is not None and not warm_kernels._spares
+
+
+def _torch_not_loaded_yet(pid: int) -> bool:
+    """True while the spare ``pid`` has not mapped torch's library yet (Linux /proc)."""
+    try:
+        return "libtorch" not in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def test_an_unclaimed_spare_exits() -> None:
+    """When the grading process ends (stdin closes) or after waiting too long."""
+    code = "from autograd_lab.spare_kernel import serve_once; serve_once({})"
+    orphan = subprocess.Popen([sys.executable, "-c", code.format(600)], stdin=subprocess.PIPE)
+    idle = subprocess.Popen([sys.executable, "-c", code.format(0.5)], stdin=subprocess.PIPE)
+    try:
+        assert orphan.stdin is not None
+        orphan.stdin.close()
+        assert orphan.wait(timeout=120) == 0
+        assert idle.wait(timeout=120) == 0  # its stdin is still open
+    finally:
+        orphan.kill()
+        idle.kill()
+
+
+def test_the_course_config_swaps_only_nbgrader_execute() -> None:
+    from nbgrader.converters.autograde import Autograde
+    from nbgrader.preprocessors import Execute
+    from traitlets.config.loader import PyFileConfigLoader
+
+    default = Autograde.class_traits()["autograde_preprocessors"].default()
+    expected = [WarmExecute if pp is Execute else pp for pp in default]
+    assert issubclass(WarmExecute, Execute)
+    assert [import_item(name) for name in autograde_preprocessors()] == expected
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(COURSE)).load_config()
+    assert [import_item(name) for name in config.Autograde.autograde_preprocessors] == expected
+    deployed = json.loads((REPO / "deploy" / "jupyter-config" / "instructor" /
+                           "nbgrader_config.json").read_text())
+    assert deployed["Autograde"]["autograde_preprocessors"] == autograde_preprocessors()
+    assert WarmExecute().kernel_manager_class is WarmKernelManager
