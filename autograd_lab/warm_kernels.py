@@ -3,11 +3,11 @@
 nbgrader autogrades each submission in a new kernel, and a new kernel spends most of its
 start importing torch (about 1 s on an idle machine, 3 s on a busy one) before the student's
 first cell runs. :class:`WarmExecute` is nbgrader's ``Execute`` preprocessor with one change,
-its kernel launcher (:class:`WarmProvisioner`): it keeps ONE *spare* started ahead — a new
-Python process that has imported torch and ipykernel and then waits, having run nothing else,
-for the kernel command it should become. Launching a kernel hands that command to the spare
-and starts the next spare, which then imports torch on the other core while the submission is
-graded.
+its kernel launcher (:class:`WarmProvisioner`): it keeps :data:`SPARES` *spares* started
+ahead, each a new Python process that has imported torch and ipykernel and then waits,
+having run nothing else, for the kernel command it should become. Launching a kernel hands
+that command to the oldest spare and starts a new one, which imports torch on another core
+while the submission is graded.
 
 Every submission still gets its own new process, never one used before, and the student's
 namespace starts empty: torch is only in ``sys.modules`` (its ``import torch`` is then
@@ -18,9 +18,10 @@ A spare exits when the process that started it ends (its stdin closes) or after
 :data:`SPARE_WAIT_S` seconds unclaimed, so a formgrader left open holds no idle kernel. A
 kernel command that is not ``python -m ipykernel_launcher …`` is launched the usual way.
 
-The course's ``nbgrader_config.py`` and the classroom's instructor config select it with
-``Autograde.autograde_preprocessors = autograde_preprocessors()``: nbgrader's own list with
-``Execute`` replaced by :class:`WarmExecute` (``Execute.*`` settings still apply to it).
+The course's ``nbgrader_config.py``, the classroom's instructor config and ``deploy/`` select
+it with ``Autograde.autograde_preprocessors`` set to :func:`autograde_preprocessors`:
+nbgrader's own list with ``Execute`` replaced by :class:`WarmExecute` (``Execute.*``
+settings still apply to it). A waiting spare holds about 230 MiB.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ from autograd_lab import spare_kernel
 SPARE_WAIT_S = spare_kernel.WAIT_S
 #: A spare this close to its own deadline is not handed a kernel (it might exit meanwhile).
 SPARE_MARGIN_S = 30.0
+#: Spares kept waiting per interpreter. Two keep both cores of a small grading machine busy
+#: over a batch: while one submission is graded, the next two kernels import torch.
+SPARES = 2
 #: The module a spare runs (``python -m autograd_lab.spare_kernel``).
 SPARE_MODULE = "autograd_lab.spare_kernel"
 
@@ -93,33 +97,41 @@ class Spare:
             self.process.wait(timeout=10)
 
 
-#: The waiting spare of each interpreter (python and its options), at most one each.
-_spares: dict[tuple[str, ...], Spare] = {}
+#: The waiting spares of each interpreter (python and its options), oldest first.
+_spares: dict[tuple[str, ...], list[Spare]] = {}
 _lock = threading.Lock()
 
 
 def take_spare(interpreter: tuple[str, ...]) -> Spare | None:
-    """The waiting spare of ``interpreter`` (taken from the pool), or None if none waits."""
-    with _lock:
-        spare = _spares.pop(interpreter, None)
-    if spare is not None and not spare.usable():
+    """The oldest waiting spare of ``interpreter`` (taken from the pool), else None."""
+    while True:
+        with _lock:
+            waiting = _spares.get(interpreter, [])
+            spare = waiting.pop(0) if waiting else None
+        if spare is None or spare.usable():
+            return spare
         spare.discard()
-        return None
-    return spare
 
 
-def start_spare(interpreter: tuple[str, ...], env: dict[str, str] | None = None) -> None:
-    """Start the next spare of ``interpreter`` unless one is already waiting."""
+def start_spares(interpreter: tuple[str, ...], env: dict[str, str] | None = None) -> None:
+    """Start spares of ``interpreter`` until :data:`SPARES` are waiting."""
     with _lock:
-        if interpreter not in _spares:
-            _spares[interpreter] = Spare(interpreter, env)
+        waiting = _spares.setdefault(interpreter, [])
+        while len(waiting) < SPARES:
+            waiting.append(Spare(interpreter, env))
+
+
+def waiting_spares() -> list[Spare]:
+    """Every spare waiting now (for tests and benchmarks)."""
+    with _lock:
+        return [spare for waiting in _spares.values() for spare in waiting]
 
 
 @atexit.register
 def discard_spares() -> None:
     """Stop every waiting spare (they would also exit on their own: their stdin closes)."""
     with _lock:
-        spares = list(_spares.values())
+        spares = [spare for waiting in _spares.values() for spare in waiting]
         _spares.clear()
     for spare in spares:
         spare.discard()
@@ -143,7 +155,7 @@ class WarmProvisioner(LocalProvisioner):
             self.cwd = cwd
             info = self.connection_info
         if split is not None:
-            start_spare(split[0], env)
+            start_spares(split[0], env)
         return info
 
 

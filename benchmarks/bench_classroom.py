@@ -9,8 +9,10 @@ Rows:
   per-student limits from (target: within the 1 GiB limit of ``deploy/values.yaml``);
 - autograde time per submission over a batch: ``nbgrader autograde chain_rule`` on a batch of
   submissions (solution, one mistake, untouched, in turn) in a copy of the course root with its
-  gradebook, divided by the batch size (target ≤ 3 s), and its CPU time (user+sys of the
-  command and its kernels: what a shared machine's load does not change much).
+  gradebook and its config (each grading kernel launched into a spare that imported torch
+  while the previous submission was graded: autograd_lab.warm_kernels), divided by the batch
+  size (target ≤ 3 s), and its CPU time (user+sys of the command and its kernels, spares
+  included: what a shared machine's load does not change much).
 """
 
 from __future__ import annotations

@@ -82,10 +82,10 @@ def test_spare_kernels_behave_as_new_kernels(tmp_path: Path) -> None:
         usual = await _probe(AsyncKernelManager, tmp_path / "a", "usual")
         first = await _probe(WarmKernelManager, tmp_path / "a", "first",
                              then="secret = 42")  # launched the usual way; a spare starts
-        spare = warm_kernels._spares[split_kernel_command(
-            WarmKernelManager(kernel_name="python3").kernel_spec.argv)[0]]
+        spares = warm_kernels.waiting_spares()
+        assert len(spares) == warm_kernels.SPARES
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and _torch_not_loaded_yet(spare.process.pid):
+        while time.monotonic() < deadline and _torch_not_loaded_yet(spares[0].process.pid):
             await asyncio.sleep(0.2)
         second = await _probe(WarmKernelManager, tmp_path / "b", "second", then="secret = 7")
         third = await _probe(WarmKernelManager, tmp_path / "a", "third")
@@ -108,10 +108,11 @@ def test_spare_kernels_behave_as_new_kernels(tmp_path: Path) -> None:
     assert third["path"] == usual["path"]
     assert second["path"] == [p.replace(str(tmp_path / "a"), str(tmp_path / "b"))
                               for p in usual["path"]]
-    waiting = list(warm_kernels._spares.values())
-    assert len(waiting) == 1
+    waiting = warm_kernels.waiting_spares()
+    assert len(waiting) == warm_kernels.SPARES
     warm_kernels.discard_spares()
-    assert waiting[0].process.poll() is not None and not warm_kernels._spares
+    assert all(spare.process.poll() is not None for spare in waiting)
+    assert not warm_kernels.waiting_spares()
 
 
 def _torch_not_loaded_yet(pid: int) -> bool:
