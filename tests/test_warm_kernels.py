@@ -37,7 +37,8 @@ PROBE = (
 )
 
 
-async def _probe(manager_class: type, cwd: Path, mark: str, then: str = "") -> dict[str, Any]:
+async def _probe(manager_class: type, cwd: Path, mark: str, then: str = "",
+                 interrupt: bool = False) -> dict[str, Any]:
     km = manager_class(kernel_name="python3")
     env = {**os.environ, "AUTOGRAD_LAB_MARK": mark}
     await km.start_kernel(cwd=str(cwd), env=env)
@@ -54,10 +55,18 @@ async def _probe(manager_class: type, cwd: Path, mark: str, then: str = "") -> d
         await kc.execute_interactive(PROBE, timeout=120, output_hook=keep)
         if then:
             await kc.execute_interactive(then, timeout=120, output_hook=keep)
+        if interrupt:  # as nbgrader does when a cell runs past Execute.timeout
+            msg_id = kc.execute("while True: pass")
+            await asyncio.sleep(1.0)
+            await km.interrupt_kernel()
+            reply = await kc.get_shell_msg(timeout=60)
+            while reply["parent_header"].get("msg_id") != msg_id:
+                reply = await kc.get_shell_msg(timeout=60)
+            lines.append(json.dumps(reply["content"].get("ename")))
     finally:
         kc.stop_channels()
         await km.shutdown_kernel(now=True)
-    return json.loads(lines[0])
+    return {**json.loads(lines[0]), "interrupted": json.loads(lines[-1]) if interrupt else None}
 
 
 def test_command_split() -> None:
@@ -88,7 +97,7 @@ def test_spare_kernels_behave_as_new_kernels(tmp_path: Path) -> None:
         while time.monotonic() < deadline and _torch_not_loaded_yet(spares[0].process.pid):
             await asyncio.sleep(0.2)
         second = await _probe(WarmKernelManager, tmp_path / "b", "second", then="secret = 7")
-        third = await _probe(WarmKernelManager, tmp_path / "a", "third")
+        third = await _probe(WarmKernelManager, tmp_path / "a", "third", interrupt=True)
         return usual, [first, second, third]
 
     usual, warm = asyncio.run(run())
@@ -104,6 +113,7 @@ def test_spare_kernels_behave_as_new_kernels(tmp_path: Path) -> None:
         assert kernel["cwd"] == str(tmp_path / cwd)
         assert kernel["parent"] == str(os.getpid())
         assert kernel["argv0"] == usual["argv0"]
+    assert third["interrupted"] == "KeyboardInterrupt"  # a runaway cell can be stopped
     # the same import path as a kernel started the usual way in that directory
     assert third["path"] == usual["path"]
     assert second["path"] == [p.replace(str(tmp_path / "a"), str(tmp_path / "b"))
