@@ -35,9 +35,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 from autograd_lab.lab_env import isolated_env, runtime_dir, student_config_env, token_file_env
 from autograd_lab.workspace import WorkspaceError, copy_workspace
@@ -91,7 +91,7 @@ def _tail(path: Path, lines: int = 25) -> str:
 
 
 @dataclass
-class LabServer:
+class LabServer(AbstractContextManager):
     """A running JupyterLab server; ``stop()`` it (or use ``with``) when done."""
 
     process: subprocess.Popen[bytes]
@@ -160,15 +160,7 @@ class LabServer:
                 handle.close()
                 self._log_handle = None
 
-    def __enter__(self) -> LabServer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:  # `with`: stop, whatever happened
         self.stop()
 
 

@@ -24,9 +24,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 import psutil
 
@@ -97,7 +97,7 @@ def _tail(path: Path, lines: int = 25) -> str:
 
 
 @dataclass
-class Classroom:
+class Classroom(AbstractContextManager):
     """A running classroom hub; ``stop()`` it (or use ``with``)."""
 
     process: subprocess.Popen[bytes]
@@ -157,15 +157,7 @@ class Classroom:
                 self._log.close()
                 self._log = None
 
-    def __enter__(self) -> Classroom:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:  # `with`: stop, whatever happened
         self.stop()
 
 
