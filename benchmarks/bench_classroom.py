@@ -182,15 +182,16 @@ def _cpu_seconds() -> float:
 def measure_autograde_breakdown(batch: int = 3) -> list[dict[str, Any]]:
     """Where one submission's autograde time goes, measured in-process over ``batch``
     submissions, as the formgrader runs it (``NbGraderAPI.autograde`` per student): kernel
-    start, the first code cell (``import autograd_lab``: torch), the other cells (the
-    checks), and nbgrader's own work (gradebook, copies, preprocessors); plus the fixed cost
-    of starting the ``nbgrader`` command (paid once per command, not per submission)."""
+    start (with the course config's spares: waiting for one still importing torch, if it
+    is), the first code cell (``import autograd_lab``: torch, unless a spare loaded it), the
+    other cells (the checks), and nbgrader's own work (gradebook, copies, preprocessors);
+    plus the fixed cost of starting the ``nbgrader`` command (paid once per command)."""
     from nbclient import NotebookClient
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
-    first_cell = "first cell (import autograd_lab, torch)"
+    first_cell = "first cell (import autograd_lab: torch, unless a spare had it loaded)"
     parts = {"kernel start": 0.0, first_cell: 0.0, "other cells (the checks)": 0.0,
              "kernel shut-down": 0.0}
 
