@@ -1,35 +1,41 @@
-"""Grading kernels started ahead of time, so a batch of submissions does not wait for torch.
+"""Grading kernels forked from a process that imported torch once, not started anew.
 
 nbgrader autogrades each submission in a new kernel, and a new kernel spends most of its
-start importing torch (about 1 s on an idle machine, 3 s on a busy one) before the student's
-first cell runs. :class:`WarmExecute` is nbgrader's ``Execute`` preprocessor with one change,
-its kernel launcher (:class:`WarmProvisioner`): it keeps :data:`SPARES` *spares* started
-ahead, each a new Python process that has imported torch and ipykernel and then waits,
-having run nothing else, for the kernel command it should become. Launching a kernel hands
-that command to the oldest spare and starts a new one, which imports torch on another core
-while the submission is graded.
+start importing torch (3–4 s of CPU here) before the student's first cell runs.
+:class:`WarmExecute` is nbgrader's ``Execute`` preprocessor with one change, its kernel
+launcher (:class:`WarmProvisioner`): the first kernel it launches starts a *forker*
+(:mod:`autograd_lab.kernel_forker`), a Python process that imports torch, autograd_lab and
+ipykernel and then waits; each kernel, the first included, is a fork of it that becomes the
+kernel jupyter_client asked for (its arguments, working directory and environment, its own
+session). A fork costs milliseconds, not seconds of CPU.
 
-Every submission still gets its own new process, never one used before, and the student's
-namespace starts empty: torch is only in ``sys.modules`` (its ``import torch`` is then
-instant; the random generator's seed is torch's default, as in any new process). Nothing
-passes from one submission to the next.
+Every submission still gets its own new process, and the forker never runs a cell, so each
+kernel starts from the same state, right after the imports: torch is in ``sys.modules`` (a
+student's ``import torch`` is instant; the random generator's seed is torch's default, as in
+any new process), the student's namespace is empty, and nothing passes from one submission
+to the next. torch starts no work thread at import, which is what makes the fork safe (as
+for PyTorch's own DataLoader workers, forked after ``import torch``).
 
-A spare exits when the process that started it ends (its stdin closes) or after
-:data:`SPARE_WAIT_S` seconds unclaimed, so a formgrader left open holds no idle kernel. A
-kernel command that is not ``python -m ipykernel_launcher …`` is launched the usual way.
+The forker ends with the process that started it (its stdin closes) or after
+:data:`FORKER_WAIT_S` seconds without an order and without a running kernel, so a formgrader
+left open keeps no idle process. A kernel command that is not ``python -m
+ipykernel_launcher …`` is launched the usual way.
 
 The course's ``nbgrader_config.py``, the classroom's instructor config and ``deploy/`` select
 it with ``Autograde.autograde_preprocessors`` set to :func:`autograde_preprocessors`:
 nbgrader's own list with ``Execute`` replaced by :class:`WarmExecute` (``Execute.*``
-settings still apply to it). A waiting spare holds about 230 MiB.
+settings still apply to it). A waiting forker holds about 230 MiB, mostly shared with its
+kernels (copy-on-write).
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import importlib
 import json
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -41,17 +47,14 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from nbgrader.preprocessors import Execute
 
-from autograd_lab import spare_kernel
+from autograd_lab import kernel_forker
 
-#: Seconds an unclaimed spare waits before it exits.
-SPARE_WAIT_S = spare_kernel.WAIT_S
-#: A spare this close to its own deadline is not handed a kernel (it might exit meanwhile).
-SPARE_MARGIN_S = 30.0
-#: Spares kept waiting per interpreter. Two keep both cores of a small grading machine busy
-#: over a batch: while one submission is graded, the next two kernels import torch.
-SPARES = 2
-#: The module a spare runs (``python -m autograd_lab.spare_kernel``).
-SPARE_MODULE = "autograd_lab.spare_kernel"
+#: Seconds without an order (and with no running kernel) before a forker exits.
+FORKER_WAIT_S = kernel_forker.WAIT_S
+#: A forker this close to giving up waiting is not given an order (a new one starts).
+FORKER_MARGIN_S = 30.0
+#: The module a forker runs (``python -m autograd_lab.kernel_forker REPLY_FD``).
+FORKER_MODULE = "autograd_lab.kernel_forker"
 
 
 def split_kernel_command(cmd: list[str]) -> tuple[tuple[str, ...], list[str]] | None:
@@ -66,97 +69,138 @@ def split_kernel_command(cmd: list[str]) -> tuple[tuple[str, ...], list[str]] | 
     return None
 
 
-class Spare:
-    """One waiting Python process (torch and ipykernel imported) and when it started."""
+class ForkedKernel:
+    """The handle of a kernel the forker made (what jupyter_client asks of a ``Popen``).
+
+    The kernel is the forker's child, not ours: it is watched by its process id, and its
+    exit status is not known (``returncode`` is 0 once it has ended).
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = 0
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout or 0.0)
+            time.sleep(0.05)
+        return 0
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class Forker:
+    """One forker process of an interpreter (python and its options)."""
 
     def __init__(self, interpreter: tuple[str, ...], env: dict[str, str] | None = None) -> None:
+        read_end, write_end = os.pipe()
         self.interpreter = interpreter
-        self.started = time.monotonic()
         self.process = subprocess.Popen(
-            [*interpreter, "-m", SPARE_MODULE], stdin=subprocess.PIPE, env=env,
-            start_new_session=True,  # as jupyter_client starts kernels: own process group
-            cwd=Path.home() if Path.home().is_dir() else "/",  # moved to the kernel's at hand-over
+            [*interpreter, "-m", FORKER_MODULE, str(write_end)], stdin=subprocess.PIPE,
+            pass_fds=(write_end,), env=env, start_new_session=True,
+            cwd=Path.home() if Path.home().is_dir() else "/",  # kernels get their own cwd
         )
+        os.close(write_end)
+        self._replies = os.fdopen(read_end, "rb")
+        self._last_order = time.monotonic()
+        self._lock = threading.Lock()
 
     def usable(self) -> bool:
-        """Still waiting, and not about to give up waiting."""
-        young = time.monotonic() - self.started < SPARE_WAIT_S - SPARE_MARGIN_S
-        return young and self.process.poll() is None
+        """Still running, and not about to give up waiting for orders."""
+        fresh = time.monotonic() - self._last_order < FORKER_WAIT_S - FORKER_MARGIN_S
+        return fresh and self.process.poll() is None
 
-    def hand_over(self, args: list[str], cwd: str, env: dict[str, str]) -> subprocess.Popen:
-        """Make the spare the kernel ``ipykernel_launcher ARGS`` run in ``cwd`` with ``env``."""
+    def fork(self, args: list[str], cwd: str, env: dict[str, str]) -> ForkedKernel:
+        """A new kernel ``ipykernel_launcher ARGS`` in ``cwd`` with ``env`` (blocks until the
+        forker has its imports done, the first time)."""
         order = json.dumps({"args": args, "cwd": cwd, "env": env}) + "\n"
-        assert self.process.stdin is not None
-        self.process.stdin.write(order.encode())
-        self.process.stdin.flush()
-        return self.process
+        with self._lock:
+            assert self.process.stdin is not None
+            self.process.stdin.write(order.encode())
+            self.process.stdin.flush()
+            reply = self._replies.readline()
+            self._last_order = time.monotonic()
+        if not reply:
+            raise RuntimeError("the kernel forker ended before starting a kernel; "
+                               "see its error above")
+        return ForkedKernel(int(reply))
 
-    def discard(self) -> None:
+    def stop(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+        self._replies.close()
 
 
-#: The waiting spares of each interpreter (python and its options), oldest first.
-_spares: dict[tuple[str, ...], list[Spare]] = {}
+_forkers: dict[tuple[str, ...], Forker] = {}
 _lock = threading.Lock()
 
 
-def take_spare(interpreter: tuple[str, ...]) -> Spare | None:
-    """The oldest waiting spare of ``interpreter`` (taken from the pool), else None."""
-    while True:
-        with _lock:
-            waiting = _spares.get(interpreter, [])
-            spare = waiting.pop(0) if waiting else None
-        if spare is None or spare.usable():
-            return spare
-        spare.discard()
-
-
-def start_spares(interpreter: tuple[str, ...], env: dict[str, str] | None = None) -> None:
-    """Start spares of ``interpreter`` until :data:`SPARES` are waiting."""
+def forker_for(interpreter: tuple[str, ...], env: dict[str, str] | None = None) -> Forker:
+    """The running forker of ``interpreter``, started (with ``env``) if there is none."""
     with _lock:
-        waiting = _spares.setdefault(interpreter, [])
-        while len(waiting) < SPARES:
-            waiting.append(Spare(interpreter, env))
+        forker = _forkers.get(interpreter)
+        if forker is not None and not forker.usable():
+            forker.stop()
+            forker = None
+        if forker is None:
+            forker = _forkers[interpreter] = Forker(interpreter, env)
+        return forker
 
 
-def waiting_spares() -> list[Spare]:
-    """Every spare waiting now (for tests and benchmarks)."""
+def running_forkers() -> list[Forker]:
+    """Every forker running now (for tests and benchmarks)."""
     with _lock:
-        return [spare for waiting in _spares.values() for spare in waiting]
+        return list(_forkers.values())
 
 
 @atexit.register
-def discard_spares() -> None:
-    """Stop every waiting spare (they would also exit on their own: their stdin closes)."""
+def stop_forkers() -> None:
+    """Stop every forker (they would also end on their own: their stdin closes)."""
     with _lock:
-        spares = [spare for waiting in _spares.values() for spare in waiting]
-        _spares.clear()
-    for spare in spares:
-        spare.discard()
+        forkers = list(_forkers.values())
+        _forkers.clear()
+    for forker in forkers:
+        forker.stop()
 
 
 class WarmProvisioner(LocalProvisioner):
-    """jupyter_client's local kernel launcher, launching into a spare when one is waiting."""
+    """jupyter_client's local kernel launcher, forking ipykernel kernels from a forker."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         split = split_kernel_command(cmd)
-        spare = take_spare(split[0]) if split is not None else None
+        if split is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        interpreter, args = split
         env = dict(kwargs.get("env") or os.environ)
-        if spare is None:
-            info = await super().launch_kernel(cmd, **kwargs)
-        else:
-            cwd = str(kwargs.get("cwd") or Path.cwd())
-            env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launcher sets it
-            self.process = spare.hand_over(split[1], cwd, env)  # type: ignore[index]
-            self.pid = self.process.pid
-            self.pgid = os.getpgid(self.pid)
-            self.cwd = cwd
-            info = self.connection_info
-        if split is not None:
-            start_spares(split[0], env)
-        return info
+        env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launcher sets it
+        cwd = str(kwargs.get("cwd") or Path.cwd())
+        forker = forker_for(interpreter, env)
+        loop = asyncio.get_running_loop()  # the first fork waits for torch's import
+        self.process = await loop.run_in_executor(None, forker.fork, args, cwd, env)
+        self.pid = self.pgid = self.process.pid  # the kernel leads its own session
+        self.cwd = cwd
+        return self.connection_info
 
 
 class WarmKernelManager(AsyncKernelManager):
@@ -171,7 +215,7 @@ class WarmKernelManager(AsyncKernelManager):
 
 
 class WarmExecute(Execute):
-    """nbgrader's Execute preprocessor, with each kernel launched into a waiting spare."""
+    """nbgrader's Execute preprocessor, with each kernel forked from a forker."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", WarmKernelManager)

@@ -9,10 +9,10 @@ Rows:
   per-student limits from (target: within the 1 GiB limit of ``deploy/values.yaml``);
 - autograde time per submission over a batch: ``nbgrader autograde chain_rule`` on a batch of
   submissions (solution, one mistake, untouched, in turn) in a copy of the course root with its
-  gradebook and its config (each grading kernel launched into a spare that imported torch
-  while the previous submission was graded: autograd_lab.warm_kernels), divided by the batch
-  size (target ≤ 3 s), and its CPU time (user+sys of the command and its kernels, spares
-  included: what a shared machine's load does not change much).
+  gradebook and its config (each grading kernel forked from a process that imported torch
+  once: autograd_lab.warm_kernels), divided by the batch size (target ≤ 3 s), and its CPU
+  time (user+sys of the command, the forker and its kernels: what a shared machine's load
+  does not change much).
 """
 
 from __future__ import annotations
@@ -182,8 +182,8 @@ def _cpu_seconds() -> float:
 def measure_autograde_breakdown(batch: int = 3) -> list[dict[str, Any]]:
     """Where one submission's autograde time goes, measured in-process over ``batch``
     submissions, as the formgrader runs it (``NbGraderAPI.autograde`` per student): kernel
-    start (with the course config's spares: waiting for one still importing torch, if it
-    is), the first code cell (``import autograd_lab``: torch, unless a spare loaded it), the
+    start (the course config forks each kernel from a process that imported torch; the
+    first start waits for that import), the first code cell (``import autograd_lab``), the
     other cells (the checks), and nbgrader's own work (gradebook, copies, preprocessors);
     plus the fixed cost of starting the ``nbgrader`` command (paid once per command)."""
     from nbclient import NotebookClient
@@ -191,7 +191,7 @@ def measure_autograde_breakdown(batch: int = 3) -> list[dict[str, Any]]:
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
-    first_cell = "first cell (import autograd_lab: torch, unless a spare had it loaded)"
+    first_cell = "first cell (import autograd_lab; torch is loaded in a forked kernel)"
     parts = {"kernel start": 0.0, first_cell: 0.0, "other cells (the checks)": 0.0,
              "kernel shut-down": 0.0}
 

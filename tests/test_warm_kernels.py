@@ -1,6 +1,7 @@
-"""Grading kernels launched into spares (autograd_lab.warm_kernels): each one a new process
-that behaves as a kernel started the usual way; the course and classroom configs use them.
-(tests/test_classroom.py grades a class with them through the formgrader.)"""
+"""Grading kernels forked from a forker that imported torch (autograd_lab.warm_kernels):
+each one a new process that behaves as a kernel started the usual way; the course and
+classroom configs use them (tests/test_classroom.py grades a class with them through the
+formgrader)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,15 @@ from autograd_lab.warm_kernels import (
 REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "notebooks" / "exercises"
 
-#: What a kernel reports about itself: the state a spare must not change.
+#: What a kernel reports about itself: the state a fork must not change.
 PROBE = (
     "import json, os, sys\n"
     "print(json.dumps({'pid': os.getpid(), 'cwd': os.getcwd(), 'path': sys.path,\n"
     "  'torch_loaded': 'torch' in sys.modules, 'names': sorted(k for k in globals()\n"
     "  if not k.startswith('_')), 'mark': os.environ.get('AUTOGRAD_LAB_MARK'),\n"
-    "  'parent': os.environ.get('JPY_PARENT_PID'), 'argv0': sys.argv[0]}))\n"
+    "  'parent': os.environ.get('JPY_PARENT_PID'), 'argv0': sys.argv[0],\n"
+    "  'sigchld': str(__import__('signal').getsignal(__import__('signal').SIGCHLD)),\n"
+    "  'session': os.getsid(0) == os.getpid()}))\n"
 )
 
 
@@ -82,60 +84,45 @@ def test_command_split() -> None:
     assert split_kernel_command([py, "-m", "ipykernel"]) is None
 
 
-def test_spare_kernels_behave_as_new_kernels(tmp_path: Path) -> None:
-    warm_kernels.discard_spares()
+def test_forked_kernels_behave_as_new_kernels(tmp_path: Path) -> None:
+    warm_kernels.stop_forkers()
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
 
     async def run() -> tuple[dict, list[dict]]:
         usual = await _probe(AsyncKernelManager, tmp_path / "a", "usual")
-        first = await _probe(WarmKernelManager, tmp_path / "a", "first",
-                             then="secret = 42")  # launched the usual way; a spare starts
-        spares = warm_kernels.waiting_spares()
-        assert len(spares) == warm_kernels.SPARES
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and _torch_not_loaded_yet(spares[0].process.pid):
-            await asyncio.sleep(0.2)
+        first = await _probe(WarmKernelManager, tmp_path / "a", "first", then="secret = 42")
         second = await _probe(WarmKernelManager, tmp_path / "b", "second", then="secret = 7")
         third = await _probe(WarmKernelManager, tmp_path / "a", "third", interrupt=True)
         return usual, [first, second, third]
 
     usual, warm = asyncio.run(run())
-    first, second, third = warm
-    assert len({usual["pid"], *(w["pid"] for w in warm)}) == 4  # a new process every time
-    assert not first["torch_loaded"] and not usual["torch_loaded"]
-    assert second["torch_loaded"] and third["torch_loaded"]  # imported by the spare...
-    for kernel, mark, cwd in ((first, "first", "a"), (second, "second", "b"),
-                              (third, "third", "a")):
+    forkers = warm_kernels.running_forkers()
+    assert len(forkers) == 1
+    assert len({usual["pid"], forkers[0].process.pid, *(w["pid"] for w in warm)}) == 5
+    assert not usual["torch_loaded"]
+    for kernel, mark, cwd in zip(warm, ("first", "second", "third"), ("a", "b", "a"), strict=True):
+        assert kernel["torch_loaded"]  # imported by the forker...
         assert kernel["names"] == usual["names"]  # ...but nothing in the student's namespace
         assert "torch" not in kernel["names"] and "secret" not in kernel["names"]
         assert kernel["mark"] == mark  # this launch's environment
         assert kernel["cwd"] == str(tmp_path / cwd)
         assert kernel["parent"] == str(os.getpid())
         assert kernel["argv0"] == usual["argv0"]
-    assert third["interrupted"] == "KeyboardInterrupt"  # a runaway cell can be stopped
+        assert kernel["sigchld"] == usual["sigchld"]  # the kernel can wait for its children
+        assert kernel["session"] and usual["session"]  # its own process group
+    assert warm[2]["interrupted"] == "KeyboardInterrupt"  # a runaway cell can be stopped
     # the same import path as a kernel started the usual way in that directory
-    assert third["path"] == usual["path"]
-    assert second["path"] == [p.replace(str(tmp_path / "a"), str(tmp_path / "b"))
-                              for p in usual["path"]]
-    waiting = warm_kernels.waiting_spares()
-    assert len(waiting) == warm_kernels.SPARES
-    warm_kernels.discard_spares()
-    assert all(spare.process.poll() is not None for spare in waiting)
-    assert not warm_kernels.waiting_spares()
+    assert warm[2]["path"] == usual["path"]
+    assert warm[1]["path"] == [p.replace(str(tmp_path / "a"), str(tmp_path / "b"))
+                               for p in usual["path"]]
+    warm_kernels.stop_forkers()
+    assert forkers[0].process.poll() is not None and not warm_kernels.running_forkers()
 
 
-def _torch_not_loaded_yet(pid: int) -> bool:
-    """True while the spare ``pid`` has not mapped torch's library yet (Linux /proc)."""
-    try:
-        return "libtorch" not in Path(f"/proc/{pid}/maps").read_text()
-    except OSError:
-        return False
-
-
-def test_an_unclaimed_spare_exits() -> None:
+def test_an_idle_forker_exits() -> None:
     """When the grading process ends (stdin closes) or after waiting too long."""
-    code = "from autograd_lab.spare_kernel import serve_once; serve_once({})"
+    code = "from autograd_lab.kernel_forker import serve; serve(2, {})"
     orphan = subprocess.Popen([sys.executable, "-c", code.format(600)], stdin=subprocess.PIPE)
     idle = subprocess.Popen([sys.executable, "-c", code.format(0.5)], stdin=subprocess.PIPE)
     try:

@@ -186,7 +186,7 @@ class ClassroomLayout:
                                            "root": str(self.course_root)},
              # The formgrader autogrades with this config, not the course's .py: as
              # nbgrader_config.py does, kill each grading kernel once its last cell ran and
-             # launch it into a spare that imported torch ahead (autograd_lab.warm_kernels).
+             # fork it from a process that imported torch once (autograd_lab.warm_kernels).
              "Execute": {"shutdown_kernel": "immediate"},
              "Autograde": {"autograde_preprocessors": autograde_preprocessors()}},
         )

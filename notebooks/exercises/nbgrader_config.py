@@ -34,12 +34,12 @@ c.CourseDirectory.ignore = [
 # takes its time over; the graded notebook already holds every output, so kill it at once.
 c.Execute.shutdown_kernel = "immediate"
 
-# ... and each grading kernel is launched into a spare Python that imported torch while the
-# previous submission was graded: still a new process for every submission, so nothing
-# passes from one to the next (autograd_lab/warm_kernels.py). nbgrader's own list otherwise,
-# named here rather than imported, so other nbgrader commands do not pay torch's import.
+# ... and each grading kernel is forked from a process that imported torch once (a fork takes
+# milliseconds; the import takes seconds of CPU): still a new process for every submission,
+# so nothing passes from one to the next (autograd_lab/warm_kernels.py). Otherwise nbgrader's
+# own list, named here rather than imported, so other nbgrader commands do not import torch.
 c.Autograde.autograde_preprocessors = [
-    "autograd_lab.warm_kernels.WarmExecute",  # nbgrader.preprocessors.Execute, warm kernels
+    "autograd_lab.warm_kernels.WarmExecute",  # nbgrader.preprocessors.Execute, forked kernels
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

@@ -1,0 +1,115 @@
+"""The kernel forker: ``python -m autograd_lab.kernel_forker REPLY_FD`` (see warm_kernels).
+
+It imports torch, autograd_lab and ipykernel once, then for each line on stdin — the JSON
+``{"args": [...], "cwd": "...", "env": {...}}`` of a kernel to start — forks, writes the new
+process id to ``REPLY_FD``, and the child becomes that kernel: ``ipykernel_launcher ARGS``
+in its own session, run in ``cwd`` with ``env``. The forker itself never runs a cell: each
+kernel is a copy of it as it was right after the imports, so nothing passes from one kernel
+to the next (torch is in ``sys.modules``; the namespace a student sees starts empty).
+
+It exits when stdin closes (the process that started it ended; its kernels, reparented,
+then end too, as ipykernel's parent poller sees), or after :data:`WAIT_S` seconds with no
+order and no kernel of its own still running.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import json
+import os
+import select
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+#: Seconds without an order (and with no kernel of its own running) before the forker exits.
+WAIT_S = 300.0
+
+
+def serve(reply_fd: int, wait_s: float = WAIT_S) -> None:
+    """Import torch and ipykernel, then fork one kernel per order until stdin closes."""
+    # as ipykernel_launcher does: no imports from the working directory (init_path adds it)
+    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
+        del sys.path[0]
+    import ipykernel.ipkernel  # noqa: F401 - the kernel's heavy part (IPython, zmq, tornado)
+    import torch  # noqa: F401 - the point: imported once, before any kernel is wanted
+
+    import autograd_lab  # noqa: F401 - (``-m`` imported it already; said for the reader)
+
+    signal.signal(signal.SIGCHLD, _reap)  # ended kernels are waited for (CPU time counted)
+    kernels: set[int] = set()
+    pending = b""
+    while True:
+        ready, _, _ = select.select([0], [], [], wait_s)
+        if not ready:
+            kernels = {pid for pid in kernels if _alive(pid)}
+            if kernels:
+                continue  # they would end with this process
+            return
+        chunk = os.read(0, 65536)
+        if not chunk:  # the process that started this one ended
+            return
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            pid = os.fork()
+            if pid == 0:
+                _become_kernel(json.loads(line), reply_fd)
+            kernels.add(pid)
+            os.write(reply_fd, f"{pid}\n".encode())
+
+
+def _reap(*_: object) -> None:
+    """Wait for every ended kernel (a SIGCHLD handler): no zombie is left to look alive."""
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _become_kernel(order: dict, reply_fd: int) -> None:
+    """In the forked child: become the kernel ``order`` asks for; never returns."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel waits for its own children
+        os.setsid()  # its own process group, as jupyter_client starts kernels
+        os.close(reply_fd)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)  # not the forker's order pipe
+        os.close(null)
+        os.chdir(order["cwd"])
+        os.environ.clear()
+        os.environ.update(order["env"])
+        launcher = importlib.util.find_spec("ipykernel_launcher")  # argv[0] as `-m` sets it
+        sys.argv = [launcher.origin if launcher and launcher.origin else "", *order["args"]]
+        # imported only now: its settings' defaults read the environment (JPY_PARENT_PID)
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 0
+    except BaseException:  # noqa: BLE001 - reported on the kernel's stderr, as Python would
+        traceback.print_exc()
+    finally:
+        atexit._run_exitfuncs()  # as the interpreter does on exit (the kernel's clean-ups)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))
