@@ -153,6 +153,8 @@ class Forker:
 
 
 _forkers: dict[tuple[str, ...], Forker] = {}
+#: Forkers replaced while kernels of theirs may still run: they end on their own.
+_retired: list[Forker] = []
 _lock = threading.Lock()
 
 
@@ -161,7 +163,7 @@ def forker_for(interpreter: tuple[str, ...], env: dict[str, str] | None = None) 
     with _lock:
         forker = _forkers.get(interpreter)
         if forker is not None and not forker.usable():
-            forker.stop()
+            _retired.append(forker)  # stopping it would end its running kernels
             forker = None
         if forker is None:
             forker = _forkers[interpreter] = Forker(interpreter, env)
@@ -169,7 +171,7 @@ def forker_for(interpreter: tuple[str, ...], env: dict[str, str] | None = None) 
 
 
 def running_forkers() -> list[Forker]:
-    """Every forker running now (for tests and benchmarks)."""
+    """Every forker in use now (for tests and benchmarks)."""
     with _lock:
         return list(_forkers.values())
 
@@ -178,8 +180,9 @@ def running_forkers() -> list[Forker]:
 def stop_forkers() -> None:
     """Stop every forker (they would also end on their own: their stdin closes)."""
     with _lock:
-        forkers = list(_forkers.values())
+        forkers = [*_forkers.values(), *_retired]
         _forkers.clear()
+        _retired.clear()
     for forker in forkers:
         forker.stop()
 
