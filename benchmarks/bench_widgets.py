@@ -5,6 +5,15 @@ For each widget on its default setting: construction (target ≤ 300 ms) and the
 every click (issue 14), whether or not the plot is re-rendered to PNG. PNG caches are cleared
 before every timed click, so the re-rendered figures are measured cold. Typed bad input (a
 10⁵-character name) must get its one-line answer within 100 ms.
+
+What is kept when the PNG cache is cleared (``GraphPngCache.clear``): the graph widgets
+compose a picture from kept box pixels (``widgets/graph_tiles.py``), and clearing keeps only
+the boxes of the picture on screen, plus, for BackwardTracer (whose graph stays while the
+highlight moves), every box drawn highlighted and not when a graph is first shown, i.e. in
+the constructor (its construction time includes that). So a timed ChainRuleStepper Next draws
+every box whose text or highlight changed since the picture on screen, a slider move draws
+the boxes whose values changed, and a BackwardTracer Next composes its picture from the boxes
+drawn at construction.
 """
 
 from __future__ import annotations

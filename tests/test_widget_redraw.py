@@ -4,9 +4,21 @@ pixels of a full matplotlib draw of the same figure (issue 14: faster, nothing d
 from __future__ import annotations
 
 import random
+from typing import Any
 
-from autograd_lab.widgets import GradAccumulationLab, TrainingExplorer
-from autograd_lab.widgets.figures import figure_png
+import pytest
+
+from autograd_lab import derive
+from autograd_lab.drawing import draw_graph
+from autograd_lab.graph import autograd_graph
+from autograd_lab.widgets import (
+    BackwardTracer,
+    ChainRuleStepper,
+    GradAccumulationLab,
+    TrainingExplorer,
+    graph_tiles,
+)
+from autograd_lab.widgets.figures import GraphPngCache, figure_png, fit_graph_figure
 
 
 def test_training_redraw_equals_a_full_draw() -> None:
@@ -39,3 +51,48 @@ def test_accumulation_redraw_equals_a_full_draw() -> None:
                 assert a.plot_image.value == figure_png(a._fig)
             a.reset_button.click()
             assert a.plot_image.value == figure_png(a._fig)
+
+
+def _full_graph_png(cache: Any, graph: Any, highlight: Any) -> bytes:
+    """draw_graph's full draw of ``graph`` with ``highlight`` in the widget's own figure."""
+    draw_graph(graph, highlight=list(highlight), ax=cache.ax)
+    fit_graph_figure(cache.fig, cache.ax)
+    return figure_png(cache.fig)
+
+
+@pytest.mark.parametrize("expression", ["exp(sin(x**2))", "x*x + y", "x*y + sin(x)*y"])
+def test_graph_pictures_from_tiles_equal_a_full_draw(expression: str) -> None:
+    """Every step's graph, composed from kept box pixels (only changed boxes drawn, or none
+    for BackwardTracer), is draw_graph's full draw of that highlight, byte for byte."""
+    composed = 0
+    for widget in (ChainRuleStepper(expression), BackwardTracer(expression, x=3.0)):
+        tracer = isinstance(widget, BackwardTracer)
+        moves = ["next"] * (widget.state.total + 1) + ["back", "back", "last", "reset", "next"]
+        for move in moves:
+            widget._png_cache.clear()  # a picture not shown before: composed, not looked up
+            {"next": widget.next_button, "back": widget.back_button, "last": widget.end_button,
+             "reset": widget.reset_button}[move].click()
+            composed += widget._png_cache.tiles._under is not None
+            s = widget.state
+            graph = s.graph if tracer else s.graph_at()
+            shown = widget.graph_image.value
+            assert shown == _full_graph_png(widget._png_cache, graph,
+                                            s.current_view().highlight)
+    assert composed  # the tile path was taken, not only the full-draw fallback
+    widget = ChainRuleStepper(expression)
+    for value in (2.5, -1.25, 2.5):  # new values: new texts, then back to ones seen
+        widget.sliders["x"].value = value
+        assert widget.graph_image.value == _full_graph_png(
+            widget._png_cache, widget.state.graph_at(), widget.state.current_view().highlight)
+
+
+def test_overlapping_boxes_fall_back_to_a_full_draw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Boxes whose rectangles meet are never composed: the figure is drawn whole."""
+    graph = autograd_graph(derive("sin(x**2)", x=2.0))
+    cache = GraphPngCache(5.2, 3.4)
+    cache.render("apart", graph, [0])
+    assert cache.tiles._under is not None  # apart: composed
+    monkeypatch.setattr(graph_tiles, "PAD_PX", 200.0)  # every rectangle meets every other
+    png, _ = cache.render("meet", graph, [1])
+    assert cache.tiles._under is None  # drawn whole: nothing kept
+    assert png == _full_graph_png(cache, graph, [1])
