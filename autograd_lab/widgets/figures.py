@@ -11,12 +11,13 @@ lines, text and axes use mid-tone colours that read on a white and on a near-bla
 
 from __future__ import annotations
 
-import io
+import struct
 import warnings
+import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import matplotlib.image
+import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -78,12 +79,32 @@ def figure_png(fig: Figure) -> bytes:
 
 
 def canvas_png(fig: Figure) -> bytes:
-    """Encode what ``fig``'s canvas holds now as PNG bytes (no draw; as ``print_png`` does)."""
-    buf = io.BytesIO()
-    # light zlib compression: a few kB larger, noticeably faster to encode
-    matplotlib.image.imsave(buf, fig.canvas.buffer_rgba(), format="png", origin="upper",
-                            dpi=fig.dpi, pil_kwargs={"compress_level": 1})
-    return buf.getvalue()
+    """Encode what ``fig``'s canvas holds now as PNG bytes (no draw)."""
+    return encode_png(np.asarray(fig.canvas.buffer_rgba()), fig.dpi)
+
+
+def _chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+
+def encode_png(pixels: np.ndarray, dpi: float) -> bytes:
+    """PNG bytes of an ``(height, width, 4)`` uint8 RGBA array, rows top to bottom.
+
+    Every row unfiltered, zlib level 1, and the figure's dpi (``pHYs``): several times
+    faster than Pillow's adaptive filters for the same size on these flat plots; decoding
+    gives back exactly ``pixels``.
+    """
+    height, width, _ = pixels.shape
+    raw = np.zeros((height, 1 + 4 * width), dtype=np.uint8)  # filter byte 0: none
+    raw[:, 1:] = pixels.reshape(height, 4 * width)
+    per_metre = round(dpi / 0.0254)
+    return b"".join([
+        PNG_MAGIC,
+        _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)),
+        _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+        _chunk(b"IDAT", zlib.compress(raw.tobytes(), 1)),
+        _chunk(b"IEND", b""),
+    ])
 
 
 class Backdrop:

@@ -20,28 +20,20 @@ otherwise draws the whole figure (``None`` is never returned; the picture is the
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-import matplotlib.image
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.transforms import Bbox
+
+from autograd_lab.widgets.figures import encode_png
 
 #: Pixels added around a box's patch (beyond half its edge width) and its text: antialiasing.
 PAD_PX = 2.0
 
 #: Tiles kept for one graph shape before old ones are dropped (memory stays bounded).
 MAX_TILES = 400
-
-
-def encode_png(pixels: np.ndarray, dpi: float) -> bytes:
-    """PNG bytes of an RGBA array, encoded exactly as :func:`figures.canvas_png` does."""
-    buf = io.BytesIO()
-    matplotlib.image.imsave(buf, pixels, format="png", origin="upper", dpi=dpi,
-                            pil_kwargs={"compress_level": 1})
-    return buf.getvalue()
 
 
 class GraphTiles:
@@ -102,7 +94,8 @@ class GraphTiles:
         boxes: list[Bbox] = []
         for patch, text in zip(patches, texts, strict=True):
             grow = patch.get_linewidth() * px_per_pt / 2.0 + PAD_PX
-            outline = patch.get_window_extent(renderer).padded(grow)
+            # a rounded box with pad=0 lies inside its rectangle (cheaper than its path)
+            outline = patch.get_bbox().transformed(patch.get_transform()).padded(grow)
             ink = text.get_window_extent(renderer).padded(PAD_PX)
             boxes.append(Bbox.union([outline, ink]))
         others = [label.get_window_extent(renderer).padded(PAD_PX) for label in labels]
