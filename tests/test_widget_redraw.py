@@ -42,15 +42,30 @@ def test_training_redraw_equals_a_full_draw() -> None:
 
 def test_accumulation_redraw_equals_a_full_draw() -> None:
     a = GradAccumulationLab()
+    legend = a._underlay.top
+    draws = 0
+    draw = legend.artist.draw
+
+    def counted(renderer: Any) -> None:
+        nonlocal draws
+        draws += 1
+        draw(renderer)
+
+    legend.artist.draw = counted
+    shown = 0
     for expression in ("x**3", "-x**2"):
         a.expression_box.value = expression
         for calls in (2, 7):
             a.calls_slider.value = calls  # new x ticks: the kept x axis is drawn again
             for _ in range(calls):
                 a.prediction.show_button.click()
-                assert a.plot_image.value == figure_png(a._fig)
+                shown += 1
+                png = a.plot_image.value
+                assert png == figure_png(a._fig)  # (a full draw: draws the legend once)
             a.reset_button.click()
             assert a.plot_image.value == figure_png(a._fig)
+    widget_draws = draws - shown  # each full draw above drew the legend once
+    assert widget_draws <= shown // 3, widget_draws  # the legend was mostly pasted, not drawn
 
 
 def _full_graph_png(cache: Any, graph: Any, highlight: Any) -> bytes:

@@ -34,6 +34,7 @@ from autograd_lab.widgets.figures import (
     LINE_BLUE,
     LINE_RED,
     AxisUnderlay,
+    KeptTop,
     new_figure,
     pin_layout,
     style_axes,
@@ -219,7 +220,10 @@ class GradAccumulationLab(WidgetBase):
                                  fontsize=7, loc="upper left", frameon=False, labelcolor=GREY)
         ax.set_title("", fontsize=9, color=GREY, y=1.0)  # y: placed once, text set per draw
         pin_layout(self._fig)
-        self._underlay = AxisUnderlay(self._fig, ax.xaxis)  # the x axis changes with calls
+        # the x axis changes with calls; the legend (drawn last) only with its texts
+        legend = KeptTop(self._fig, self._legend,
+                         lambda: tuple(t.get_text() for t in self._legend.get_texts()))
+        self._underlay = AxisUnderlay(self._fig, ax.xaxis, top=legend)
         self._calls_drawn = 0
 
     def _draw(self, r: AccumulationResult, s: AccumulationRun) -> bytes:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 import warnings
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -141,17 +141,57 @@ class Backdrop:
         return canvas_png(self.fig)
 
 
+class KeptTop:
+    """An artist drawn last in a full draw (nothing over it), kept as pixels per look.
+
+    Drawn over the same pixels, an artist that looks the same gives the same pixels; so the
+    pixels under it and the result are kept, and pasted instead of a draw whenever the
+    pixels under it are the same again (e.g. a legend over an empty corner). ``look()`` must
+    name everything its pixels depend on (e.g. a legend's texts; its place is fixed).
+    """
+
+    def __init__(self, fig: Figure, artist: Artist, look: Callable[[], Hashable]) -> None:
+        self.fig = fig
+        self.artist = artist
+        self.look = look
+        self._kept: dict[Hashable, tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]] = {}
+
+    def draw(self, renderer: Any) -> None:
+        """Draw the artist (last), or paste its kept pixels where that is the same."""
+        if not self.artist.get_visible():
+            return
+        buffer = np.asarray(self.fig.canvas.buffer_rgba())
+        key = self.look()
+        kept = self._kept.get(key)
+        if kept is not None:
+            (r0, r1, c0, c1), under, result = kept
+            if np.array_equal(buffer[r0:r1, c0:c1], under):
+                buffer[r0:r1, c0:c1] = result
+                return
+        box = self.artist.get_window_extent(renderer).padded(2.0)  # + antialiasing
+        height, width = buffer.shape[:2]
+        c0, c1 = max(0, int(np.floor(box.x0))), min(width, int(np.ceil(box.x1)))
+        r0, r1 = max(0, height - int(np.ceil(box.y1))), min(height, height - int(np.floor(box.y0)))
+        under = buffer[r0:r1, c0:c1].copy()
+        self.artist.draw(renderer)
+        inside = box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height
+        if inside and r0 < r1 and c0 < c1:
+            self._kept = {key: ((r0, r1, c0, c1), under, buffer[r0:r1, c0:c1].copy())}
+
+
 class AxisUnderlay:
     """One axis drawn once (until :meth:`invalidate`); each PNG draws the rest over a copy.
 
     For a figure whose x axis (ticks, tick labels, label) stays while the data change: the
     axis is drawn alone and kept, then every PNG draws the figure without it on top. Right
-    when nothing drawn before the axis in a full draw overlaps its pixels.
+    when nothing drawn before the axis in a full draw overlaps its pixels. ``top`` (optional)
+    is the artist drawn last, kept as pixels per look (:class:`KeptTop`).
     """
 
-    def __init__(self, fig: Figure, axis: Any) -> None:
+    def __init__(self, fig: Figure, axis: Any, top: KeptTop | None = None) -> None:
         self.fig = fig
         self.axis = axis
+        self.top = top
         self._kept: Any = None
 
     def invalidate(self) -> None:
@@ -167,11 +207,16 @@ class AxisUnderlay:
             self._kept = canvas.copy_from_bbox(self.fig.bbox)
         else:
             canvas.restore_region(self._kept)
-        self.axis.set_animated(True)
+        later = [self.axis] if self.top is None else [self.axis, self.top.artist]
+        for artist in later:
+            artist.set_animated(True)
         try:
             self.fig.draw(renderer)
         finally:
-            self.axis.set_animated(False)
+            for artist in later:
+                artist.set_animated(False)
+        if self.top is not None:
+            self.top.draw(renderer)
         return canvas_png(self.fig)
 
 
