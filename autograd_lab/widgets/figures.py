@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.mathtext import MathTextParser
 
 from autograd_lab.drawing import draw_graph
 
@@ -38,10 +39,25 @@ LINE_GREEN = "#009e73"
 DPI = 80
 
 
+class _Canvas(FigureCanvasAgg):
+    """An Agg canvas whose renderers share one mathtext parser (and so its cache of parsed
+    labels such as a log axis's ``10^{2}``): a new widget parses nothing another already did.
+    Parsing depends only on the text, dpi and font, so the pixels are the same."""
+
+    _shared_parser: Any = None
+
+    def get_renderer(self) -> Any:
+        renderer = super().get_renderer()
+        if _Canvas._shared_parser is None:
+            _Canvas._shared_parser = MathTextParser("path")
+        renderer.mathtext_parser = _Canvas._shared_parser
+        return renderer
+
+
 def new_figure(width: float, height: float, dpi: int = DPI) -> Figure:
-    """A Figure with its own Agg canvas (no pyplot, nothing global)."""
+    """A Figure with its own Agg canvas (no pyplot, nothing global but the mathtext cache)."""
     fig = Figure(figsize=(width, height), dpi=dpi, facecolor="none")
-    FigureCanvasAgg(fig)
+    _Canvas(fig)
     return fig
 
 
