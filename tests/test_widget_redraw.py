@@ -34,6 +34,7 @@ def test_training_redraw_equals_a_full_draw() -> None:
         crossed += w._backdrop_legend._kept is not None
         assert fast == figure_png(w._fig)
     assert crossed  # the legend-over-line path was taken at least once
+    assert w._backdrop.moving[-1]._kept  # the loss title's pixels were kept (and pasted)
     w.lr_box.value = 0.9
     w.run_button.click()  # diverging: the loss axes rescale, the title changes
     assert "diverging" in w.session.status()

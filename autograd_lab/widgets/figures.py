@@ -130,30 +130,44 @@ class Backdrop:
     that one draw) and keeps that picture; every PNG starts from a copy of it and draws the
     ``moving`` artists over it, in the given order. That order must be the order a full
     draw uses (by zorder) wherever two of them overlap, and nothing kept may be drawn over
-    a moving artist: then the pixels are exactly those of a full draw.
+    a moving artist: then the pixels are exactly those of a full draw. A moving item may be
+    a :class:`KeptTop` (a child of an earlier moving axes, e.g. its title): it stays out of
+    that axes' draw and is drawn, or pasted, at its own place in the order.
     """
 
-    def __init__(self, fig: Figure, moving: Sequence[Artist]) -> None:
+    def __init__(self, fig: Figure, moving: Sequence[Artist | KeptTop]) -> None:
         self.fig = fig
         self.moving = list(moving)
         self._kept: Any = None
 
     def png(self) -> bytes:
         canvas = self.fig.canvas
+        artists = [m.artist if isinstance(m, KeptTop) else m for m in self.moving]
+        tops = [m.artist for m in self.moving if isinstance(m, KeptTop)]
         if self._kept is None:
-            for artist in self.moving:
+            for artist in artists:
                 artist.set_animated(True)
             try:
                 canvas.draw()
             finally:
-                for artist in self.moving:
+                for artist in artists:
                     artist.set_animated(False)
             self._kept = canvas.copy_from_bbox(self.fig.bbox)
         else:
             canvas.restore_region(self._kept)
         renderer = canvas.get_renderer()
-        for artist in self.moving:
-            artist.draw(renderer)
+        for artist in tops:
+            artist.set_animated(True)
+        try:
+            for item in self.moving:
+                if isinstance(item, KeptTop):
+                    item.artist.set_animated(False)
+                    item.draw(renderer)
+                else:
+                    item.draw(renderer)
+        finally:
+            for artist in tops:
+                artist.set_animated(False)
         return canvas_png(self.fig)
 
 
