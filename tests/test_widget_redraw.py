@@ -43,7 +43,7 @@ def test_training_redraw_equals_a_full_draw() -> None:
 
 def test_accumulation_redraw_equals_a_full_draw() -> None:
     a = GradAccumulationLab()
-    legend = a._underlay.top
+    legend = a._underlay.tops[-1]
     draws = 0
     draw = legend.artist.draw
 
@@ -67,6 +67,14 @@ def test_accumulation_redraw_equals_a_full_draw() -> None:
             assert a.plot_image.value == figure_png(a._fig)
     widget_draws = draws - shown  # each full draw above drew the legend once
     assert widget_draws <= shown // 3, widget_draws  # the legend was mostly pasted, not drawn
+    a.fresh_checkbox.value = False  # the second call raises: the centred error message
+    for mode in (*a.mode_buttons.options, a.mode_buttons.options[0]):
+        a.mode_buttons.value = mode  # "no calls yet" message, the title names the mode
+        assert a.plot_image.value == figure_png(a._fig)
+        for _ in range(2):
+            a.prediction.show_button.click()
+            assert a.plot_image.value == figure_png(a._fig)
+    assert "RuntimeError" in a._error_text.get_text()
 
 
 def _full_graph_png(cache: Any, graph: Any, highlight: Any) -> bytes:

@@ -220,10 +220,13 @@ class GradAccumulationLab(WidgetBase):
                                  fontsize=7, loc="upper left", frameon=False, labelcolor=GREY)
         ax.set_title("", fontsize=9, color=GREY, y=1.0)  # y: placed once, text set per draw
         pin_layout(self._fig)
-        # the x axis changes with calls; the legend (drawn last) only with its texts
-        legend = KeptTop(self._fig, self._legend,
-                         lambda: tuple(t.get_text() for t in self._legend.get_texts()))
-        self._underlay = AxisUnderlay(self._fig, ax.xaxis, top=legend)
+        # the x axis changes with calls; the centred message, the title and the legend
+        # (drawn last, in this order, apart) are pasted while their texts stay
+        tops = [KeptTop(self._fig, self._error_text, self._error_text.get_text),
+                KeptTop(self._fig, ax.title, ax.title.get_text),
+                KeptTop(self._fig, self._legend,
+                        lambda: tuple(t.get_text() for t in self._legend.get_texts()))]
+        self._underlay = AxisUnderlay(self._fig, ax.xaxis, tops=tops)
         self._calls_drawn = 0
 
     def _draw(self, r: AccumulationResult, s: AccumulationRun) -> bytes:

@@ -214,14 +214,15 @@ class AxisUnderlay:
 
     For a figure whose x axis (ticks, tick labels, label) stays while the data change: the
     axis is drawn alone and kept, then every PNG draws the figure without it on top. Right
-    when nothing drawn before the axis in a full draw overlaps its pixels. ``top`` (optional)
-    is the artist drawn last, kept as pixels per look (:class:`KeptTop`).
+    when nothing drawn before the axis in a full draw overlaps its pixels. ``tops`` are the
+    artists drawn last in a full draw, in that order (:class:`KeptTop`: pasted while they
+    look the same over the same pixels); nothing else may overlap them.
     """
 
-    def __init__(self, fig: Figure, axis: Any, top: KeptTop | None = None) -> None:
+    def __init__(self, fig: Figure, axis: Any, tops: Sequence[KeptTop] = ()) -> None:
         self.fig = fig
         self.axis = axis
-        self.top = top
+        self.tops = list(tops)
         self._kept: Any = None
 
     def invalidate(self) -> None:
@@ -237,7 +238,7 @@ class AxisUnderlay:
             self._kept = canvas.copy_from_bbox(self.fig.bbox)
         else:
             canvas.restore_region(self._kept)
-        later = [self.axis] if self.top is None else [self.axis, self.top.artist]
+        later = [self.axis, *(top.artist for top in self.tops)]
         for artist in later:
             artist.set_animated(True)
         try:
@@ -245,8 +246,8 @@ class AxisUnderlay:
         finally:
             for artist in later:
                 artist.set_animated(False)
-        if self.top is not None:
-            self.top.draw(renderer)
+        for top in self.tops:
+            top.draw(renderer)
         return canvas_png(self.fig)
 
 
