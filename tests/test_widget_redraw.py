@@ -75,6 +75,11 @@ def test_accumulation_redraw_equals_a_full_draw() -> None:
             a.prediction.show_button.click()
             assert a.plot_image.value == figure_png(a._fig)
     assert "RuntimeError" in a._error_text.get_text()
+    a.fresh_checkbox.value = True
+    a.expression_box.value = "x**2"  # one bar of 4: the dashed line meets the tick at 4
+    a.prediction.show_button.click()
+    assert not a._underlay.tops[0].apart(a._fig.canvas.get_renderer())  # y axis in place
+    assert a.plot_image.value == figure_png(a._fig)
 
 
 def _full_graph_png(cache: Any, graph: Any, highlight: Any) -> bytes:

@@ -22,6 +22,7 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.mathtext import MathTextParser
+from matplotlib.transforms import Bbox
 
 from autograd_lab.drawing import draw_graph
 
@@ -180,10 +181,16 @@ class KeptTop:
     name everything its pixels depend on (e.g. a legend's texts; its place is fixed).
     """
 
-    def __init__(self, fig: Figure, artist: Artist, look: Callable[[], Hashable]) -> None:
+    def __init__(self, fig: Figure, artist: Artist, look: Callable[[], Hashable],
+                 extent: Callable[[Any], Bbox] | None = None,
+                 apart: Callable[[Any], bool] | None = None) -> None:
         self.fig = fig
         self.artist = artist
         self.look = look
+        #: where it paints (default: its window extent); ``apart(renderer)``: False when
+        #: something a full draw paints after it (and here before it) comes near it
+        self.extent = extent or artist.get_window_extent
+        self.apart = apart
         self._kept: dict[Hashable, tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]] = {}
 
     def draw(self, renderer: Any) -> None:
@@ -198,7 +205,7 @@ class KeptTop:
             if np.array_equal(buffer[r0:r1, c0:c1], under):
                 buffer[r0:r1, c0:c1] = result
                 return
-        box = self.artist.get_window_extent(renderer).padded(2.0)  # + antialiasing
+        box = self.extent(renderer).padded(2.0)  # + antialiasing
         height, width = buffer.shape[:2]
         c0, c1 = max(0, int(np.floor(box.x0))), min(width, int(np.ceil(box.x1)))
         r0, r1 = max(0, height - int(np.ceil(box.y1))), min(height, height - int(np.floor(box.y0)))
@@ -238,7 +245,9 @@ class AxisUnderlay:
             self._kept = canvas.copy_from_bbox(self.fig.bbox)
         else:
             canvas.restore_region(self._kept)
-        later = [self.axis, *(top.artist for top in self.tops)]
+        # a top not apart now is drawn in its place by the figure's own draw
+        tops = [top for top in self.tops if top.apart is None or top.apart(renderer)]
+        later = [self.axis, *(top.artist for top in tops)]
         for artist in later:
             artist.set_animated(True)
         try:
@@ -246,7 +255,7 @@ class AxisUnderlay:
         finally:
             for artist in later:
                 artist.set_animated(False)
-        for top in self.tops:
+        for top in tops:
             top.draw(renderer)
         return canvas_png(self.fig)
 
