@@ -13,7 +13,11 @@ highlight moves), every box drawn highlighted and not when a graph is first show
 the constructor (its construction time includes that). So a timed ChainRuleStepper Next draws
 every box whose text or highlight changed since the picture on screen, a slider move draws
 the boxes whose values changed, and a BackwardTracer Next composes its picture from the boxes
-drawn at construction.
+drawn at construction. GradAccumulationLab and TrainingExplorer keep the pixels of the
+parts a full draw paints last (legend, title, centred message; GradAccumulationLab's y axis
+with its limits) and paste them while they look the same over the same pixels: so in rows
+that repeat one picture (mode toggle, Run the rest, Run) those parts are pasted, as they are
+for a learner who repeats that click.
 """
 
 from __future__ import annotations

@@ -252,7 +252,7 @@ class GradAccumulationLab(WidgetBase):
             return True
         line_y = ax.transData.transform((0.0, self._one_line.get_ydata()[0]))[1]
         ticks = ax.transData.transform([(0.0, t) for t in ax.get_yticks()])[:, 1]
-        return bool(np.all(np.abs(ticks - line_y) > 4.0))
+        return bool(np.all(np.abs(ticks - line_y) > 3.0))  # 1.2 and 0.8 pt wide, + antialiasing
 
     def _draw(self, r: AccumulationResult, s: AccumulationRun) -> bytes:
         ax = self._ax
