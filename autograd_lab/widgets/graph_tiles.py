@@ -85,14 +85,19 @@ class GraphTiles:
             return None
         return patches, texts, labels
 
-    def _rects(self, renderer: Any, patches: list[Any], texts: list[Any],
-               labels: list[Any]) -> list[tuple[int, int, int, int]] | None:
-        """Each box's rectangle in buffer rows/columns ``(r0, r1, c0, c1)``, or None when two
-        overlap (or an ``×n`` label meets one), or one leaves the canvas."""
+    def _rects(self, renderer: Any, patches: list[Any], texts: list[Any], labels: list[Any],
+               keys: list[Any]) -> list[tuple[int, int, int, int]] | None:
+        """Each box's rectangle in buffer rows/columns ``(r0, r1, c0, c1)`` (a kept tile's
+        own, else measured), or None when two overlap (or an ``×n`` label meets one), or one
+        leaves the canvas."""
         height, width = renderer.height, renderer.width
         px_per_pt = self.fig.dpi / 72.0
         boxes: list[Bbox] = []
-        for patch, text in zip(patches, texts, strict=True):
+        for patch, text, key in zip(patches, texts, keys, strict=True):
+            if key in self._tiles:
+                r0, r1, c0, c1 = self._tiles[key][0]
+                boxes.append(Bbox([[c0, height - r1], [c1, height - r0]]))
+                continue
             grow = patch.get_linewidth() * px_per_pt / 2.0 + PAD_PX
             # a rounded box with pad=0 lies inside its rectangle (cheaper than its path)
             outline = patch.get_bbox().transformed(patch.get_transform()).padded(grow)
@@ -198,14 +203,14 @@ class GraphTiles:
         patches, texts, labels = parts
         for text in [*texts, *labels]:  # the size a draw gives them (FitText.draw does this)
             text.set_fontsize(text._fit(self.ax))
-        rects = self._rects(renderer, patches, texts, labels)
-        if rects is None:
-            return None
         shape = (renderer.width, renderer.height, self.fig.dpi, self.ax.get_xlim(),
                  self.ax.get_ylim(), tuple(n.id for n in graph.nodes), tuple(graph.edges))
         if shape != self._shape:
             self._new_shape(shape, [*patches, *texts, *labels])
         keys = [self._key(i, p, t) for i, (p, t) in enumerate(zip(patches, texts, strict=True))]
+        rects = self._rects(renderer, patches, texts, labels, keys)
+        if rects is None:
+            return None
         self._draw_missing(renderer, keys, rects, patches, texts, pin)
         content = (shape[5], shape[6], tuple(t.get_text() for t in texts))
         if labels:
