@@ -57,7 +57,7 @@ class BackwardTracer(Predicting, Stepping, WidgetBase):
         self._is_expression = isinstance(expression_or_tensor, str)
         self.state = self._start(lambda: self._build(expression_or_tensor, gradient, values),
                                  self._fallback, "sin(x**2)")
-        self._png_cache = GraphPngCache(5.6, 3.0, both_states=True)
+        self._png_cache = GraphPngCache(5.6, 3.0)
         buttons = step_buttons(
             self, "Previous half-step of the backward pass",
             "Next half-step: what the node receives, then what it passes on (reveals it)",

@@ -287,32 +287,23 @@ class GraphPngCache:
     (or values): it forgets the PNGs. The pixels are composed by
     :class:`~autograd_lab.widgets.graph_tiles.GraphTiles`: only boxes whose look changed
     since the picture shown are drawn (text is most of a draw), the rest is copied, and the
-    result equals ``draw_graph``'s full draw pixel for pixel. With ``both_states`` (a widget
-    whose graph stays while the highlight moves) the first picture of a graph also draws
-    every box highlighted and not, so every later highlight of it is composed, not drawn.
+    result equals ``draw_graph``'s full draw pixel for pixel.
     """
 
-    def __init__(self, width: float, height: float, both_states: bool = False) -> None:
+    def __init__(self, width: float, height: float) -> None:
         from autograd_lab.widgets.graph_tiles import GraphTiles
 
         self.fig = new_figure(width, height)
         self.ax = self.fig.add_axes((0.0, 0.0, 1.0, 1.0))
         self.tiles = GraphTiles(self.fig, self.ax)
-        self.both_states = both_states
-        self._ahead_for: Any = None  # the graph whose boxes were drawn in both states
         self._png: dict[Any, bytes] = {}
         self._width: dict[Any, str] = {}
 
     def clear(self) -> None:
-        """Forget the PNGs (and every box's pixels except the picture shown and those drawn
-        ahead for its graph)."""
+        """Forget the PNGs (and every box's pixels except those of the picture shown)."""
         self._png.clear()
         self._width.clear()
         self.tiles.forget_unshown()
-
-    def _draw(self, graph: Any, highlight: list[int]) -> None:
-        draw_graph(graph, highlight=highlight, ax=self.ax)
-        fit_graph_figure(self.fig, self.ax)
 
     def render(self, key: Any, graph: Any, highlight: Iterable[int]) -> tuple[bytes, str]:
         """``(png, css width)`` of ``graph`` with ``highlight`` drawn, for ``key``."""
@@ -320,14 +311,10 @@ class GraphPngCache:
             with warnings.catch_warnings():  # a name in a script the font lacks: boxes stay
                 warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
                 marked = set(highlight)
-                if self.both_states and graph is not self._ahead_for:
-                    for ahead in ([], [n.id for n in graph.nodes]):
-                        self._draw(graph, ahead)
-                        self.tiles.draw_ahead(graph, set(ahead))
-                    self._ahead_for = graph
                 png = self.tiles.compose(graph, marked)
                 if png is None:
-                    self._draw(graph, sorted(marked))
+                    draw_graph(graph, highlight=sorted(marked), ax=self.ax)
+                    fit_graph_figure(self.fig, self.ax)
                     png = self.tiles.png(graph, marked)
                 self._png[key] = png
             self._width[key] = pixel_width(self.fig)

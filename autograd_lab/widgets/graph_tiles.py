@@ -40,28 +40,25 @@ class GraphTiles:
     """The pictures of one widget's graph ``Figure``, composed from kept box pixels.
 
     Call :meth:`png` right after ``draw_graph(graph, highlight, ax)`` has put the artists of
-    one picture into the figure's single axes (and the figure has its final size). With
-    ``both_states`` every box of a graph is also drawn in its other highlight state when
-    first met, so any later highlight of that graph is composed without drawing.
+    one picture into the figure's single axes (and the figure has its final size), or
+    :meth:`compose` first: a picture whose every box was drawn before in this shape (e.g.
+    the one on screen again) needs no ``draw_graph`` at all.
     """
 
-    def __init__(self, fig: Figure, ax: Any, both_states: bool = False) -> None:
+    def __init__(self, fig: Figure, ax: Any) -> None:
         self.fig = fig
         self.ax = ax
-        self.both_states = both_states
         self._shape: Any = None
         self._under: np.ndarray | None = None
         self._tiles: dict[Any, tuple[tuple[int, int, int, int], np.ndarray]] = {}
         self._shown: set[Any] = set()  # tile keys of the picture last made
-        self._pinned: set[Any] = set()  # tiles drawn ahead (the other highlight state)
         #: (graph content, box index, highlighted) -> tile key, for pictures already met
         self._known: dict[tuple[Any, int, bool], Any] = {}
         self._labelled: set[Any] = set()  # graph contents with ×n labels (always drawn)
 
     def forget_unshown(self) -> None:
-        """Drop every tile except those of the picture last made and those drawn ahead."""
-        keep = self._shown | self._pinned
-        self._tiles = {k: v for k, v in self._tiles.items() if k in keep}
+        """Drop every tile except those of the picture last made."""
+        self._tiles = {k: v for k, v in self._tiles.items() if k in self._shown}
 
     # -- the artists of one picture --------------------------------------------------------
     def _parts(self, n_nodes: int) -> tuple[list[Any], list[Any], list[Any]] | None:
@@ -185,15 +182,8 @@ class GraphTiles:
         self._shown = set(keys)
         return encode_png(buffer, self.fig.dpi)
 
-    def draw_ahead(self, graph: Any, highlight: set[int]) -> None:
-        """Keep the tiles of the picture drawn now (no PNG), pinned: :meth:`forget_unshown`
-        keeps them. For the other highlight states of a graph, drawn before they are shown."""
-        ready = self._prepare(graph, highlight, pin=True)
-        if ready is None:
-            self._forget_shape()
-
-    def _prepare(self, graph: Any, highlight: set[int],
-                 pin: bool = False) -> tuple[Any, list[Any], list[Any]] | None:
+    def _prepare(self, graph: Any,
+                 highlight: set[int]) -> tuple[Any, list[Any], list[Any]] | None:
         """Tiles for every box of the picture drawn now: ``(renderer, tile keys, ×n labels)``,
         or None when the picture must be drawn whole."""
         renderer = self.fig.canvas.get_renderer()
@@ -211,7 +201,7 @@ class GraphTiles:
         rects = self._rects(renderer, patches, texts, labels, keys)
         if rects is None:
             return None
-        self._draw_missing(renderer, keys, rects, patches, texts, pin)
+        self._draw_missing(renderer, keys, rects, patches, texts)
         content = (shape[5], shape[6], tuple(t.get_text() for t in texts))
         if labels:
             self._labelled.add(content)
@@ -223,7 +213,6 @@ class GraphTiles:
         """Nothing kept stays usable: the next picture starts again from a full draw."""
         self._shape = self._under = None
         self._tiles.clear()
-        self._pinned.clear()
         self._shown.clear()
         self._known.clear()
         self._labelled.clear()
@@ -242,13 +231,13 @@ class GraphTiles:
         self._shape = shape
 
     def _draw_missing(self, renderer: Any, keys: list[Any], rects: list[Any],
-                      patches: list[Any], texts: list[Any], pin: bool) -> None:
+                      patches: list[Any], texts: list[Any]) -> None:
         """Draw the boxes that have no tile yet over the under-layer; keep their tiles."""
         missing = [i for i, key in enumerate(keys) if key not in self._tiles]
         if not missing:
             return
         if len(self._tiles) + len(missing) > MAX_TILES:
-            self._tiles = {k: v for k, v in self._tiles.items() if k in self._pinned}
+            self._tiles = {k: v for k, v in self._tiles.items() if k in self._shown}
         buffer = np.asarray(self.fig.canvas.buffer_rgba())
         assert self._under is not None
         buffer[...] = self._under
@@ -259,5 +248,3 @@ class GraphTiles:
         for i in missing:
             r0, r1, c0, c1 = rects[i]
             self._tiles[keys[i]] = (rects[i], buffer[r0:r1, c0:c1].copy())
-            if pin:
-                self._pinned.add(keys[i])
