@@ -178,7 +178,9 @@ class KeptTop:
     Drawn over the same pixels, an artist that looks the same gives the same pixels; so the
     pixels under it and the result are kept, and pasted instead of a draw whenever the
     pixels under it are the same again (e.g. a legend over an empty corner). ``look()`` must
-    name everything its pixels depend on (e.g. a legend's texts; its place is fixed).
+    name everything its pixels depend on (e.g. a legend's texts; its place is fixed). A look
+    seen for the first time is only drawn; from its second time on it is measured and kept
+    (so a look that changes every time costs nothing extra).
     """
 
     def __init__(self, fig: Figure, artist: Artist, look: Callable[[], Hashable],
@@ -192,6 +194,17 @@ class KeptTop:
         self.extent = extent or artist.get_window_extent
         self.apart = apart
         self._kept: dict[Hashable, tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]] = {}
+        self._seen: Hashable = None
+
+    def late(self, renderer: Any) -> bool:
+        """True when this top should be left out of the figure's draw and drawn (or pasted)
+        after it: its look was seen before, and it is apart. Else the figure draws it in
+        place, and its look is noted."""
+        key = self.look()
+        if key not in self._kept and key != self._seen:
+            self._seen = key
+            return False
+        return self.apart is None or self.apart(renderer)
 
     def draw(self, renderer: Any) -> None:
         """Draw the artist (last), or paste its kept pixels where that is the same."""
@@ -205,6 +218,10 @@ class KeptTop:
             if np.array_equal(buffer[r0:r1, c0:c1], under):
                 buffer[r0:r1, c0:c1] = result
                 return
+        if key not in self._kept and key != self._seen:  # first time: draw only
+            self._seen = key
+            self.artist.draw(renderer)
+            return
         box = self.extent(renderer).padded(2.0)  # + antialiasing
         height, width = buffer.shape[:2]
         c0, c1 = max(0, int(np.floor(box.x0))), min(width, int(np.ceil(box.x1)))
@@ -245,8 +262,8 @@ class AxisUnderlay:
             self._kept = canvas.copy_from_bbox(self.fig.bbox)
         else:
             canvas.restore_region(self._kept)
-        # a top not apart now is drawn in its place by the figure's own draw
-        tops = [top for top in self.tops if top.apart is None or top.apart(renderer)]
+        # a top not late now (new look, or not apart) is drawn in place by the figure's draw
+        tops = [top for top in self.tops if top.late(renderer)]
         later = [self.axis, *(top.artist for top in tops)]
         for artist in later:
             artist.set_animated(True)
