@@ -205,6 +205,9 @@ class GraphTiles:
         content = (shape[5], shape[6], tuple(t.get_text() for t in texts))
         if labels:
             self._labelled.add(content)
+        if len(self._known) > 4 * MAX_TILES:  # e.g. many slider values: start again
+            self._known.clear()
+            self._labelled.clear()
         for i, node in enumerate(graph.nodes):
             self._known[(content, i, node.id in highlight)] = keys[i]
         return renderer, keys, labels
