@@ -194,17 +194,22 @@ class KeptTop:
         self.extent = extent or artist.get_window_extent
         self.apart = apart
         self._kept: dict[Hashable, tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]] = {}
-        self._seen: Hashable = None
+        self._seen: set[Hashable] = set()  # looks drawn once (a few, most recent)
 
     def late(self, renderer: Any) -> bool:
         """True when this top should be left out of the figure's draw and drawn (or pasted)
         after it: its look was seen before, and it is apart. Else the figure draws it in
         place, and its look is noted."""
         key = self.look()
-        if key not in self._kept and key != self._seen:
-            self._seen = key
+        if key not in self._kept and key not in self._seen:
+            self._note(key)
             return False
         return self.apart is None or self.apart(renderer)
+
+    def _note(self, key: Hashable) -> None:
+        if len(self._seen) >= 16:
+            self._seen.clear()
+        self._seen.add(key)
 
     def draw(self, renderer: Any) -> None:
         """Draw the artist (last), or paste its kept pixels where that is the same."""
@@ -218,8 +223,8 @@ class KeptTop:
             if np.array_equal(buffer[r0:r1, c0:c1], under):
                 buffer[r0:r1, c0:c1] = result
                 return
-        if key not in self._kept and key != self._seen:  # first time: draw only
-            self._seen = key
+        if key not in self._kept and key not in self._seen:  # first time: draw only
+            self._note(key)
             self.artist.draw(renderer)
             return
         box = self.extent(renderer).padded(2.0)  # + antialiasing
@@ -230,7 +235,9 @@ class KeptTop:
         self.artist.draw(renderer)
         inside = box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height
         if inside and r0 < r1 and c0 < c1:
-            self._kept = {key: ((r0, r1, c0, c1), under, buffer[r0:r1, c0:c1].copy())}
+            if len(self._kept) >= 4:  # a few looks (e.g. after Reset, after Run)
+                del self._kept[next(iter(self._kept))]
+            self._kept[key] = ((r0, r1, c0, c1), under, buffer[r0:r1, c0:c1].copy())
 
 
 class AxisUnderlay:
