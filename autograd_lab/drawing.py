@@ -132,6 +132,12 @@ def _box_text(node: GraphNode) -> str:
     return "\n".join(lines)
 
 
+def box_text(node: GraphNode) -> str:
+    """The text :func:`draw_graph` writes in ``node``'s box: its label, then ``= value`` and
+    ``grad …`` lines when known (widgets key their kept box pictures by it)."""
+    return _box_text(node)
+
+
 def _fit_fontsize(ax: Axes, x_span: float, y_span: float, texts: Iterable[str]) -> float:
     """One font size (points) at which every box's text fits its box in this Axes."""
     points_per_pixel = 72.0 / ax.figure.dpi

@@ -4,9 +4,21 @@ pixels of a full matplotlib draw of the same figure (issue 14: faster, nothing d
 from __future__ import annotations
 
 import random
+from typing import Any
 
-from autograd_lab.widgets import GradAccumulationLab, TrainingExplorer
-from autograd_lab.widgets.figures import figure_png
+import pytest
+
+from autograd_lab import derive
+from autograd_lab.drawing import draw_graph
+from autograd_lab.graph import autograd_graph
+from autograd_lab.widgets import (
+    BackwardTracer,
+    ChainRuleStepper,
+    GradAccumulationLab,
+    TrainingExplorer,
+    graph_tiles,
+)
+from autograd_lab.widgets.figures import GraphPngCache, figure_png, fit_graph_figure
 
 
 def test_training_redraw_equals_a_full_draw() -> None:
@@ -22,6 +34,7 @@ def test_training_redraw_equals_a_full_draw() -> None:
         crossed += w._backdrop_legend._kept is not None
         assert fast == figure_png(w._fig)
     assert crossed  # the legend-over-line path was taken at least once
+    assert w._backdrop.moving[-1]._kept  # the loss title's pixels were kept (and pasted)
     w.lr_box.value = 0.9
     w.run_button.click()  # diverging: the loss axes rescale, the title changes
     assert "diverging" in w.session.status()
@@ -30,12 +43,85 @@ def test_training_redraw_equals_a_full_draw() -> None:
 
 def test_accumulation_redraw_equals_a_full_draw() -> None:
     a = GradAccumulationLab()
+    legend = a._underlay.tops[-1]
+    draws = 0
+    draw = legend.artist.draw
+
+    def counted(renderer: Any) -> None:
+        nonlocal draws
+        draws += 1
+        draw(renderer)
+
+    legend.artist.draw = counted
+    shown = 0
     for expression in ("x**3", "-x**2"):
         a.expression_box.value = expression
         for calls in (2, 7):
             a.calls_slider.value = calls  # new x ticks: the kept x axis is drawn again
             for _ in range(calls):
                 a.prediction.show_button.click()
-                assert a.plot_image.value == figure_png(a._fig)
+                shown += 1
+                png = a.plot_image.value
+                assert png == figure_png(a._fig)  # (a full draw: draws the legend once)
             a.reset_button.click()
             assert a.plot_image.value == figure_png(a._fig)
+    widget_draws = draws - shown  # each full draw above drew the legend once
+    assert legend._kept and widget_draws <= shown - 6, widget_draws  # pasted, not drawn
+    a.fresh_checkbox.value = False  # the second call raises: the centred error message
+    for mode in (*a.mode_buttons.options, a.mode_buttons.options[0]):
+        a.mode_buttons.value = mode  # "no calls yet" message, the title names the mode
+        assert a.plot_image.value == figure_png(a._fig)
+        for _ in range(2):
+            a.prediction.show_button.click()
+            assert a.plot_image.value == figure_png(a._fig)
+    assert "RuntimeError" in a._error_text.get_text()
+    a.fresh_checkbox.value = True
+    a.expression_box.value = "x**2"  # one bar of 4: the dashed line meets the tick at 4
+    a.prediction.show_button.click()
+    assert not a._underlay.tops[0].apart(a._fig.canvas.get_renderer())  # y axis in place
+    assert a.plot_image.value == figure_png(a._fig)
+
+
+def _full_graph_png(cache: Any, graph: Any, highlight: Any) -> bytes:
+    """draw_graph's full draw of ``graph`` with ``highlight`` in the widget's own figure."""
+    draw_graph(graph, highlight=list(highlight), ax=cache.ax)
+    fit_graph_figure(cache.fig, cache.ax)
+    return figure_png(cache.fig)
+
+
+@pytest.mark.parametrize("expression", ["exp(sin(x**2))", "x*x + y", "x*y + sin(x)*y"])
+def test_graph_pictures_from_tiles_equal_a_full_draw(expression: str) -> None:
+    """Every step's graph, composed from kept box pixels (only changed boxes drawn, or none
+    for BackwardTracer), is draw_graph's full draw of that highlight, byte for byte."""
+    composed = 0
+    for widget in (ChainRuleStepper(expression), BackwardTracer(expression, x=3.0)):
+        tracer = isinstance(widget, BackwardTracer)
+        moves = ["next"] * (widget.state.total + 1) + ["back", "back", "last", "reset", "next"]
+        for move in moves:
+            widget._png_cache.clear()  # a picture not shown before: composed, not looked up
+            {"next": widget.next_button, "back": widget.back_button, "last": widget.end_button,
+             "reset": widget.reset_button}[move].click()
+            composed += widget._png_cache.tiles._under is not None
+            s = widget.state
+            graph = s.graph if tracer else s.graph_at()
+            shown = widget.graph_image.value
+            assert shown == _full_graph_png(widget._png_cache, graph,
+                                            s.current_view().highlight)
+    assert composed  # the tile path was taken, not only the full-draw fallback
+    widget = ChainRuleStepper(expression)
+    for value in (2.5, -1.25, 2.5):  # new values: new texts, then back to ones seen
+        widget.sliders["x"].value = value
+        assert widget.graph_image.value == _full_graph_png(
+            widget._png_cache, widget.state.graph_at(), widget.state.current_view().highlight)
+
+
+def test_overlapping_boxes_fall_back_to_a_full_draw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Boxes whose rectangles meet are never composed: the figure is drawn whole."""
+    graph = autograd_graph(derive("sin(x**2)", x=2.0))
+    cache = GraphPngCache(5.2, 3.4)
+    cache.render("apart", graph, [0])
+    assert cache.tiles._under is not None  # apart: composed
+    monkeypatch.setattr(graph_tiles, "PAD_PX", 200.0)  # every rectangle meets every other
+    png, _ = cache.render("meet", graph, [1])
+    assert cache.tiles._under is None  # drawn whole: nothing kept
+    assert png == _full_graph_png(cache, graph, [1])

@@ -15,6 +15,8 @@ import math
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
+from matplotlib.transforms import Bbox
 
 from autograd_lab.exercises.verdict import Verdict
 from autograd_lab.formatting import fmt_short
@@ -34,6 +36,7 @@ from autograd_lab.widgets.figures import (
     LINE_BLUE,
     LINE_RED,
     AxisUnderlay,
+    KeptTop,
     new_figure,
     pin_layout,
     style_axes,
@@ -219,8 +222,37 @@ class GradAccumulationLab(WidgetBase):
                                  fontsize=7, loc="upper left", frameon=False, labelcolor=GREY)
         ax.set_title("", fontsize=9, color=GREY, y=1.0)  # y: placed once, text set per draw
         pin_layout(self._fig)
-        self._underlay = AxisUnderlay(self._fig, ax.xaxis)  # the x axis changes with calls
+        # the x axis changes with calls; the y axis (with its ylim), the centred message, the
+        # title and the legend (drawn last, in this order, apart) are pasted while they look
+        # the same; the y axis goes after the bar labels only when none comes near it
+        tops = [KeptTop(self._fig, ax.yaxis, ax.get_ylim, extent=self._yaxis_extent,
+                        apart=self._labels_clear_of_yaxis),
+                KeptTop(self._fig, self._error_text, self._error_text.get_text),
+                KeptTop(self._fig, ax.title, ax.title.get_text),
+                KeptTop(self._fig, self._legend,
+                        lambda: tuple(t.get_text() for t in self._legend.get_texts()))]
+        self._underlay = AxisUnderlay(self._fig, ax.xaxis, tops=tops)
         self._calls_drawn = 0
+
+    def _yaxis_extent(self, renderer: Any) -> Bbox:
+        """Where the y axis paints: its tick labels and the ticks out to the left spine."""
+        box = self._ax.bbox
+        ticks = Bbox([[box.x0 - 12.0, box.y0 - 6.0], [box.x0 + 2.0, box.y1 + 6.0]])
+        return Bbox.union([self._ax.yaxis.get_tightbbox(renderer), ticks])
+
+    def _labels_clear_of_yaxis(self, renderer: Any) -> bool:
+        """True when nothing drawn after the y axis in a full draw (the dashed line, the bar
+        labels) comes near it: the line's row is away from every tick's."""
+        ax = self._ax
+        left = ax.bbox.x0 + 6.0
+        if not all(not label.get_text() or label.get_window_extent(renderer).x0 > left
+                   for label in self._labels):
+            return False
+        if not self._one_line.get_visible():
+            return True
+        line_y = ax.transData.transform((0.0, self._one_line.get_ydata()[0]))[1]
+        ticks = ax.transData.transform([(0.0, t) for t in ax.get_yticks()])[:, 1]
+        return bool(np.all(np.abs(ticks - line_y) > 3.0))  # 1.2 and 0.8 pt wide, + antialiasing
 
     def _draw(self, r: AccumulationResult, s: AccumulationRun) -> bytes:
         ax = self._ax

@@ -36,6 +36,7 @@ from autograd_lab.widgets.figures import (
     LINE_GREEN,
     LINE_RED,
     Backdrop,
+    KeptTop,
     new_figure,
     pin_layout,
     style_axes,
@@ -250,7 +251,10 @@ class TrainingExplorer(WidgetBase):
         # only the loss axes and the fitted line change: the rest of the right plot is drawn
         # once; the spines (and the legend, when the line crosses it) are drawn after the
         # line in a full draw, so they are redrawn over it
-        moving = [ax, self._fit_line, *fx.spines.values()]
+        # the loss title is drawn last (nothing drawn later comes near it) and pasted while
+        # its text stays
+        title = KeptTop(self._fig, ax.title, ax.title.get_text)
+        moving = [ax, self._fit_line, *fx.spines.values(), title]
         self._backdrop = Backdrop(self._fig, moving)
         self._backdrop_legend = Backdrop(self._fig, [*moving, legend])
         self._legend_box = legend.get_window_extent().padded(4.0)  # + line width, antialias
