@@ -1,9 +1,12 @@
 """Generate the student versions of the exercises with nbgrader (``make exercises``).
 
-For every assignment ``notebooks/exercises/source/<name>/`` this runs
-``nbgrader generate_assignment <name> --force --no-db`` with the course root
+For every assignment ``notebooks/exercises/source/<name>/`` this does what
+``nbgrader generate_assignment <name> --force --no-db`` does with the course root
 ``notebooks/exercises`` (so its ``nbgrader_config.py`` applies: solutions become
 ``# YOUR CODE HERE`` and answers stay ``...``), writing ``notebooks/exercises/release/<name>/``.
+All assignments are generated in one child process running nbgrader's own command-line app
+(``NbGraderApp`` with that argument list, in the course root): nbgrader's start-up (its
+imports, the config) is paid once, not once per assignment.
 ``--no-db`` keeps ``gradebook.db`` out of it; the output depends only on the source
 notebooks, so tests regenerate into a temporary copy and compare. The assignments are found by
 pattern: every ``source/<name>/<name>.md`` (the MyST source; nbgrader reads its ``.ipynb`` twin
@@ -59,32 +62,58 @@ def _strip_build_metadata(path: Path) -> None:
         nbformat.write(nb, path)
 
 
+#: The child process: nbgrader's command line ``nbgrader generate_assignment NAME --force
+#: --no-db --CourseDirectory.root=ROOT`` for the first name, set up once (same app, same config
+#: files); then the same sub-app starts again for each further name, as its command line would.
+#: Each name is announced on stdout first, so a failure (nbgrader exits 1) names its assignment.
+_MARK = "autograd-lab generate_assignment: "
+_GENERATE = f"""
+import sys
+from jupyter_core.application import NoStart
+from nbgrader.apps.nbgraderapp import NbGraderApp
+
+root, names = sys.argv[1], sys.argv[2:]
+app = NbGraderApp.instance()
+print({_MARK!r} + names[0], flush=True)
+app.initialize(["generate_assignment", names[0], "--force", "--no-db",
+                "--CourseDirectory.root=" + root])
+try:
+    app.start()  # starts the sub-app, then says so by NoStart (launch_instance catches it)
+except NoStart:
+    pass
+for name in names[1:]:
+    print({_MARK!r} + name, flush=True)
+    app.subapp.extra_args = [name]
+    app.subapp.coursedir.assignment_id = ""
+    app.subapp.start()
+"""
+
+
 def build(course_root: Path | str = COURSE_ROOT, names: Sequence[str] | None = None) -> list[Path]:
     """Regenerate ``release/<name>/`` for each assignment (default: all); returns the
     notebooks written."""
     root = Path(course_root).resolve()
-    names = assignments(root) if names is None else names
-    written: list[Path] = []
+    names = assignments(root) if names is None else list(names)
     for name in names:
         if not (root / "source" / name).is_dir():
             raise BuildError(f"No assignment {name!r} under {root / 'source'}; check the name.")
-        cmd = [
-            sys.executable,
-            "-m",
-            "nbgrader",
-            "generate_assignment",
-            name,
-            "--force",
-            "--no-db",
-            f"--CourseDirectory.root={root}",
-        ]
-        result = subprocess.run(
-            cmd, cwd=root, env=_env(), capture_output=True, text=True, check=False
+    if not names:
+        return []
+    result = subprocess.run(
+        [sys.executable, "-c", _GENERATE, str(root), *names],
+        cwd=root, env=_env(), capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        started = [ln.removeprefix(_MARK) for ln in result.stdout.splitlines()
+                   if ln.startswith(_MARK)]
+        name = started[-1] if started else names[0]
+        output = "".join(ln + "\n" for ln in result.stdout.splitlines()
+                         if not ln.startswith(_MARK))
+        raise BuildError(
+            f"nbgrader generate_assignment {name} failed:\n{output}{result.stderr}"
         )
-        if result.returncode != 0:
-            raise BuildError(
-                f"nbgrader generate_assignment {name} failed:\n{result.stdout}{result.stderr}"
-            )
+    written: list[Path] = []
+    for name in names:
         notebooks = sorted((root / "release" / name).glob("*.ipynb"))
         for path in notebooks:
             _strip_build_metadata(path)

@@ -81,7 +81,9 @@ class Timings:
         self.widgets.setdefault(widget, []).append(round(seconds * 1000, 1))
 
     def notebook(self, path: str, **values: float) -> None:
-        self.notebooks[path] = {k: round(v, 2) for k, v in values.items()}
+        """Seconds spent on ``path`` by phase (``open_s``, ``run_all_s``, …); adds to earlier
+        phases of the same notebook."""
+        self.notebooks.setdefault(path, {}).update({k: round(v, 2) for k, v in values.items()})
 
     def write(self) -> None:
         total = time.perf_counter() - self.started

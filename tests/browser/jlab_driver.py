@@ -36,6 +36,8 @@ OPEN_TIMEOUT = 90_000
 RUN_TIMEOUT = 240_000
 SETTLE_TIMEOUT = 30_000
 CLICK_TIMEOUT = 30_000
+#: Opening a notebook from the menu; on a timeout the page is loaded afresh instead.
+IN_APP_TIMEOUT = 15_000
 
 #: A line of an error output: ``ZeroDivisionError: division by zero``, ``Traceback (most …``,
 #: or IPython's ``---- … ValueError    Traceback (most recent call last)`` banner. A stderr
@@ -166,28 +168,62 @@ class JupyterLabPage:
         self.token = token
         self.api = LabApi(base_url, token)
         self.artifacts = artifacts
+        #: seconds of the last :meth:`open_notebook` by phase (page, cells shown, kernel Idle)
+        self.open_phases: dict[str, float] = {}
 
     # -- opening, status ---------------------------------------------------------------------
-    def open_notebook(self, path: str) -> float:
-        """Open ``lab/tree/<path>`` (fresh workspace layout) and wait for its kernel to be Idle.
+    def open_notebook(self, path: str, *, reload: bool = False) -> float:
+        """Open ``path`` and wait for its kernel to be Idle; returns the seconds it took.
 
-        Returns the seconds it took.
+        When the page already shows this JupyterLab with no notebook open, the notebook is
+        opened in it as a student opens a second one: File → Open from Path…. Otherwise
+        (first notebook, ``reload=True``, or a notebook left open) the page loads
+        ``lab/tree/<path>?reset``: JupyterLab afresh, with a fresh workspace layout.
         """
         t0 = time.perf_counter()
-        url = (
-            f"{self.base_url}lab/tree/{urllib.parse.quote(path)}"
-            f"?reset&token={urllib.parse.quote(self.token)}"
-        )
-        self.page.goto(url, wait_until="domcontentloaded", timeout=OPEN_TIMEOUT)
+        how = "reload" if reload or not self._open_in_app(path) else "in_app"
+        if how == "reload":
+            url = (
+                f"{self.base_url}lab/tree/{urllib.parse.quote(path)}"
+                f"?reset&token={urllib.parse.quote(self.token)}"
+            )
+            self.page.goto(url, wait_until="domcontentloaded", timeout=OPEN_TIMEOUT)
+        t1 = time.perf_counter()
         name = path.rsplit("/", 1)[-1]
         self.page.wait_for_selector(
             f".lm-TabBar-tab.jp-mod-current:has-text('{name}')", timeout=OPEN_TIMEOUT
         )
         self.page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell",
                                     timeout=OPEN_TIMEOUT)
+        t2 = time.perf_counter()
         self.dismiss_dialogs()
         self.wait_kernel_idle(OPEN_TIMEOUT)
-        return time.perf_counter() - t0
+        t3 = time.perf_counter()
+        self.open_phases = {f"{how}_s": t1 - t0, "cells_s": t2 - t1, "kernel_s": t3 - t2}
+        return t3 - t0
+
+    def _open_in_app(self, path: str) -> bool:
+        """File → Open from Path… ``path`` when the page is this server's JupyterLab with no
+        notebook open and no dialog up; False (nothing done) if it is not, or if the dialog
+        did not go as expected (the caller then loads the page afresh)."""
+        if not self.page.url.startswith(self.base_url + "lab"):
+            return False
+        ready = self.page.evaluate(
+            "() => !!document.querySelector('#jp-main-dock-panel')"
+            " && !!document.querySelector('.lm-MenuBar-itemLabel')"
+            " && !document.querySelector('.jp-NotebookPanel, .jp-Dialog')"
+        )
+        if not ready:
+            return False
+        try:
+            self.menu("File", "Open from Path…", timeout=IN_APP_TIMEOUT)
+            self.page.locator(".jp-Dialog input").fill(path, timeout=IN_APP_TIMEOUT)
+            self.page.click(".jp-Dialog .jp-Dialog-button.jp-mod-accept",
+                            timeout=IN_APP_TIMEOUT)
+            self.page.wait_for_selector(".jp-NotebookPanel", timeout=IN_APP_TIMEOUT)
+        except Exception:  # noqa: BLE001 - Playwright TimeoutError: fall back to a page load
+            return False
+        return True
 
     def kernel_status(self) -> str:
         """The status bar's kernel item, e.g. ``Python 3 (autograd-lab) | Idle``."""
@@ -238,10 +274,18 @@ class JupyterLabPage:
                 pass
 
     # -- menus -------------------------------------------------------------------------------
-    def menu(self, top: str, item: str) -> None:
-        """Click ``top`` in the menu bar, then ``item`` in its menu."""
-        self.page.click(f".lm-MenuBar-itemLabel:text-is('{top}')", timeout=CLICK_TIMEOUT)
-        self.page.click(f".lm-Menu-itemLabel:text-is('{item}')", timeout=CLICK_TIMEOUT)
+    def menu(self, top: str, item: str, timeout: float = CLICK_TIMEOUT) -> None:
+        """Click ``top`` in the menu bar, then ``item`` in its menu.
+
+        A menu still open (a click on a disabled item leaves it open) is closed first with
+        Escape: clicking ``top`` would otherwise close it instead of opening it.
+        """
+        for _ in range(3):
+            if not self.page.query_selector(".lm-Menu"):
+                break
+            self.page.keyboard.press("Escape")
+        self.page.click(f".lm-MenuBar-itemLabel:text-is('{top}')", timeout=timeout)
+        self.page.click(f".lm-Menu-itemLabel:text-is('{item}')", timeout=timeout)
 
     def run_all(self) -> float:
         """Run → Run All Cells, then wait until every code cell has run and the kernel is Idle.
@@ -349,6 +393,29 @@ class JupyterLabPage:
             polling=200,
         )
 
+    _DOCK_HEIGHT_JS = "() => document.querySelector('#jp-main-dock-panel')?.clientHeight ?? 0"
+
+    def resize_viewport(self, height: int) -> None:
+        """Make the viewport ``height`` px tall and wait until JupyterLab has laid its main
+        area out again (it grew by as much as the viewport) and the page has painted."""
+        was = (self.page.viewport_size or VIEWPORT)["height"]
+        before = int(self.page.evaluate(self._DOCK_HEIGHT_JS))
+        self.page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+        try:
+            self.page.wait_for_function(
+                "(want) => (document.querySelector('#jp-main-dock-panel')?.clientHeight"
+                " ?? want) >= want",
+                arg=before + height - was - 2,
+                polling="raf",
+                timeout=SETTLE_TIMEOUT,
+            )
+        except Exception:  # noqa: BLE001 - a picture of the page as it is beats no picture
+            pass
+        # two animation frames: the new layout has been painted
+        self.page.evaluate(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
+
     def screenshot_notebook(self, name: str) -> Path:
         """The whole notebook: the viewport is made as tall as its content for one picture."""
         path = self.artifacts / f"{name}.png"
@@ -366,8 +433,7 @@ class JupyterLabPage:
         tall = max(VIEWPORT["height"], min(height, 15_000))
         try:
             if tall > VIEWPORT["height"]:
-                self.page.set_viewport_size({"width": VIEWPORT["width"], "height": tall})
-                self.page.wait_for_timeout(400)
+                self.resize_viewport(tall)
             self.page.screenshot(path=str(path))
         finally:
             if tall > VIEWPORT["height"]:
@@ -382,8 +448,7 @@ class JupyterLabPage:
         grow = tall > VIEWPORT["height"]
         try:
             if grow:
-                self.page.set_viewport_size({"width": VIEWPORT["width"], "height": tall})
-                self.page.wait_for_timeout(300)
+                self.resize_viewport(tall)
             locator.scroll_into_view_if_needed()
             locator.evaluate(
                 "e => Promise.all([...e.querySelectorAll('img')].map("

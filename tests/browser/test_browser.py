@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,34 +101,52 @@ def run_notebook(jl: JupyterLabPage, path: str, timings: Any, shot: str) -> tupl
     tags = cell_tags(model)
     seconds_open = jl.open_notebook(path)
     seconds_run = jl.run_all()
+    t0 = time.perf_counter()
     jl.settle_outputs()
+    t1 = time.perf_counter()
     jl.screenshot_notebook(shot)  # what the student sees (hidden code stays hidden)
+    t2 = time.perf_counter()
     jl.expand_hidden_code()
     cells = jl.scan()
     problems = find_problems(cells, tags, path)
+    t3 = time.perf_counter()
     # The page is what a student sees; the saved model says for certain which outputs are
     # errors (a red stderr warning is not one), so check both.
     jl.save()
     for index, error in saved_error_cells(jl.api.contents(path)):
         if "raises-exception" not in tags[index]:
             problems.append(f"{path} cell {index}: unexpected error (saved output): {error}")
-    timings.notebook(path, open_s=seconds_open, run_all_s=seconds_run)
+    t4 = time.perf_counter()
+    timings.notebook(path, open_s=seconds_open, run_all_s=seconds_run, settle_s=t1 - t0,
+                     screenshot_s=t2 - t1, scan_s=t3 - t2, save_s=t4 - t3, **jl.open_phases)
     return sorted(set(problems), key=problems.index), cells
 
 
-def shut_down(jl: JupyterLabPage, path: str) -> None:
+def shut_down(jl: JupyterLabPage, path: str, timings: Any = None) -> None:
     """Shut the notebook's kernel down and close its tab; never raises (it runs in
     ``finally`` blocks, where an exception would hide the real failure). Callers check
     :func:`kernels_of` afterwards.
+
+    The kernel is shut down through the REST API on a second thread while the page closes
+    the tab (the server waits for the kernel process to exit); both are done on return.
     """
-    try:
-        jl.api.shutdown_kernels_of(path)
-    except Exception:  # noqa: BLE001 - reported by the caller's kernels_of() check
-        pass
+    def stop_kernel() -> None:
+        try:
+            jl.api.shutdown_kernels_of(path)
+        except Exception:  # noqa: BLE001 - reported by the caller's kernels_of() check
+            pass
+
+    t0 = time.perf_counter()
+    stopper = threading.Thread(target=stop_kernel, name=f"shut down {path}")
+    stopper.start()
     try:
         jl.close_current_tab()
     except Exception:  # noqa: BLE001 - the next notebook reloads the page anyway
         pass
+    t1 = time.perf_counter()
+    stopper.join()
+    if timings is not None:
+        timings.notebook(path, close_s=t1 - t0, shutdown_s=time.perf_counter() - t0)
 
 
 def kernels_of(jl: JupyterLabPage, path: str) -> list[str]:
@@ -145,7 +165,7 @@ def test_opening_and_closing_a_lesson_asks_nothing(jl: JupyterLabPage, path: str
     """The workspace copy names this environment's kernel, so JupyterLab changes nothing."""
     before = jl.api.contents(path)
     try:
-        jl.open_notebook(path)
+        jl.open_notebook(path, reload=True)  # from its address, as the lab's start page opens
         jl.page.wait_for_timeout(1_500)  # kernel info arrives: JupyterLab updates metadata
         dirty = jl.page.query_selector(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty")
         jl.menu("File", "Close Tab")
@@ -797,9 +817,11 @@ def test_lesson_notebook_runs_clean(jl: JupyterLabPage, timings: Any, path: str 
     assert path is not None, f"no lesson notebooks found in {NOTEBOOKS}"
     try:
         problems, cells = run_notebook(jl, path, timings, _shot_name(path))
+        t0 = time.perf_counter()
         poked = poke_widgets(jl, path, timings) if not problems else []
+        timings.notebook(path, poke_s=time.perf_counter() - t0)
     finally:
-        shut_down(jl, path)
+        shut_down(jl, path, timings)
     assert not problems, "\n".join(problems)
     for name, css_class in lesson_widgets(path):
         assert css_class in poked, f"{path}: no working {name} found in the page"
@@ -813,7 +835,7 @@ def test_student_exercise_notebook_runs_clean(jl: JupyterLabPage, timings: Any,
     try:
         problems, cells = run_notebook(jl, path, timings, _shot_name(path))
     finally:
-        shut_down(jl, path)
+        shut_down(jl, path, timings)
     assert not problems, "\n".join(problems)
     assert not kernels_of(jl, path), f"{path}: its kernel is still running after shut-down"
     # what the checks print (outputs only: the instructions also mention the verdicts)
