@@ -10,7 +10,7 @@ Rows:
 - autograde time per submission over a batch: ``nbgrader autograde chain_rule`` on a batch of
   submissions (solution, one mistake, untouched, in turn) in a copy of the course root with its
   gradebook and its config (each grading kernel forked from a process that imported torch
-  once: autograd_lab.warm_kernels), divided by the batch size (target ≤ 3 s), and its CPU
+  once: autograd_lab_grading.warm_kernels), divided by the batch size (target ≤ 3 s), and its CPU
   time (user+sys of the command, the forker and its kernels: what a shared machine's load
   does not change much).
 """
@@ -179,7 +179,7 @@ def _cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def measure_autograde_breakdown(batch: int = 3) -> list[dict[str, Any]]:
+def measure_autograde_breakdown(batch: int = BATCH) -> list[dict[str, Any]]:
     """Where one submission's autograde time goes, measured in-process over ``batch``
     submissions, as the formgrader runs it (``NbGraderAPI.autograde`` per student): kernel
     start (the course config forks each kernel from a process that imported torch; the

@@ -175,7 +175,7 @@ class ClassroomLayout:
 
     def write_overlays(self, students: list[str]) -> None:
         """The instructor's and the students' Jupyter config overlays (rewritten each start)."""
-        from autograd_lab.warm_kernels import autograde_preprocessors  # nbgrader: only here
+        from autograd_lab_grading.warm_kernels import autograde_preprocessors  # nbgrader: only here
 
         common = {"CourseDirectory": {"course_id": COURSE_ID},
                   "Exchange": {"root": str(self.exchange)}}
@@ -186,7 +186,7 @@ class ClassroomLayout:
                                            "root": str(self.course_root)},
              # The formgrader autogrades with this config, not the course's .py: as
              # nbgrader_config.py does, kill each grading kernel once its last cell ran and
-             # fork it from a process that imported torch once (autograd_lab.warm_kernels).
+             # fork it from a process that imported torch once (autograd_lab_grading.warm_kernels).
              "Execute": {"shutdown_kernel": "immediate"},
              "Autograde": {"autograde_preprocessors": autograde_preprocessors()}},
         )

@@ -4,7 +4,7 @@ nbgrader autogrades each submission in a new kernel, and a new kernel spends mos
 start importing torch (3–4 s of CPU here) before the student's first cell runs.
 :class:`WarmExecute` is nbgrader's ``Execute`` preprocessor with one change, its kernel
 launcher (:class:`WarmProvisioner`): the first kernel it launches starts a *forker*
-(:mod:`autograd_lab.kernel_forker`), a Python process that imports torch, autograd_lab and
+(:mod:`autograd_lab_grading.kernel_forker`), a Python process that imports torch, autograd_lab and
 ipykernel and then waits; each kernel, the first included, is a fork of it that becomes the
 kernel jupyter_client asked for (its arguments, working directory and environment, its own
 session). A fork costs milliseconds, not seconds of CPU.
@@ -47,14 +47,14 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from nbgrader.preprocessors import Execute
 
-from autograd_lab import kernel_forker
+from autograd_lab_grading import kernel_forker
 
 #: Seconds without an order (and with no running kernel) before a forker exits.
 FORKER_WAIT_S = kernel_forker.WAIT_S
 #: A forker this close to giving up waiting is not given an order (a new one starts).
 FORKER_MARGIN_S = 30.0
-#: The module a forker runs (``python -m autograd_lab.kernel_forker REPLY_FD``).
-FORKER_MODULE = "autograd_lab.kernel_forker"
+#: The module a forker runs (``python -m autograd_lab_grading.kernel_forker REPLY_FD``).
+FORKER_MODULE = "autograd_lab_grading.kernel_forker"
 
 
 def split_kernel_command(cmd: list[str]) -> tuple[tuple[str, ...], list[str]] | None:
