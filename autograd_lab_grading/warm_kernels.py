@@ -136,9 +136,13 @@ class Forker:
         order = json.dumps({"args": args, "cwd": cwd, "env": env}) + "\n"
         with self._lock:
             assert self.process.stdin is not None
-            self.process.stdin.write(order.encode())
-            self.process.stdin.flush()
-            reply = self._replies.readline()
+            try:
+                self.process.stdin.write(order.encode())
+                self.process.stdin.flush()
+            except BrokenPipeError:
+                reply = b""
+            else:
+                reply = self._replies.readline()
             self._last_order = time.monotonic()
         if not reply:
             raise RuntimeError("the kernel forker ended before starting a kernel; "

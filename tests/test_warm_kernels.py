@@ -150,3 +150,18 @@ def test_the_course_config_swaps_only_nbgrader_execute() -> None:
                            "nbgrader_config.json").read_text())
     assert deployed["Autograde"]["autograde_preprocessors"] == autograde_preprocessors()
     assert WarmExecute().kernel_manager_class is WarmKernelManager
+
+
+def test_a_forker_that_died_gives_one_sentence() -> None:
+    """E.g. its interpreter cannot import torch: the kernel start fails with a sentence."""
+    dead = warm_kernels.Forker((sys.executable, "-c", "raise SystemExit(3)", "--"))
+    try:
+        assert dead.process.wait(timeout=60) == 3
+        try:
+            dead.fork([], str(REPO), {})
+        except RuntimeError as error:
+            assert str(error).startswith("the kernel forker ended before starting a kernel")
+        else:
+            raise AssertionError("fork() on a dead forker returned a kernel")
+    finally:
+        dead.stop()
