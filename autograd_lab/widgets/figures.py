@@ -25,6 +25,7 @@ from matplotlib.mathtext import MathTextParser
 from matplotlib.transforms import Bbox
 
 from autograd_lab.drawing import draw_graph
+from autograd_lab.widgets.text_cache import CachedTextRenderer
 
 #: PNG files start with these eight bytes.
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -41,18 +42,25 @@ DPI = 80
 
 
 class _Canvas(FigureCanvasAgg):
-    """An Agg canvas whose renderers share one mathtext parser (and so its cache of parsed
-    labels such as a log axis's ``10^{2}``): a new widget parses nothing another already did.
+    """An Agg canvas whose renderer draws text from kept glyph bitmaps and layouts
+    (:class:`~autograd_lab.widgets.text_cache.CachedTextRenderer`, the same pixels) and
+    whose renderers share one mathtext parser (and so its cache of parsed labels such as a
+    log axis's ``10^{2}``): a new widget parses and rasterises nothing another already did.
     Parsing depends only on the text, dpi and font, so the pixels are the same."""
 
     _shared_parser: Any = None
 
     def get_renderer(self) -> Any:
-        renderer = super().get_renderer()
+        # FigureCanvasAgg.get_renderer, with the caching renderer
+        w, h = self.get_width_height(physical=True)
+        key = w, h, self.figure.dpi
+        if self._lastKey != key:
+            self.renderer = CachedTextRenderer(w, h, self.figure.dpi)
+            self._lastKey = key
         if _Canvas._shared_parser is None:
             _Canvas._shared_parser = MathTextParser("path")
-        renderer.mathtext_parser = _Canvas._shared_parser
-        return renderer
+        self.renderer.mathtext_parser = _Canvas._shared_parser
+        return self.renderer
 
 
 def new_figure(width: float, height: float, dpi: int = DPI) -> Figure:
