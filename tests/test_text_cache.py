@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import matplotlib
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -71,6 +72,16 @@ def test_cached_text_is_byte_identical_to_plain_matplotlib(build):
         assert plain.shape == cached.shape
         assert np.array_equal(plain, cached), f"pixels differ at shift {shift}"
         assert np.count_nonzero(cached[..., 3]) > 1000  # something was drawn
+
+
+def test_a_changed_font_setting_is_followed():
+    text_cache.clear()
+    default = _pixels(_texts, _Canvas, 0.0)  # warm with the default font
+    with matplotlib.rc_context({"font.family": "monospace"}):
+        plain = _pixels(_texts, FigureCanvasAgg, 0.0)
+        cached = _pixels(_texts, _Canvas, 0.0)
+    assert np.array_equal(plain, cached)
+    assert not np.array_equal(default, cached)
 
 
 def test_a_warm_redraw_renders_no_glyph_again():

@@ -18,6 +18,10 @@ keeps what does not depend on where or in which colour a string is drawn:
 - **string layouts** (the glyphs of a string and their offsets) and string **metrics**
   (width, height, descent), keyed by font object, size, dpi, string and hinting flags: the
   same calls FreeType would make again give the same numbers;
+- **the font** of a ``FontProperties`` (``get_font(fontManager._find_fonts_by_props(prop))``,
+  some tens of microseconds, asked several times per text per draw), keyed by the
+  properties' values and every setting that lookup reads (the ``font.*`` rcParams, the
+  ``MPL_IGNORE_SYSTEM_FONTS`` variable, the fonts installed, the thread);
 - **line-height metrics** of a font (ascent, descent, line gap from its ``OS/2`` / ``hhea``
   tables), which ``Text._get_layout`` otherwise reads from the font file's tables for every
   text on every draw; the same formula as ``Text._get_layout`` (which asks a renderer for
@@ -31,9 +35,12 @@ by the shared parser, see :mod:`autograd_lab.widgets.figures`).
 from __future__ import annotations
 
 import math
+import os
+import threading
 from collections.abc import Hashable, Iterable
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
 from matplotlib.font_manager import fontManager, get_font
@@ -71,13 +78,36 @@ _GLYPHS = _Lru(MAX_GLYPHS)
 _LAYOUTS = _Lru(MAX_STRINGS)
 _METRICS = _Lru(MAX_STRINGS)
 _HEIGHTS = _Lru(MAX_STRINGS)
+_FONTS = _Lru(MAX_STRINGS)
 _MATRICES: dict[tuple[float, float, float, float], Any] = {}
 
 
 def clear() -> None:
     """Forget every kept bitmap, layout and metric (e.g. after installing a font)."""
-    for cache in (_GLYPHS, _LAYOUTS, _METRICS, _HEIGHTS, _MATRICES):
+    for cache in (_GLYPHS, _LAYOUTS, _METRICS, _HEIGHTS, _FONTS, _MATRICES):
         cache.clear()
+
+
+#: The rcParams that ``findfont`` and ``get_font`` read.
+_FONT_RC = ("font.family", "font.style", "font.variant", "font.weight", "font.stretch",
+            "font.size", "font.serif", "font.sans-serif", "font.cursive", "font.fantasy",
+            "font.monospace", "text.kerning_factor", "font.enable_last_resort")
+_IDENTITY = [[0x10000, 0], [0, 0x10000]]
+
+
+def _font(prop: Any) -> Any:
+    """``get_font(fontManager._find_fonts_by_props(prop))``, kept. A kept font may still
+    carry the transform of the last glyph rendered with it: callers that lay text out
+    reset it (:data:`_IDENTITY`, as ``get_font`` does)."""
+    rc = mpl.rcParams._get
+    key = (tuple(prop.__dict__.values()),
+           tuple(tuple(v) if isinstance(v, list) else v for v in map(rc, _FONT_RC)),
+           os.environ.get("MPL_IGNORE_SYSTEM_FONTS"), threading.get_ident(),
+           id(fontManager), len(fontManager.ttflist))
+    font = _FONTS.hit(key)
+    if font is None:
+        font = _FONTS.keep(key, get_font(fontManager._find_fonts_by_props(prop)))
+    return font
 
 
 def _hashable(value: Any) -> Hashable:
@@ -145,12 +175,13 @@ class CachedTextRenderer(RendererAgg):
             return self.draw_mathtext(gc, x, y, s, prop, angle)
         features = mtext.get_fontfeatures() if mtext is not None else None
         language = mtext.get_language() if mtext is not None else None
-        font = get_font(fontManager._find_fonts_by_props(prop))
+        font = _font(prop)
         size = prop.get_size_in_points()
         flags = get_hinting_flag()
         key = (font, size, self.dpi, s, flags, _hashable(features), _hashable(language))
         items = _LAYOUTS.hit(key)
         if items is None:
+            font._set_transform(_IDENTITY, [0, 0])
             font.clear()
             font.set_size(size, self.dpi)
             items = _LAYOUTS.keep(key, tuple(
@@ -168,12 +199,13 @@ class CachedTextRenderer(RendererAgg):
                                       ismath: Any) -> tuple[float, float, float]:
         if ismath:  # "TeX" and mathtext: matplotlib's own (mathtext parses are cached)
             return super().get_text_width_height_descent(s, prop, ismath)
-        font = get_font(fontManager._find_fonts_by_props(prop))
+        font = _font(prop)
         size = prop.get_size_in_points()
         flags = get_hinting_flag()
         key = (font, size, self.dpi, s, flags)
         found = _METRICS.hit(key)
         if found is None:
+            font._set_transform(_IDENTITY, [0, 0])
             font.clear()
             font.set_size(size, self.dpi)
             font.set_text(s, 0.0, flags=flags)
@@ -184,7 +216,7 @@ class CachedTextRenderer(RendererAgg):
     def _get_font_height_metrics(self, prop: Any) -> tuple[Any, Any, Any]:
         """``(min ascent, min descent, line gap)`` in pixels of ``prop``'s first font, as
         ``Text._get_layout`` computes them from the ``OS/2`` (else ``hhea``) table."""
-        font = get_font(fontManager._find_fonts_by_props(prop))
+        font = _font(prop)
         fontsize = prop.get_size_in_points()
         key = (font, fontsize, self.dpi)
         found = _HEIGHTS.hit(key)
