@@ -1,12 +1,15 @@
 """The widgets' cheap redraws (figures.Backdrop, AxisUnderlay, pin_layout) give exactly the
-pixels of a full matplotlib draw of the same figure (issue 14: faster, nothing different)."""
+pixels of a full matplotlib draw of the same figure (issue 14: faster, nothing different),
+and that full draw (text cache, pinned axes) gives exactly plain matplotlib's pixels."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
+import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from autograd_lab import derive
 from autograd_lab.drawing import draw_graph
@@ -18,7 +21,34 @@ from autograd_lab.widgets import (
     TrainingExplorer,
     graph_tiles,
 )
-from autograd_lab.widgets.figures import GraphPngCache, figure_png, fit_graph_figure
+from autograd_lab.widgets.figures import (
+    GraphPngCache,
+    figure_png,
+    fit_graph_figure,
+    new_figure,
+    pin_layout,
+    style_axes,
+)
+
+
+def _same_as_plain_matplotlib(fig: Any) -> bool:
+    """The widget canvas's last full draw (``figure_png``) has the pixels plain matplotlib
+    draws: its own Agg canvas and renderer, axes drawn without the pinned-layout shortcut."""
+    ours = np.asarray(fig.canvas.buffer_rgba()).copy()
+    canvas = fig.canvas
+    patched = {axis: {k: axis.__dict__.pop(k) for k in ("_get_ticklabel_bboxes", "draw")
+                      if k in axis.__dict__}
+               for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)}
+    assert any(patched.values())  # the shortcut is in use (pin_layout)
+    try:
+        plain = FigureCanvasAgg(fig)
+        plain.draw()
+        pixels = np.asarray(plain.buffer_rgba()).copy()
+    finally:
+        fig.set_canvas(canvas)
+        for axis, attrs in patched.items():
+            axis.__dict__.update(attrs)
+    return np.array_equal(ours, pixels)
 
 
 def test_training_redraw_equals_a_full_draw() -> None:
@@ -33,12 +63,27 @@ def test_training_redraw_equals_a_full_draw() -> None:
         fast = w._draw()
         crossed += w._backdrop_legend._kept is not None
         assert fast == figure_png(w._fig)
+        if i % 4 == 1:
+            assert _same_as_plain_matplotlib(w._fig)
     assert crossed  # the legend-over-line path was taken at least once
     assert w._backdrop.moving[-1]._kept  # the loss title's pixels were kept (and pasted)
     w.lr_box.value = 0.9
     w.run_button.click()  # diverging: the loss axes rescale, the title changes
     assert "diverging" in w.session.status()
     assert w.plot_image.value == figure_png(w._fig)
+    assert _same_as_plain_matplotlib(w._fig)
+
+
+def test_pinned_axes_with_an_offset_text_equal_plain_matplotlib() -> None:
+    fig = new_figure(4.0, 3.0)
+    ax = fig.add_subplot()
+    style_axes(ax)
+    ax.plot([1e6 + 1.0, 1e6 + 2.0, 1e6 + 3.0], [1e6 + 1.0, 1e6 + 3.0, 1e6 + 2.0])
+    ax.set_xlabel("epoch")  # x's offset text goes below its tick labels: they are measured
+    pin_layout(fig)
+    figure_png(fig)
+    assert ax.xaxis.major.formatter.get_offset() and ax.yaxis.major.formatter.get_offset()
+    assert _same_as_plain_matplotlib(fig)
 
 
 def test_accumulation_redraw_equals_a_full_draw() -> None:
@@ -63,6 +108,7 @@ def test_accumulation_redraw_equals_a_full_draw() -> None:
                 shown += 1
                 png = a.plot_image.value
                 assert png == figure_png(a._fig)  # (a full draw: draws the legend once)
+            assert _same_as_plain_matplotlib(a._fig)
             a.reset_button.click()
             assert a.plot_image.value == figure_png(a._fig)
     widget_draws = draws - shown  # each full draw above drew the legend once
@@ -75,6 +121,7 @@ def test_accumulation_redraw_equals_a_full_draw() -> None:
             a.prediction.show_button.click()
             assert a.plot_image.value == figure_png(a._fig)
     assert "RuntimeError" in a._error_text.get_text()
+    assert _same_as_plain_matplotlib(a._fig)
     a.fresh_checkbox.value = True
     a.expression_box.value = "x**2"  # one bar of 4: the dashed line meets the tick at 4
     a.prediction.show_button.click()

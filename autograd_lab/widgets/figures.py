@@ -95,6 +95,30 @@ def pin_layout(fig: Figure) -> None:
             axis.get_tightbbox(renderer)  # places the label as a draw would (text layout only)
             x_disp, y_disp = axis.label.get_transform().transform(axis.label.get_position())
             axis.set_label_coords(*ax.transAxes.inverted().transform((x_disp, y_disp)))
+            _measure_only_for_offset(axis)
+
+
+def _measure_only_for_offset(axis: Any) -> None:
+    """With its label pinned, an axis's draw measures every tick label (text layout) only
+    to place its offset text (e.g. ``1e6`` beside the ticks); an empty offset text draws
+    nothing wherever it is, so while it is empty that measuring is skipped (the pixels are
+    the same; outside a draw, e.g. ``get_tightbbox``, the labels are measured as always)."""
+    measure, draw = axis._get_ticklabel_bboxes, axis.draw
+    drawing = [False]
+
+    def ticklabel_bboxes(ticks: Any, renderer: Any) -> Any:
+        if drawing[0] and not axis._autolabelpos and not axis.major.formatter.get_offset():
+            return [], []
+        return measure(ticks, renderer)
+
+    def draw_axis(renderer: Any) -> None:
+        drawing[0] = True
+        try:
+            draw(renderer)
+        finally:
+            drawing[0] = False
+
+    axis._get_ticklabel_bboxes, axis.draw = ticklabel_bboxes, draw_axis
 
 
 def figure_png(fig: Figure) -> bytes:
