@@ -74,10 +74,12 @@ def test_cached_text_is_byte_identical_to_plain_matplotlib(build):
         assert np.count_nonzero(cached[..., 3]) > 1000  # something was drawn
 
 
-def test_a_changed_font_setting_is_followed():
+@pytest.mark.parametrize("setting", [{"font.family": "monospace"},
+                                     {"text.hinting": "no_hinting"}])
+def test_a_changed_font_setting_is_followed(setting):
     text_cache.clear()
-    default = _pixels(_texts, _Canvas, 0.0)  # warm with the default font
-    with matplotlib.rc_context({"font.family": "monospace"}):
+    default = _pixels(_texts, _Canvas, 0.0)  # warm with the default settings
+    with matplotlib.rc_context(setting):
         plain = _pixels(_texts, FigureCanvasAgg, 0.0)
         cached = _pixels(_texts, _Canvas, 0.0)
     assert np.array_equal(plain, cached)

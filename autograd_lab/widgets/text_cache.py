@@ -84,7 +84,7 @@ _MATRICES: dict[tuple[float, float, float, float], Any] = {}
 
 def clear() -> None:
     """Forget every kept bitmap, layout and metric (e.g. after installing a font)."""
-    for cache in (_GLYPHS, _LAYOUTS, _METRICS, _HEIGHTS, _FONTS, _MATRICES):
+    for cache in (_GLYPHS, _LAYOUTS, _METRICS, _HEIGHTS, _FONTS, _MATRICES, _HINTING):
         cache.clear()
 
 
@@ -95,13 +95,36 @@ _FONT_RC = ("font.family", "font.style", "font.variant", "font.weight", "font.st
 _IDENTITY = [[0x10000, 0], [0, 0x10000]]
 
 
+_SETTINGS: list[Any] = [None, None]  # the font rcParams last read (lists copied), as a key
+
+
+def _font_settings() -> Hashable:
+    """The :data:`_FONT_RC` rcParams as a key (lists compared by content, not copied to
+    tuples again while they stay the same)."""
+    values = [mpl.rcParams._get(name) for name in _FONT_RC]
+    if values != _SETTINGS[0]:
+        _SETTINGS[0] = [list(v) if isinstance(v, list) else v for v in values]
+        _SETTINGS[1] = tuple(tuple(v) if isinstance(v, list) else v for v in values)
+    return _SETTINGS[1]
+
+
+_HINTING: dict[Any, Any] = {}
+
+
+def _hinting_flag() -> Any:
+    """``get_hinting_flag()`` (the FreeType load flags of :rc:`text.hinting`), kept."""
+    setting = mpl.rcParams._get("text.hinting")
+    flag = _HINTING.get(setting)
+    if flag is None:
+        flag = _HINTING[setting] = get_hinting_flag()
+    return flag
+
+
 def _font(prop: Any) -> Any:
     """``get_font(fontManager._find_fonts_by_props(prop))``, kept. A kept font may still
     carry the transform of the last glyph rendered with it: callers that lay text out
     reset it (:data:`_IDENTITY`, as ``get_font`` does)."""
-    rc = mpl.rcParams._get
-    key = (tuple(prop.__dict__.values()),
-           tuple(tuple(v) if isinstance(v, list) else v for v in map(rc, _FONT_RC)),
+    key = (tuple(prop.__dict__.values()), _font_settings(),
            os.environ.get("MPL_IGNORE_SYSTEM_FONTS"), threading.get_ident(),
            id(fontManager), len(fontManager.ttflist))
     font = _FONTS.hit(key)
@@ -139,7 +162,7 @@ class CachedTextRenderer(RendererAgg):
         # y is downwards; each glyph's (dx, dy) offset is upwards (as in RendererAgg)
         cos = math.cos(math.radians(angle))
         sin = math.sin(math.radians(angle))
-        load_flags = get_hinting_flag()
+        load_flags = _hinting_flag()
         antialiased = bool(gc.get_antialiased())
         height = self.height
         draw = self._renderer.draw_text_image
@@ -177,7 +200,7 @@ class CachedTextRenderer(RendererAgg):
         language = mtext.get_language() if mtext is not None else None
         font = _font(prop)
         size = prop.get_size_in_points()
-        flags = get_hinting_flag()
+        flags = _hinting_flag()
         key = (font, size, self.dpi, s, flags, _hashable(features), _hashable(language))
         items = _LAYOUTS.hit(key)
         if items is None:
@@ -201,7 +224,7 @@ class CachedTextRenderer(RendererAgg):
             return super().get_text_width_height_descent(s, prop, ismath)
         font = _font(prop)
         size = prop.get_size_in_points()
-        flags = get_hinting_flag()
+        flags = _hinting_flag()
         key = (font, size, self.dpi, s, flags)
         found = _METRICS.hit(key)
         if found is None:
