@@ -17,6 +17,14 @@ TrainingExplorer keep the pixels of the parts a full draw paints last (legend, t
 message; GradAccumulationLab's y axis with its limits) and paste them while they look the
 same over the same pixels: so in rows that repeat one picture (mode toggle, Run the rest,
 Run) those parts are pasted, as they are for a learner who repeats that click.
+
+What is kept across every click and widget, and never cleared here: the widget figures'
+text cache (``widgets/text_cache.py``: glyph bitmaps per font, size and sub-pixel phase,
+string layouts and metrics, fonts and their line heights; bounded, least recently used
+dropped first). A learner's kernel keeps it warm the same way after the first draws; a
+string never drawn before (a slider's new value, new tick labels) is still laid out and
+rasterised when it comes. A pinned axis (``pin_layout``) measures its tick labels in a draw
+only when its offset text is shown.
 """
 
 from __future__ import annotations
