@@ -14,10 +14,13 @@
   so its groups are silently ignored.)
 * After nbval's cells of a lesson or exercise source, ``tests/nbval_shared.py`` adds checks
   that reuse nbval's execution and kernel (``Run All again``, ``Teacher solutions pass``).
+* Kernels are forked from a process that imported torch once (``tests/forked_kernels.py``):
+  torch's import is paid once per process that starts kernels, not once per notebook.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -34,7 +37,14 @@ collect_ignore_glob = [
 ]
 
 
+_forked_kernels_dir: Path | None = None
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    from tests.forked_kernels import use_forked_kernels
+
+    global _forked_kernels_dir
+    _forked_kernels_dir = use_forked_kernels()
     option = config.option
     # nbval's own option is nbval_sanitize_with (--sanitize-with is its deprecated alias,
     # copied over in nbval's pytest_configure, which may run before or after this one).
@@ -42,6 +52,21 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(option, "nbval_sanitize_with") and not given:
         option.nbval_sanitize_with = str(SANITIZE_FILE)
 
+
+
+@pytest.fixture
+def usual_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kernels started the usual way, not forked (``tests/forked_kernels.py``), in this test."""
+    from tests.forked_kernels import usual_kernels_env
+
+    monkeypatch.delenv("JUPYTER_PATH", raising=False)
+    if "JUPYTER_PATH" in (usual := usual_kernels_env()):
+        monkeypatch.setenv("JUPYTER_PATH", usual["JUPYTER_PATH"])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _forked_kernels_dir is not None:
+        shutil.rmtree(_forked_kernels_dir, ignore_errors=True)
 
 
 #: The files that take longest on one worker, longest first. ``make test`` runs pytest-xdist

@@ -1,38 +1,44 @@
-"""Grading kernels forked from a process that imported torch once, not started anew.
+"""Kernels forked from a process that imported torch once, not started anew.
 
-nbgrader autogrades each submission in a new kernel, and a new kernel spends most of its
-start importing torch (3–4 s of CPU here) before the student's first cell runs.
-:class:`WarmExecute` is nbgrader's ``Execute`` preprocessor with one change, its kernel
-launcher (:class:`WarmProvisioner`): the first kernel it launches starts a *forker*
-(:mod:`autograd_lab_grading.kernel_forker`), a Python process that imports torch, autograd_lab and
-ipykernel and then waits; each kernel, the first included, is a fork of it that becomes the
-kernel jupyter_client asked for (its arguments, working directory and environment, its own
-session). A fork costs milliseconds, not seconds of CPU.
+A new kernel spends most of its start importing torch (3–4 s of CPU here) before its first
+cell runs. :class:`WarmProvisioner` is jupyter_client's local kernel launcher with one change:
+the first kernel it launches starts a *forker* (:mod:`autograd_lab_grading.kernel_forker`), a
+Python process that imports torch, autograd_lab and ipykernel and then waits; each kernel, the
+first included, is a fork of it that becomes the kernel jupyter_client asked for (its
+arguments, working directory and environment, its own session). A fork costs milliseconds,
+not seconds of CPU.
 
-Every submission still gets its own new process, and the forker never runs a cell, so each
-kernel starts from the same state, right after the imports: torch is in ``sys.modules`` (a
+Every kernel is still its own new process, and the forker never runs a cell, so each kernel
+starts from the same state, right after the imports: torch is in ``sys.modules`` (a
 student's ``import torch`` is instant; the random generator's seed is torch's default, as in
-any new process), the student's namespace is empty, and nothing passes from one submission
-to the next. torch starts no work thread at import, which is what makes the fork safe (as
-for PyTorch's own DataLoader workers, forked after ``import torch``).
+any new process), the namespace is empty, and nothing passes from one kernel to the next.
+torch starts no work thread at import, which is what makes the fork safe (as for PyTorch's
+own DataLoader workers, forked after ``import torch``). What an interpreter reads only when
+it starts (``PYTHONHASHSEED``, ``PYTHONPATH``, the thread settings torch's OpenMP reads at
+import, …: :func:`startup_env`) is the forker's: a launch whose start-up environment differs
+gets a forker of its own.
+
+Where it is used:
+
+* nbgrader's autograding (:class:`autograd_lab_grading.autograde.WarmExecute`): each
+  submission in a new kernel, at a fraction of the CPU;
+* any kernelspec whose ``metadata.kernel_provisioner.provisioner_name`` is
+  ``autograd-lab-warm`` (the entry point this package declares): the test suite's kernels
+  (``conftest.py``).
+
+Not for a teacher's own lab: the forker keeps the ``autograd_lab`` it imported, so an edited
+package would need the forker, not only the kernel, restarted.
 
 The forker ends with the process that started it (its stdin closes) or after
-:data:`FORKER_WAIT_S` seconds without an order and without a running kernel, so a formgrader
-left open keeps no idle process. A kernel command that is not ``python -m
-ipykernel_launcher …`` is launched the usual way.
-
-The course's ``nbgrader_config.py``, the classroom's instructor config and ``deploy/`` select
-it with ``Autograde.autograde_preprocessors`` set to :func:`autograde_preprocessors`:
-nbgrader's own list with ``Execute`` replaced by :class:`WarmExecute` (``Execute.*``
-settings still apply to it). A waiting forker holds about 230 MiB, mostly shared with its
-kernels (copy-on-write).
+:data:`FORKER_WAIT_S` seconds without an order and without a running kernel. A kernel command
+that is not ``python -m ipykernel_launcher …`` is launched the usual way. A waiting forker
+holds about 230 MiB, mostly shared with its kernels (copy-on-write).
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
-import importlib
 import json
 import os
 import signal
@@ -45,7 +51,6 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
-from nbgrader.preprocessors import Execute
 
 from autograd_lab_grading import kernel_forker
 
@@ -55,6 +60,11 @@ FORKER_WAIT_S = kernel_forker.WAIT_S
 FORKER_MARGIN_S = 30.0
 #: The module a forker runs (``python -m autograd_lab_grading.kernel_forker REPLY_FD``).
 FORKER_MODULE = "autograd_lab_grading.kernel_forker"
+#: Environment variables read when an interpreter (or torch's import) starts, not later: the
+#: interpreter's own (``PYTHONHASHSEED``, ``PYTHONPATH``, …), locale, loader, allocator and
+#: thread-pool settings. Forked kernels have their forker's.
+STARTUP_ENV_PREFIXES = ("PYTHON", "LANG", "LC_", "LD_", "MALLOC_", "OMP_", "GOMP_", "KMP_",
+                        "MKL_", "OPENBLAS_", "TORCH", "PYTORCH_", "CUDA_")
 
 
 def split_kernel_command(cmd: list[str]) -> tuple[tuple[str, ...], list[str]] | None:
@@ -67,6 +77,11 @@ def split_kernel_command(cmd: list[str]) -> tuple[tuple[str, ...], list[str]] | 
                 return tuple(interpreter), [os.path.expanduser(a) for a in cmd[i + 2:]]
             return None
     return None
+
+
+def startup_env(env: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The part of ``env`` a forker fixes for its kernels (see :data:`STARTUP_ENV_PREFIXES`)."""
+    return tuple(sorted((k, v) for k, v in env.items() if k.startswith(STARTUP_ENV_PREFIXES)))
 
 
 class ForkedKernel:
@@ -156,21 +171,23 @@ class Forker:
         self._replies.close()
 
 
-_forkers: dict[tuple[str, ...], Forker] = {}
+_forkers: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], Forker] = {}
 #: Forkers replaced while kernels of theirs may still run: they end on their own.
 _retired: list[Forker] = []
 _lock = threading.Lock()
 
 
 def forker_for(interpreter: tuple[str, ...], env: dict[str, str] | None = None) -> Forker:
-    """The running forker of ``interpreter``, started (with ``env``) if there is none."""
+    """The running forker of ``interpreter`` for ``env``'s start-up settings, started (with
+    ``env``) if there is none."""
+    key = (interpreter, startup_env(os.environ if env is None else env))
     with _lock:
-        forker = _forkers.get(interpreter)
+        forker = _forkers.get(key)
         if forker is not None and not forker.usable():
             _retired.append(forker)  # stopping it would end its running kernels
             forker = None
         if forker is None:
-            forker = _forkers[interpreter] = Forker(interpreter, env)
+            forker = _forkers[key] = Forker(interpreter, env)
         return forker
 
 
@@ -219,28 +236,3 @@ class WarmKernelManager(AsyncKernelManager):
             self.provisioner = WarmProvisioner(kernel_id=self.kernel_id,
                                                kernel_spec=self.kernel_spec, parent=self)
         return await super()._async_pre_start_kernel(**kw)
-
-
-class WarmExecute(Execute):
-    """nbgrader's Execute preprocessor, with each kernel forked from a forker."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("kernel_manager_class", WarmKernelManager)
-        super().__init__(**kwargs)
-
-
-def autograde_preprocessors() -> list[str]:
-    """nbgrader's ``Autograde.autograde_preprocessors``, ``Execute`` replaced by WarmExecute,
-    as dotted names (``nbgrader.preprocessors.X``) for a JSON or Python nbgrader config."""
-    from nbgrader.converters.autograde import Autograde
-
-    default = Autograde.class_traits()["autograde_preprocessors"].default()
-    return [f"{__name__}.WarmExecute" if pp is Execute else _public_name(pp) for pp in default]
-
-
-def _public_name(cls: type) -> str:
-    """``package.preprocessors.Name`` where the package exports it there, else its module."""
-    public = cls.__module__.split(".")[0] + ".preprocessors"
-    if getattr(importlib.import_module(public), cls.__name__, None) is cls:
-        return f"{public}.{cls.__name__}"
-    return f"{cls.__module__}.{cls.__name__}"

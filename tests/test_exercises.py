@@ -594,3 +594,10 @@ def test_exercise_name_of_the_wrong_type_is_a_verdict(exercise) -> None:
     assert isinstance(verdict, Verdict) and not verdict.ok
     assert 'check_gradient("exp_cos", "x", dz_dx)' in verdict.message
     assert not check_gradient("exp_cos", ["x"], 1.0).ok
+
+
+def test_every_blank_answer_is_named() -> None:
+    verdict = check_grad_sequence(..., 4.0, None)
+    assert not verdict.ok and verdict.mistake == "not_attempted"
+    assert "grad_after_A, grad_after_C " in verdict.message
+    assert "grad_after_B" not in verdict.message

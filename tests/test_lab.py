@@ -17,6 +17,10 @@ import pytest
 from autograd_lab import lab as lab_module
 from autograd_lab.lab import LabError, LabServer, free_port, start_lab
 
+#: The launcher starts kernels as a student's lab does, not forked (tests/forked_kernels.py):
+#: these tests follow a kernel's process from its start to its end.
+pytestmark = pytest.mark.usefixtures("usual_kernels")
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -13,16 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from jupyter_client.manager import AsyncKernelManager
 from traitlets.utils.importstring import import_item
 
 from autograd_lab_grading import warm_kernels
-from autograd_lab_grading.warm_kernels import (
-    WarmExecute,
-    WarmKernelManager,
-    autograde_preprocessors,
-    split_kernel_command,
-)
+from autograd_lab_grading.autograde import WarmExecute, autograde_preprocessors
+from autograd_lab_grading.warm_kernels import WarmKernelManager, split_kernel_command
+from tests import forked_kernels
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "notebooks" / "exercises"
@@ -84,6 +82,7 @@ def test_command_split() -> None:
     assert split_kernel_command([py, "-m", "ipykernel"]) is None
 
 
+@pytest.mark.usefixtures("usual_kernels")  # the "usual" kernel: not the suite's forking spec
 def test_forked_kernels_behave_as_new_kernels(tmp_path: Path) -> None:
     warm_kernels.stop_forkers()
     (tmp_path / "a").mkdir()
@@ -165,3 +164,42 @@ def test_a_forker_that_died_gives_one_sentence() -> None:
             raise AssertionError("fork() on a dead forker returned a kernel")
     finally:
         dead.stop()
+
+
+def test_a_start_up_setting_gets_its_own_forker(monkeypatch: Any) -> None:
+    """PYTHONHASHSEED (and the like) is read when an interpreter starts: not shared."""
+    interpreter = (sys.executable,)
+    class Standing:  # a forker that is not started (and so never gives up waiting)
+        def __init__(self, interpreter: tuple[str, ...], env: dict | None = None) -> None:
+            self.env = env
+
+        def usable(self) -> bool:
+            return True
+
+    monkeypatch.setattr(warm_kernels, "Forker", Standing)
+    monkeypatch.setattr(warm_kernels, "_forkers", {})
+    base = {"PATH": "/bin", "PYTHONHASHSEED": "0"}
+    zero = warm_kernels.forker_for(interpreter, base)
+    assert warm_kernels.forker_for(interpreter, {**base, "JPY_SESSION_NAME": "b"}) is zero
+    assert warm_kernels.forker_for(interpreter, {**base, "PYTHONHASHSEED": "1"}) is not zero
+    assert warm_kernels.forker_for(interpreter, {**base, "OMP_NUM_THREADS": "1"}) is not zero
+
+
+def test_the_test_suite_kernelspec_forks_unless_told_otherwise(
+        request: pytest.FixtureRequest) -> None:
+    """conftest.py points ``python3`` at the forking launcher (tests/forked_kernels.py)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.provisioning import KernelProvisionerFactory
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    forking = spec.metadata.get("kernel_provisioner", {}).get("provisioner_name")
+    if os.environ.get(forked_kernels.SWITCH) == "usual":
+        assert forking is None
+    else:
+        assert forking == forked_kernels.PROVISIONER
+        provisioner = KernelProvisionerFactory.instance().create_provisioner_instance(
+            "k", spec, parent=None)
+        assert type(provisioner) is warm_kernels.WarmProvisioner
+    request.getfixturevalue("usual_kernels")
+    assert "kernel_provisioner" not in KernelSpecManager().get_kernel_spec("python3").metadata
+

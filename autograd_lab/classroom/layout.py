@@ -175,7 +175,7 @@ class ClassroomLayout:
 
     def write_overlays(self, students: list[str]) -> None:
         """The instructor's and the students' Jupyter config overlays (rewritten each start)."""
-        from autograd_lab_grading.warm_kernels import autograde_preprocessors  # nbgrader: only here
+        from autograd_lab_grading.autograde import autograde_preprocessors  # nbgrader: only here
 
         common = {"CourseDirectory": {"course_id": COURSE_ID},
                   "Exchange": {"root": str(self.exchange)}}

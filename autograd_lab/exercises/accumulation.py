@@ -24,7 +24,7 @@ from autograd_lab.exercises.verdict import (
     close,
     never_raises,
     not_attempted,
-    unanswered,
+    not_attempted_among,
     wrong,
 )
 
@@ -79,9 +79,9 @@ def _grad_sequence_verdict(
     grad_after_A: object, grad_after_B: object, grad_after_C: object  # noqa: N803
 ) -> Verdict:
     answers = {"A": grad_after_A, "B": grad_after_B, "C": grad_after_C}
-    missing = [k for k, v in answers.items() if unanswered(v)]
-    if missing:
-        return not_attempted(", ".join(f"grad_after_{k}" for k in missing))
+    blank = not_attempted_among({f"grad_after_{k}": v for k, v in answers.items()})
+    if blank is not None:
+        return blank
     given = {k: as_number(v, f"grad_after_{k}") for k, v in answers.items()}
     true = run_grad_sequence("as_written")
     never = run_grad_sequence("never")

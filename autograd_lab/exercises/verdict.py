@@ -145,6 +145,13 @@ def not_attempted(name: str) -> Verdict:
     )
 
 
+def not_attempted_among(answers: dict[str, Any]) -> Verdict | None:
+    """:func:`not_attempted` naming every answer of ``answers`` (name → answer) still blank,
+    or None when each one is given."""
+    blank = [name for name, answer in answers.items() if unanswered(answer)]
+    return not_attempted(", ".join(blank)) if blank else None
+
+
 def wrong(hint: str, mistake: str | None = None, detail: str | None = None) -> Verdict:
     """A wrong answer; ``hint`` says what probably went wrong (one sentence), ``detail`` the
     further hint :meth:`Verdict.hint` shows."""
