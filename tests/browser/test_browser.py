@@ -160,12 +160,16 @@ def _shot_name(path: str) -> str:
 
 # --- opening and closing a lesson untouched ------------------------------------------------
 #: Runs before any test saves a notebook: the workspace copies are as the launcher wrote them.
-@pytest.mark.parametrize("path", ["00_start_here.ipynb", "01_first_gradient.ipynb"])
-def test_opening_and_closing_a_lesson_asks_nothing(jl: JupyterLabPage, path: str) -> None:
-    """The workspace copy names this environment's kernel, so JupyterLab changes nothing."""
+@pytest.mark.parametrize(("path", "opened"), [("00_start_here.ipynb", "from its address"),
+                                              ("01_first_gradient.ipynb", "from the menu")])
+def test_opening_and_closing_a_lesson_asks_nothing(jl: JupyterLabPage, path: str,
+                                                   opened: str) -> None:
+    """The workspace copy names this environment's kernel, so JupyterLab changes nothing,
+    whether the notebook is opened from its address (as the lab's start page opens) or
+    from File → Open from Path… (as a student opens the next one)."""
     before = jl.api.contents(path)
     try:
-        jl.open_notebook(path, reload=True)  # from its address, as the lab's start page opens
+        jl.open_notebook(path, reload=opened == "from its address")
         jl.page.wait_for_timeout(1_500)  # kernel info arrives: JupyterLab updates metadata
         dirty = jl.page.query_selector(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty")
         jl.menu("File", "Close Tab")
@@ -224,6 +228,12 @@ CHANGED_TEXT_AND_IMG = (
 HAS_TEXT = (
     "(a) => { const e = document.querySelector(a.sel);"
     " return !!e && e.innerText.includes(a.text); }"
+)
+#: CHANGED_TEXT_AND_IMG, and the message area (``a.msg``) says ``a.text``: each part of the
+#: page a click updates is waited for (the widgets send them one after another)
+CHANGED_TEXT_AND_IMG_WITH_MESSAGE = (
+    "(a) => { const m = document.querySelector(a.msg);"
+    " return !!m && m.innerText.includes(a.text) && (" + CHANGED_TEXT_AND_IMG + ")(a); }"
 )
 
 
@@ -505,8 +515,8 @@ class TestWidgets:
         jl.screenshot_element(root, "widget-GradAccumulationLab-wrong-prediction")
         box.fill(str(accumulated[0]))
         before = {"sel": table_sel, "before": _text(page.locator(table_sel)), "img": img_sel,
-                  "src": _src(page, img_sel)}
-        ms = click_and_wait(page, check, CHANGED_TEXT_AND_IMG, before)
+                  "src": _src(page, img_sel), "msg": msg_sel, "text": "✓"}
+        ms = click_and_wait(page, check, CHANGED_TEXT_AND_IMG_WITH_MESSAGE, before)
         timings.click("GradAccumulationLab", ms / 1000)
         assert "✓" in _text(page.locator(msg_sel))
         assert _revealed_grads(page, table_sel) == accumulated[:1]
