@@ -419,8 +419,8 @@ class JupyterLabPage:
     def screenshot_notebook(self, name: str) -> Path:
         """The whole notebook: the viewport is made as tall as its content for one picture.
 
-        A JPEG (quality 80, text stays legible): Chromium encodes a page thousands of pixels
-        tall faster so than as a PNG. Widget pictures stay PNG."""
+        A JPEG (quality 80; text stays legible): Chromium encodes a page thousands of pixels
+        tall faster as a JPEG than as a PNG. Widget pictures stay PNG."""
         path = self.artifacts / f"{name}.jpg"
         extra = int(self.page.evaluate(
             r"""() => {
