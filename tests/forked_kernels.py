@@ -32,8 +32,8 @@ SWITCH = "AUTOGRAD_LAB_TEST_KERNELS"
 def use_forked_kernels(kernel_name: str = "python3") -> Path | None:
     """Put a forking copy of ``kernel_name``'s kernelspec first on ``JUPYTER_PATH`` (for this
     process and every process it starts); the folder holding it, to delete when done, or None
-    when :data:`SWITCH` says ``usual``."""
-    if os.environ.get(SWITCH) == "usual":
+    when :data:`SWITCH` says ``usual`` (or the provisioner is not installed)."""
+    if os.environ.get(SWITCH) == "usual" or not _provisioner_installed():
         return None
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -47,6 +47,15 @@ def use_forked_kernels(kernel_name: str = "python3") -> Path | None:
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
         p for p in (str(root), os.environ.get("JUPYTER_PATH", "")) if p)
     return root
+
+
+def _provisioner_installed() -> bool:
+    """The entry point is there (an environment installed before it was added has none:
+    ``make env`` reinstalls the package when pyproject.toml changes)."""
+    from importlib.metadata import entry_points
+
+    return any(ep.name == PROVISIONER
+               for ep in entry_points(group="jupyter_client.kernel_provisioners"))
 
 
 def usual_kernels_env() -> dict[str, str]:
