@@ -183,7 +183,8 @@ def _add_box(ax: Axes, box: Any) -> Any:
     outline's Bézier curves (a third of a widget's redraw): such a box lies inside its
     rectangle and touches its four sides, so its data limits are the rectangle's."""
     ax.add_artist(box)
-    box._set_in_autoscale(True)
+    if hasattr(box, "_set_in_autoscale"):  # matplotlib >= 3.10: ax.relim() counts it too
+        box._set_in_autoscale(True)
     x0, y0 = box.get_x(), box.get_y()
     ax.update_datalim([(x0, y0), (x0 + box.get_width(), y0 + box.get_height())])
     return box

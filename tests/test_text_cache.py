@@ -107,3 +107,25 @@ def test_the_caches_stay_bounded():
     for i in range(100, 106):
         lru.keep(i, str(i))
     assert 95 in lru and 96 not in lru
+
+
+def test_this_matplotlib_is_supported() -> None:
+    """The lock's matplotlib has the internals the cache builds on (else it would be off)."""
+    assert text_cache.SUPPORTED
+
+
+@pytest.mark.parametrize("build", [_plot, _texts])
+def test_without_the_internals_the_plain_renderer_draws(build, monkeypatch) -> None:
+    """An older matplotlib (Colab may have one): matplotlib's own renderer, its own kind of
+    mathtext parser, the same pixels."""
+    monkeypatch.setattr(text_cache, "SUPPORTED", False)
+    fig = Figure(figsize=(6.0, 3.0), dpi=80, facecolor="none")
+    _Canvas(fig)
+    build(fig, 0.0)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert type(renderer) is not CachedTextRenderer
+    assert type(renderer.mathtext_parser) is type(FigureCanvasAgg(Figure()).get_renderer()
+                                                  .mathtext_parser)
+    assert np.array_equal(np.asarray(fig.canvas.buffer_rgba()),
+                          _pixels(build, FigureCanvasAgg, 0.0))

@@ -21,10 +21,10 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.mathtext import MathTextParser
 from matplotlib.transforms import Bbox
 
 from autograd_lab.drawing import draw_graph
+from autograd_lab.widgets import text_cache
 from autograd_lab.widgets.text_cache import CachedTextRenderer
 
 #: PNG files start with these eight bytes.
@@ -51,16 +51,20 @@ class _Canvas(FigureCanvasAgg):
     _shared_parser: Any = None
 
     def get_renderer(self) -> Any:
-        # FigureCanvasAgg.get_renderer, with the caching renderer
-        w, h = self.get_width_height(physical=True)
-        key = w, h, self.figure.dpi
-        if self._lastKey != key:
-            self.renderer = CachedTextRenderer(w, h, self.figure.dpi)
-            self._lastKey = key
+        if not text_cache.SUPPORTED:  # an older matplotlib: its own renderer
+            renderer = super().get_renderer()
+        else:  # FigureCanvasAgg.get_renderer, with the caching renderer
+            w, h = self.get_width_height(physical=True)
+            key = w, h, self.figure.dpi
+            if self._lastKey != key:
+                self.renderer = CachedTextRenderer(w, h, self.figure.dpi)
+                self._lastKey = key
+            renderer = self.renderer
+        # the first renderer's parser (of the kind this matplotlib's Agg renderer uses)
         if _Canvas._shared_parser is None:
-            _Canvas._shared_parser = MathTextParser("path")
-        self.renderer.mathtext_parser = _Canvas._shared_parser
-        return self.renderer
+            _Canvas._shared_parser = renderer.mathtext_parser
+        renderer.mathtext_parser = _Canvas._shared_parser
+        return renderer
 
 
 def new_figure(width: float, height: float, dpi: int = DPI) -> Figure:

@@ -44,7 +44,20 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
 from matplotlib.font_manager import fontManager, get_font
-from matplotlib.ft2font import RenderMode
+from matplotlib.ft2font import FT2Font
+
+try:
+    from matplotlib.ft2font import RenderMode
+except ImportError:  # matplotlib < 3.10 (e.g. an older Colab): the plain renderer is used
+    RenderMode = None
+
+#: Whether this matplotlib has the text internals the cache builds on (matplotlib 3.11's
+#: per-glyph rendering). Where it does not (the package allows matplotlib >= 3.7, as Colab
+#: may have), :mod:`autograd_lab.widgets.figures` uses matplotlib's own renderer instead.
+SUPPORTED = RenderMode is not None and all(
+    hasattr(owner, name) for owner, name in (
+        (RendererAgg, "_draw_text_glyphs_and_boxes"), (FT2Font, "_layout"),
+        (FT2Font, "_render_glyph"), (FT2Font, "_set_transform")))
 
 #: Glyph bitmaps kept (each a few dozen bytes to a few hundred).
 MAX_GLYPHS = 8192
