@@ -2,7 +2,7 @@
 
 Each notebook the tests run (nbval, the exercise and package tests, the browser test's
 JupyterLab, ``make notebooks`` in a test) needs a new kernel, and a new kernel spends 3–4 s
-of CPU importing torch before its first cell: about seventy kernel starts in ``make test``.
+of CPU importing torch before its first cell, and ``make test`` starts dozens of kernels.
 :func:`use_forked_kernels` (called from the root ``conftest.py``) puts a copy of the installed
 ``python3`` kernelspec first on ``JUPYTER_PATH``, the same in every way but one: its
 ``metadata.kernel_provisioner`` names ``autograd-lab-warm``, the launcher of
