@@ -27,7 +27,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograd_lab.lab_env import isolated_env, runtime_dir, student_config_env, token_file_env
+from autograd_lab.ports import free_port
 from autograd_lab.workspace import WorkspaceError, copy_workspace
 
 __all__ = ["LabError", "LabServer", "default_workspace", "free_port", "main", "start_lab"]
@@ -59,13 +59,6 @@ class LabError(RuntimeError):
 def default_workspace() -> Path:
     """``<repository>/workspace`` (git-ignored) next to the package of an editable install."""
     return Path(__file__).resolve().parents[1] / "workspace"
-
-
-def free_port() -> int:
-    """A currently free TCP port on 127.0.0.1, chosen by the operating system."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((_HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def check_port(port: int | None) -> int:

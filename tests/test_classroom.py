@@ -35,9 +35,10 @@ import requests
 
 from autograd_lab.classroom.accounts import hash_password, make_passwords, verify_password
 from autograd_lab.classroom.cli import main as classroom_main
-from autograd_lab.classroom.client import HubUser
-from autograd_lab.classroom.hub import NPM_PROXY, _free_port
+from autograd_lab.classroom.client import HubError, HubUser
+from autograd_lab.classroom.hub import NPM_PROXY
 from autograd_lab.classroom.layout import COURSE_ID, ClassroomLayout
+from autograd_lab.ports import ephemeral_range, free_port
 
 pytestmark = pytest.mark.classroom
 
@@ -89,7 +90,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Hub:
     if not NPM_PROXY.is_file():
         pytest.fail("configurable-http-proxy missing: run `make test` (it installs .npm-tools/)")
     directory = tmp_path_factory.mktemp("classroom")
-    port = _free_port()
+    port = free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "autograd_lab.classroom", "--students", "3",
@@ -125,8 +126,13 @@ def servers(hub: Hub) -> Hub:
     names = ["instructor", *STUDENTS]
     for name in names:
         hub.user(name).create_token()
-    with ThreadPoolExecutor(len(names)) as pool:
-        list(pool.map(lambda n: hub.user(n).start_server(), names))
+    try:
+        with ThreadPoolExecutor(len(names)) as pool:
+            list(pool.map(lambda n: hub.user(n).start_server(), names))
+    except HubError as error:
+        log = ClassroomLayout(hub.directory).state / "hub.log"
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-60:])
+        pytest.fail(f"{error}\nthe hub's log ends:\n{tail}")
     hub.timings["4 servers spawned (s)"] = time.perf_counter() - t0
     return hub
 
@@ -194,7 +200,7 @@ def test_unwritable_directory_gets_one_sentence(
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    assert classroom_main(["--port", str(_free_port()), "--dir", str(blocker / "dir")]) == 2
+    assert classroom_main(["--port", str(free_port()), "--dir", str(blocker / "dir")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: Cannot write to ") and err.endswith("with --dir.")
     assert err.count("\n") == 0
@@ -289,6 +295,13 @@ def test_listens_on_loopback_only(servers: Hub) -> None:
     ]
     assert len(listening) >= 3 + 4  # proxy (public + API), hub, four single-user servers
     assert {addr.ip for addr in listening} == {"127.0.0.1"}
+    # Every port the hub told a server or itself to use lies below the range the system hands
+    # to new connections and kernels, so none of those could take it first (autograd_lab.ports).
+    log = (ClassroomLayout(servers.directory).state / "hub.log").read_text(errors="replace")
+    routed = [int(p) for p in re.findall(r"to proxy /user/\w+/ => http://127\.0\.0\.1:(\d+)", log)]
+    assert len(routed) == 4 and all(port < ephemeral_range()[0] for port in routed), routed
+    settings = json.loads((ClassroomLayout(servers.directory).state / "settings.json").read_text())
+    assert all(settings[key] < ephemeral_range()[0] for key in ("hub_port", "proxy_api_port"))
 
 
 def test_browser_reaches_its_server_after_oauth_and_not_another(servers: Hub) -> None:

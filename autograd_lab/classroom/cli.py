@@ -17,10 +17,10 @@ from pathlib import Path
 from autograd_lab.classroom.hub import (
     ClassroomError,
     default_directory,
-    port_in_use,
     prepare_directory,
     start_classroom,
 )
+from autograd_lab.ports import port_in_use
 
 __all__ = ["main"]
 

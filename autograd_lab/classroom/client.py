@@ -86,7 +86,11 @@ class HubUser:
                                         headers=self._auth(), **kwargs)
 
     def start_server(self, timeout: float = 300.0) -> float:
-        """Start this user's server and wait until the hub calls it ready; seconds taken."""
+        """Start this user's server and wait until the hub calls it ready; seconds taken.
+
+        Raises :class:`HubError` as soon as the hub gives up on the server (it is then neither
+        ready nor pending: the hub's log says why), or after ``timeout`` seconds.
+        """
         t0 = time.perf_counter()
         response = self.hub_api("POST", f"users/{self.name}/server")
         if response.status_code not in (201, 202, 400):  # 400: already running
@@ -94,9 +98,12 @@ class HubUser:
         deadline = time.monotonic() + timeout
         while True:
             model = self.hub_api("GET", f"users/{self.name}").json()
-            server = (model.get("servers") or {}).get("")
-            if server and server.get("ready"):
+            server = (model.get("servers") or {}).get("") or {}
+            if server.get("ready"):
                 return time.perf_counter() - t0
+            if not server.get("pending"):
+                raise HubError(f"The hub gave up starting {self.name}'s server after "
+                               f"{time.perf_counter() - t0:.0f} s; its log says why.")
             if time.monotonic() > deadline:
                 raise HubError(f"{self.name}'s server was not ready within {timeout:.0f} s.")
             time.sleep(0.5)

@@ -18,7 +18,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,7 @@ from autograd_lab.classroom.accounts import (
     write_password_file,
 )
 from autograd_lab.classroom.layout import ClassroomLayout
+from autograd_lab.ports import free_port, port_in_use
 
 __all__ = ["Classroom", "ClassroomError", "default_directory", "find_proxy", "start_classroom"]
 
@@ -71,22 +71,6 @@ def find_proxy() -> str:
         "configurable-http-proxy is not installed: run `make classroom` (it installs it from "
         "npm into .npm-tools/), or `npm install -g configurable-http-proxy`."
     )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def port_in_use(port: int) -> bool:
-    """True when something already listens on 127.0.0.1:``port`` (or it cannot be bound)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return True
-    return False
 
 
 def _tail(path: Path, lines: int = 25) -> str:
@@ -203,7 +187,7 @@ def start_classroom(
         raise ClassroomError(f"The port must be between 1 and 65535 (got {port}).")
     root = prepare_directory(directory if directory is not None else default_directory())
     proxy = find_proxy()
-    port = port if port is not None else _free_port()
+    port = port if port is not None else free_port()
     if port_in_use(port):
         raise ClassroomError(f"Port {port} on 127.0.0.1 is in use: choose another with --port.")
 
@@ -217,8 +201,8 @@ def start_classroom(
         (layout.state / stale).unlink(missing_ok=True)
     settings = {
         "port": port,
-        "hub_port": _free_port(),
-        "proxy_api_port": _free_port(),
+        "hub_port": free_port(),
+        "proxy_api_port": free_port(),
         "proxy_command": proxy,
         "state": str(layout.state),
         "homes": str(layout.homes),

@@ -6,7 +6,10 @@
   the OS user that started the hub, home ``DIR/home/{username}``), plus the role's Jupyter
   config overlay first on ``JUPYTER_CONFIG_PATH`` (instructor: formgrader on the course root;
   student: the Assignments tab only, and nbgrader's ``student_id``), the environment's
-  ``bin`` first on ``PATH``, and ``--allow-root`` when the hub itself runs as root (CI does).
+  ``bin`` first on ``PATH``, ``--allow-root`` when the hub itself runs as root (CI does), and
+  a port from :func:`autograd_lab.ports.free_port`: JupyterHub's own choice comes from the
+  range the system hands to every new connection, so a busy machine can take it before the
+  server binds it, and the hub then waits ``http_timeout`` for a server that never listens.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from jupyterhub.spawner import SimpleLocalProcessSpawner
 from traitlets import Unicode
 
 from autograd_lab.classroom.accounts import INSTRUCTOR, read_password_file, verify_password
+from autograd_lab.ports import free_port
 
 __all__ = ["ClassroomAuthenticator", "ClassroomSpawner"]
 
@@ -77,3 +81,8 @@ class ClassroomSpawner(SimpleLocalProcessSpawner):
             # single-user servers as root (deploy/ uses the image's unprivileged user).
             args.append("--allow-root")
         return args
+
+    async def start(self) -> tuple[str, int]:
+        if self.port == 0:  # 0 unless configured: choose it here, outside the ephemeral range
+            self.port = free_port(self.ip or "127.0.0.1")
+        return await super().start()  # type: ignore[no-any-return]
