@@ -10,15 +10,19 @@
   a port from :func:`autograd_lab.ports.free_port`: JupyterHub's own choice comes from the
   range the system hands to every new connection, so a busy machine can take it before the
   server binds it, and the hub then waits ``http_timeout`` for a server that never listens.
+  Its start returns once the server listens, and fails at once if the server exits first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import psutil
 from jupyterhub.auth import Authenticator
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from traitlets import Unicode
@@ -26,7 +30,7 @@ from traitlets import Unicode
 from autograd_lab.classroom.accounts import INSTRUCTOR, read_password_file, verify_password
 from autograd_lab.ports import free_port
 
-__all__ = ["ClassroomAuthenticator", "ClassroomSpawner"]
+__all__ = ["ClassroomAuthenticator", "ClassroomSpawner", "wait_until_listening"]
 
 
 class ClassroomAuthenticator(Authenticator):
@@ -82,7 +86,36 @@ class ClassroomSpawner(SimpleLocalProcessSpawner):
             args.append("--allow-root")
         return args
 
+    _chosen_port = 0
+
     async def start(self) -> tuple[str, int]:
-        if self.port == 0:  # 0 unless configured: choose it here, outside the ephemeral range
-            self.port = free_port(self.ip or "127.0.0.1")
-        return await super().start()  # type: ignore[no-any-return]
+        """Start the server on a port of ours; return once it listens (raise if it exits first).
+
+        JupyterHub itself notices a server that exits only once, ``slow_spawn_timeout`` (10 s)
+        after the start; later it waits the whole ``http_timeout`` for it.
+        """
+        if self.port in (0, self._chosen_port):  # not configured: a new port for each start
+            self.port = self._chosen_port = free_port(self.ip or "127.0.0.1")
+        ip, port = await super().start()
+        await wait_until_listening(self.proc, port, f"{self.user.name}'s server")
+        return ip, port
+
+
+async def wait_until_listening(process: subprocess.Popen[bytes], port: int, what: str,
+                               interval: float = 0.25) -> None:
+    """Return once ``process`` listens on TCP ``port``; raise RuntimeError once it has exited.
+
+    Asks the process itself (its sockets), so another program answering on that port does not
+    count. Without a time limit of its own: JupyterHub cancels a start after ``start_timeout``.
+    """
+    while True:
+        code = process.poll()
+        if code is not None:
+            raise RuntimeError(f"{what} exited (code {code}) before listening on port {port}.")
+        try:
+            sockets = psutil.Process(process.pid).net_connections(kind="tcp")
+        except psutil.Error:  # ended between the two looks: poll() says how, next time round
+            sockets = []
+        if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in sockets):
+            return
+        await asyncio.sleep(interval)
