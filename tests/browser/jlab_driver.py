@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,8 @@ class JupyterLabPage:
         self.artifacts = artifacts
         #: seconds of the last :meth:`open_notebook` by phase (page, cells shown, kernel Idle)
         self.open_phases: dict[str, float] = {}
+        #: indices of the cells of the notebook being run that are tagged raises-exception
+        self._expected_errors: list[int] = []
 
     # -- opening, status ---------------------------------------------------------------------
     def open_notebook(self, path: str, *, reload: bool = False) -> float:
@@ -287,48 +290,78 @@ class JupyterLabPage:
         self.page.click(f".lm-MenuBar-itemLabel:text-is('{top}')", timeout=timeout)
         self.page.click(f".lm-Menu-itemLabel:text-is('{item}')", timeout=timeout)
 
-    def run_all(self) -> float:
+    def run_all(self, expected_errors: Sequence[int] = ()) -> float:
         """Run → Run All Cells, then wait until every code cell has run and the kernel is Idle.
 
-        Stops waiting early when an error output appears and cells are left unrun (JupyterLab
-        stops a Run All at an untagged error). Returns the seconds it took.
+        ``expected_errors``: indices of the cells tagged ``raises-exception``. Stops waiting
+        early when JupyterLab stopped the Run All at an error elsewhere (see
+        :meth:`wait_run_finished`). Returns the seconds it took.
         """
+        self._expected_errors = list(expected_errors)
         t0 = time.perf_counter()
         self.menu("Run", "Run All Cells")
         self.wait_run_finished(time.monotonic() + RUN_TIMEOUT / 1000)
         return time.perf_counter() - t0
 
-    _RUN_FINISHED_JS = r"""
-    () => {
+    #: "done" (Idle, every shown prompt numbered), "stopped …" (Idle; the last numbered cell
+    #: has stderr output, is not expected to raise, and no code cell after it ran) or false.
+    #: No "[*]" is needed: once a cell's reply is not "ok" (even a ``raises-exception`` cell's
+    #: expected error), JupyterLab 4 shows every still-queued cell as "[ ]" although the
+    #: kernel goes on to run them.
+    RUN_STATE_JS = r"""
+    (expected) => {
       const st = document.querySelector('#jp-main-statusbar')?.innerText || '';
-      const cells = [...document.querySelectorAll(
-          '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell')];
-      // a cell whose source is hidden shows no prompt (see expand_hidden_code)
-      const prompts = cells.map(c => c.querySelector('.jp-InputArea-prompt'))
-          .filter(p => p).map(p => p.textContent.trim());
       if (!/\|\s*Idle/.test(st)) return false;
+      const cells = [...document.querySelectorAll(
+          '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell')];
+      const prompts = [];
+      let lastRun = -1;
+      cells.forEach((c, i) => {
+        // a cell whose source is hidden shows no prompt (see expand_hidden_code)
+        const p = c.classList.contains('jp-CodeCell') && c.querySelector('.jp-InputArea-prompt');
+        if (!p) return;
+        const text = p.textContent.trim();
+        prompts.push(text);
+        if (/^\[\d+\]:?$/.test(text)) lastRun = i;
+      });
       if (prompts.some(p => p.includes('*'))) return false;
-      if (prompts.every(p => /^\[\d+\]:?$/.test(p))) return true;
-      return cells.some(c => c.querySelector(
-          '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'));
+      if (prompts.every(p => /^\[\d+\]:?$/.test(p))) return 'done';
+      if (lastRun < 0 || expected.includes(lastRun)) return false;
+      const stderr = cells[lastRun].querySelector(
+          '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]');
+      return stderr ? 'stopped ' + prompts.join(' ') : false;
     }
     """
+    #: Seconds a "stopped" state must hold (Idle, no prompt changing) to count as the end.
+    STOPPED_HOLD_S = 3.0
 
     def wait_run_finished(self, deadline: float) -> None:
-        """Wait until the kernel is Idle, no cell is queued ([*]) and every shown prompt has a
-        number — or an error output appeared (JupyterLab stops Run All at an untagged error).
+        """Wait until the kernel is Idle and every shown prompt has a number, or until
+        JupyterLab has stopped the Run All at an unexpected error (an error reply makes the
+        kernel drop the cells queued after it): Idle, the last cell that ran shows stderr, is
+        not tagged ``raises-exception``, and nothing changes for :data:`STOPPED_HOLD_S`.
+
+        "Idle" can flash by between two cells, so "done" is confirmed once more a moment later.
         """
-        js = self._RUN_FINISHED_JS
+        js, expected = self.RUN_STATE_JS, self._expected_errors
+        stopped, since = None, 0.0
         while True:
             self.dismiss_dialogs()
             try:
-                self.page.wait_for_function(js, timeout=5_000, polling=200)
-                # Idle between two cells can flash by: confirm once more a moment later.
-                self.page.wait_for_timeout(300)
-                if self.page.evaluate(js):
-                    return
+                state = self.page.wait_for_function(js, arg=expected, timeout=5_000,
+                                                    polling=200).json_value()
             except Exception:  # noqa: BLE001 - Playwright TimeoutError; keep waiting
-                pass
+                state = None
+            if state == "done":
+                self.page.wait_for_timeout(300)
+                if self.page.evaluate(js, expected) == "done":
+                    return
+            elif state:
+                if state != stopped:
+                    stopped, since = state, time.monotonic()
+                elif time.monotonic() - since >= self.STOPPED_HOLD_S:
+                    return
+                self.page.wait_for_timeout(250)
             if time.monotonic() > deadline:
                 prompts = self.page.evaluate(
                     "() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden)"

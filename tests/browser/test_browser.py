@@ -100,7 +100,7 @@ def run_notebook(jl: JupyterLabPage, path: str, timings: Any, shot: str) -> tupl
     model = jl.api.contents(path)
     tags = cell_tags(model)
     seconds_open = jl.open_notebook(path)
-    seconds_run = jl.run_all()
+    seconds_run = jl.run_all([i for i, t in enumerate(tags) if "raises-exception" in t])
     t0 = time.perf_counter()
     jl.settle_outputs()
     t1 = time.perf_counter()
@@ -878,3 +878,43 @@ def test_error_outputs_are_told_from_warnings(stderr: str, is_error: bool) -> No
               "viewErrors": [], "loading": False, "brokenImages": 0, "pendingImages": 0}]
     assert bool(find_problems(cells, [[]], "nb.ipynb")) is is_error
     assert find_problems(cells, [["raises-exception"]], "nb.ipynb") == []
+
+
+def _run_state_page(prompts: list[str], stderr: set[int], status: str) -> str:
+    """A page with the pieces of JupyterLab that JupyterLabPage.RUN_STATE_JS reads."""
+    cells = "".join(
+        f'<div class="jp-Cell jp-CodeCell"><div class="jp-InputArea-prompt">{p}</div>'
+        + ('<div class="jp-OutputArea-output" data-mime-type="application/vnd.jupyter.stderr">'
+           "E</div>" if i in stderr else "")
+        + "</div>"
+        for i, p in enumerate(prompts)
+    )
+    return (f'<div class="jp-NotebookPanel">{cells}</div>'
+            f'<div id="jp-main-statusbar">Python 3 | {status}</div>')
+
+
+@pytest.mark.parametrize(
+    ("prompts", "stderr", "expected", "status", "state"),
+    ids=["busy", "all-ran", "queued-star", "queued-after-expected-error",
+         "queued-after-expected-error-and-a-clean-cell", "stopped-at-unexpected-error",
+         "stopped-after-a-warning-cell-waits-for-hold"],
+    argvalues=[
+        (["[1]:", "[ ]:"], set(), [], "Busy", False),
+        (["[1]:", "[2]:", "[3]:"], {1}, [1], "Idle", "done"),
+        (["[1]:", "[*]:", "[*]:"], set(), [], "Idle", False),
+        # JupyterLab 4 shows queued cells as [ ] once an expected error's reply came back:
+        (["[1]:", "[2]:", "[ ]:", "[ ]:"], {1}, [1], "Idle", False),
+        (["[1]:", "[2]:", "[3]:", "[ ]:"], {1}, [1], "Idle", False),
+        (["[1]:", "[2]:", "[ ]:"], {1}, [], "Idle", "stopped [1]: [2]: [ ]:"),
+        (["[1]:", "[2]:", "[3]:", "[ ]:"], {2}, [1], "Idle", "stopped [1]: [2]: [3]: [ ]:"),
+    ],
+)
+def test_run_all_end_is_told_from_an_idle_moment(jl: JupyterLabPage, prompts: list[str],
+                                                 stderr: set[int], expected: list[int],
+                                                 status: str, state: Any) -> None:
+    page = jl.page.context.new_page()
+    try:
+        page.set_content(_run_state_page(prompts, stderr, status))
+        assert page.evaluate(jl.RUN_STATE_JS, expected) == state
+    finally:
+        page.close()
