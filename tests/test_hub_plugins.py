@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 from autograd_lab.classroom.hub_plugins import wait_until_listening
@@ -45,3 +46,18 @@ def test_another_program_on_the_port_does_not_count() -> None:
             with pytest.raises(RuntimeError) as error:
                 asyncio.run(wait_until_listening(proc, port, "student3's server", interval=0.05))
     assert str(error.value) == f"student3's server exited (code 3) before listening on port {port}."
+
+
+def test_a_system_that_will_not_list_sockets_leaves_the_wait_to_the_hub(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def denied(self: psutil.Process, kind: str = "inet") -> list:
+        raise psutil.AccessDenied(self.pid)
+
+    monkeypatch.setattr(psutil.Process, "net_connections", denied)
+    with _run("import time; time.sleep(30)") as proc:
+        try:
+            asyncio.run(wait_until_listening(proc, free_port(), "student1's server"))
+            assert proc.poll() is None  # returned while the server still starts
+        finally:
+            proc.kill()

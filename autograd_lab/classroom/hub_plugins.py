@@ -106,7 +106,9 @@ async def wait_until_listening(process: subprocess.Popen[bytes], port: int, what
     """Return once ``process`` listens on TCP ``port``; raise RuntimeError once it has exited.
 
     Asks the process itself (its sockets), so another program answering on that port does not
-    count. Without a time limit of its own: JupyterHub cancels a start after ``start_timeout``.
+    count; where the system will not list them, returns at once (JupyterHub's own wait for
+    the server's HTTP answer then decides). Without a time limit of its own: JupyterHub
+    cancels a start after ``start_timeout``.
     """
     while True:
         code = process.poll()
@@ -114,8 +116,10 @@ async def wait_until_listening(process: subprocess.Popen[bytes], port: int, what
             raise RuntimeError(f"{what} exited (code {code}) before listening on port {port}.")
         try:
             sockets = psutil.Process(process.pid).net_connections(kind="tcp")
-        except psutil.Error:  # ended between the two looks: poll() says how, next time round
+        except psutil.NoSuchProcess:  # ended between the two looks: poll() says how, next
             sockets = []
+        except (psutil.Error, OSError):  # this system will not say: the hub's own wait decides
+            return
         if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in sockets):
             return
         await asyncio.sleep(interval)
