@@ -36,7 +36,7 @@ import requests
 from autograd_lab.classroom.accounts import hash_password, make_passwords, verify_password
 from autograd_lab.classroom.cli import main as classroom_main
 from autograd_lab.classroom.client import HubError, HubUser
-from autograd_lab.classroom.hub import NPM_PROXY
+from autograd_lab.classroom.hub import NPM_PROXY, log_tail
 from autograd_lab.classroom.layout import COURSE_ID, ClassroomLayout
 from autograd_lab.ports import ephemeral_range, free_port
 
@@ -130,8 +130,7 @@ def servers(hub: Hub) -> Hub:
         with ThreadPoolExecutor(len(names)) as pool:
             list(pool.map(lambda n: hub.user(n).start_server(), names))
     except HubError as error:
-        log = ClassroomLayout(hub.directory).state / "hub.log"
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-60:])
+        tail = log_tail(ClassroomLayout(hub.directory).hub_log, 60)
         pytest.fail(f"{error}\nthe hub's log ends:\n{tail}")
     hub.timings["4 servers spawned (s)"] = time.perf_counter() - t0
     return hub
@@ -320,7 +319,7 @@ def test_listens_on_loopback_only(servers: Hub) -> None:
     assert {addr.ip for addr in listening} == {"127.0.0.1"}
     # Every port the hub told a server or itself to use lies below the range the system hands
     # to new connections and kernels, so none of those could take it first (autograd_lab.ports).
-    log = (ClassroomLayout(servers.directory).state / "hub.log").read_text(errors="replace")
+    log = ClassroomLayout(servers.directory).hub_log.read_text(errors="replace")
     routed = [int(p) for p in re.findall(r"to proxy /user/\w+/ => http://127\.0\.0\.1:(\d+)", log)]
     assert len(routed) == 4 and all(port < ephemeral_range()[0] for port in routed), routed
     settings = json.loads((ClassroomLayout(servers.directory).state / "settings.json").read_text())

@@ -38,7 +38,8 @@ from autograd_lab.classroom.accounts import (
 from autograd_lab.classroom.layout import ClassroomLayout
 from autograd_lab.ports import free_port, port_in_use
 
-__all__ = ["Classroom", "ClassroomError", "default_directory", "find_proxy", "start_classroom"]
+__all__ = ["Classroom", "ClassroomError", "default_directory", "find_proxy", "log_tail",
+           "start_classroom"]
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[2]
@@ -73,7 +74,8 @@ def find_proxy() -> str:
     )
 
 
-def _tail(path: Path, lines: int = 25) -> str:
+def log_tail(path: Path, lines: int = 25) -> str:
+    """The last ``lines`` lines of a log file (the hub's: ``ClassroomLayout.hub_log``)."""
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
@@ -220,7 +222,7 @@ def start_classroom(
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["AUTOGRAD_LAB_CLASSROOM_SETTINGS"] = str(settings_file)
     env["CONFIGPROXY_AUTH_TOKEN"] = secrets.token_hex(32)
-    log_path = layout.state / "hub.log"
+    log_path = layout.hub_log
     log = open(log_path, "ab")  # noqa: SIM115 - closed by Classroom.stop()
     t0 = time.perf_counter()
     process = subprocess.Popen(
@@ -239,12 +241,12 @@ def start_classroom(
             if not classroom.running():
                 raise ClassroomError(
                     f"JupyterHub exited (code {process.returncode}) before answering; "
-                    f"hub log ({log_path}):\n{_tail(log_path)}"
+                    f"hub log ({log_path}):\n{log_tail(log_path)}"
                 )
             if time.monotonic() > deadline:
                 raise ClassroomError(
                     f"JupyterHub did not answer on {classroom.url} within {timeout:.0f} s; "
-                    f"hub log ({log_path}):\n{_tail(log_path)}"
+                    f"hub log ({log_path}):\n{log_tail(log_path)}"
                 )
             time.sleep(0.25)
     except BaseException:

@@ -140,6 +140,7 @@ class ClassroomLayout:
         self.exchange = self.root / "exchange"
         self.config_root = self.root / "jupyter-config"
         self.state = self.root / "hub"
+        self.hub_log = self.state / "hub.log"
 
     def home(self, name: str) -> Path:
         return self.homes / name
