@@ -149,12 +149,6 @@ class ClassroomLayout:
     def course_root(self) -> Path:
         return self.home(INSTRUCTOR) / COURSE_DIRNAME
 
-    def config_path(self, name: str) -> list[Path]:
-        """The overlay directories for ``name``'s server, highest priority first."""
-        if name == INSTRUCTOR:
-            return [self.config_root / "instructor"]
-        return [self.config_root / "users" / name, self.config_root / "student"]
-
     # -- filling DIR ------------------------------------------------------------------------
     def prepare(self, students: list[str]) -> None:
         """Homes with the lessons, the course root, the exchange and every overlay."""
