@@ -229,6 +229,16 @@ HAS_TEXT = (
     "(a) => { const e = document.querySelector(a.sel);"
     " return !!e && e.innerText.includes(a.text); }"
 )
+#: CHANGED_TEXT, and the Next button (``a.next``) is off exactly when the text's first line
+#: shows the last step ("step k of n", the last such on the line, with k = n): the button's
+#: state is a widget message of its own and may arrive after the text
+CHANGED_STEP = (
+    "(a) => { if (!(" + CHANGED_TEXT + ")(a)) return false;"
+    " const line = document.querySelector(a.sel).innerText.split('\\n')[0];"
+    " const m = [...line.matchAll(/step (\\d+) of (\\d+)/gi)].pop();"
+    " const b = document.querySelector(a.next);"
+    " return !!m && !!b && b.disabled === (m[1] === m[2]); }"
+)
 #: CHANGED_TEXT_AND_IMG, and the message area (``a.msg``) says ``a.text``: each part of the
 #: page a click updates is waited for (the widgets send them one after another)
 CHANGED_TEXT_AND_IMG_WITH_MESSAGE = (
@@ -380,13 +390,15 @@ class TestWidgets:
         _predict(jl, root_sel, timings, "ChainRuleStepper", "0.5", z_value,
                  "widget-ChainRuleStepper-predicted")
 
-        next_button = root.locator("button.agl-next")
+        next_sel = f"{root_sel} button.agl-next"
+        next_button = page.locator(next_sel).first
         clicks = 0
         src_before_click = first_src
         while not next_button.is_disabled():
             before = _text(page.locator(out_sel))
             src_before_click = _src(page, img_sel)
-            ms = click_and_wait(page, next_button, CHANGED_TEXT, {"sel": out_sel, "before": before})
+            ms = click_and_wait(page, next_button, CHANGED_STEP,
+                                {"sel": out_sel, "before": before, "next": next_sel})
             timings.click("ChainRuleStepper", ms / 1000)
             clicks += 1
             assert clicks < 60, "Next never became disabled"
@@ -473,10 +485,12 @@ class TestWidgets:
         assert f"{passes_on.item():.4f}" in _text(root.locator(".agl-hand"))
 
         seen = [_text(page.locator(out_sel)).splitlines()[0]]
-        next_button = root.locator("button.agl-next")
+        next_sel = f"{root_sel} button.agl-next"
+        next_button = page.locator(next_sel).first
         while not next_button.is_disabled():
             before = _text(page.locator(out_sel))
-            ms = click_and_wait(page, next_button, CHANGED_TEXT, {"sel": out_sel, "before": before})
+            ms = click_and_wait(page, next_button, CHANGED_STEP,
+                                {"sel": out_sel, "before": before, "next": next_sel})
             timings.click("BackwardTracer", ms / 1000)
             seen.append(_text(page.locator(out_sel)).splitlines()[0])
             assert len(seen) < 40, "Next never became disabled"
