@@ -2,7 +2,9 @@
 
 * :func:`student_config_env`: the student overlay, a config directory put first on
   ``JUPYTER_CONFIG_PATH`` for this server only. It disables nbgrader's teacher tools and sets
-  JupyterLab setting defaults for students (no news pop-up, no update check).
+  JupyterLab setting defaults for students (no news pop-up, no update check, no "build
+  recommended" check: a student cannot rebuild JupyterLab, and the check costs the server a
+  ``node yarn config`` run on every page load).
 * :func:`isolated_env`: ``JUPYTER_*`` directories that keep all per-user state in one place.
 * :func:`token_file_env`: the token goes to jupyter-server through ``JUPYTER_TOKEN_FILE``
   (a file only the user can read), never on a command line that ``ps`` shows.
@@ -17,12 +19,16 @@ import secrets
 from pathlib import Path
 
 __all__ = [
+    "NO_BUILD_CHECK",
     "STUDENT_CONFIG",
     "isolated_env",
     "runtime_dir",
     "student_config_env",
     "token_file_env",
 ]
+
+#: JupyterLab page settings that turn off its build check (``/lab/api/build``) for a student.
+NO_BUILD_CHECK: dict[str, bool] = {"buildCheck": False, "buildAvailable": False}
 
 #: What the student's lab turns off (see the module docstring): nbgrader's server extensions
 #: and its JupyterLab extension; and the setting defaults students get (no news pop-up).
@@ -35,7 +41,10 @@ STUDENT_CONFIG: dict[str, dict[str, object]] = {
             }
         }
     },
-    "labconfig/page_config.json": {"disabledExtensions": {"@jupyter/nbgrader": True}},
+    "labconfig/page_config.json": {
+        "disabledExtensions": {"@jupyter/nbgrader": True},
+        **NO_BUILD_CHECK,
+    },
     # JupyterLab reads default_setting_overrides from every labconfig dir on the config path.
     "labconfig/default_setting_overrides.json": {
         "@jupyterlab/apputils-extension:notification": {

@@ -354,6 +354,7 @@ def test_students_get_the_assignments_tab_but_no_teacher_tools(servers: Hub) -> 
         assert f"@jupyter/nbgrader:{plugin}" in disabled, plugin
     assert "@jupyter/nbgrader:assignment-list" not in disabled
     assert "@jupyter/nbgrader" not in disabled
+    assert config["buildCheck"] is False and config["buildAvailable"] is False
     names = [a["name"] for a in teacher.formgrader("GET", "assignments")]
     assert ASSIGNMENT in names
 

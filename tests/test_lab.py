@@ -133,6 +133,8 @@ def test_student_lab_hides_nbgrader_teacher_tools(lab: LabServer) -> None:
     start = page.index(b'id="jupyter-config-data"')
     config = json.loads(page[page.index(b">", start) + 1 : page.index(b"</script>", start)])
     assert "@jupyter/nbgrader" in config["disabledExtensions"]
+    # no "build recommended" check: a student cannot rebuild JupyterLab
+    assert config["buildCheck"] is False and config["buildAvailable"] is False
     status, _, _ = _get(lab.port, f"/formgrader?token={lab.token}")
     assert status == 404
     # the user's own configuration is not touched: the overlay lives beside the server log

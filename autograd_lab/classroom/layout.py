@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograd_lab.classroom.accounts import INSTRUCTOR
+from autograd_lab.lab_env import NO_BUILD_CHECK
 from autograd_lab.workspace import find_notebooks_dir
 
 __all__ = [
@@ -196,7 +197,8 @@ class ClassroomLayout:
         )
         _write_json(
             student / "labconfig" / "page_config.json",
-            {"disabledExtensions": {plugin: True for plugin in STUDENT_LAB_DISABLED}},
+            {"disabledExtensions": {plugin: True for plugin in STUDENT_LAB_DISABLED},
+             **NO_BUILD_CHECK},
         )
         for name in students:
             _write_json(
