@@ -3,32 +3,27 @@
 Logs in on the hub's login page, opens nbgrader's Assignments tab (Nbgrader → Assignment List),
 fetches the released assignment, opens its notebook from the tab, runs it (Run → Run All
 Cells) and returns the text of the first check cell's output. Screenshots go to
-``test-artifacts/classroom/`` (git-ignored). Chromium is Debian's (``/usr/bin/chromium``);
+``test-artifacts/classroom/`` (git-ignored). Chromium is Debian's (``tests/chromium.py``);
 without it the step is skipped, except under ``CI=true`` where it fails.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+from tests.chromium import CHROMIUM_ARGS, INSTALL_HINT, find_chromium, in_ci
+
 LONG = 180_000  # ms: a cold JupyterLab and kernel on a busy 2-core machine
 
 
 def skip_or_fail_without_chromium() -> str:
     """The Chromium to use; skip (developer machine) or fail (CI=true) when there is none."""
-    default = Path("/usr/bin/chromium")
-    path = str(default) if default.is_file() else shutil.which("chromium")
+    path = find_chromium()
     if path is None:
-        message = "Chromium not installed: classroom browser step skipped (apt-get install " \
-            "chromium)"
-        if os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}:
+        message = f"Chromium not installed: classroom browser step skipped ({INSTALL_HINT})"
+        if in_ci():
             pytest.fail(message + " but CI=true", pytrace=False)
         pytest.skip(message)
     return path

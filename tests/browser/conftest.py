@@ -4,16 +4,16 @@ JupyterLab is started with the launcher ``make lab`` uses (:func:`autograd_lab.l
 on a temporary workspace copy of ``notebooks/`` with isolated ``JUPYTER_*`` directories, on a
 free loopback port with a token, and is stopped at the end, also when a test fails.
 
-Chromium is Debian's (``/usr/bin/chromium``; Playwright cannot download browsers here). Where
-it is missing the tests are skipped with a visible reason, except under ``CI=true``, where a
-missing Chromium fails the run (a failed install must never land green).
+Chromium is Debian's (``tests/chromium.py``: its headless shell, else the full browser;
+Playwright cannot download browsers here). Where it is missing the tests are skipped with a
+visible reason, except under ``CI=true``, where a missing Chromium fails the run (a failed
+install must never land green).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import statistics
 import time
 from collections.abc import Iterator
@@ -23,11 +23,13 @@ from typing import Any
 
 import pytest
 
+from tests.chromium import CHROMIUM_ARGS, INSTALL_HINT, find_chromium, in_ci
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 TIMINGS_FILE = ARTIFACTS / "timings.json"
 
-MISSING_CHROMIUM = "Chromium not installed: browser test skipped (apt-get install chromium)"
+MISSING_CHROMIUM = f"Chromium not installed: browser test skipped ({INSTALL_HINT})"
 
 _skip_reason: list[str] = []
 _outcomes: dict[str, str] = {}
@@ -38,18 +40,6 @@ def _is_browser_item(item: Any) -> bool:
     return "tests/browser/" in str(getattr(item, "nodeid", "")).replace("\\", "/")
 
 
-def find_chromium() -> str | None:
-    """Debian's ``/usr/bin/chromium``, else ``chromium`` on PATH, else None."""
-    default = Path("/usr/bin/chromium")
-    if default.is_file() and os.access(default, os.X_OK):
-        return str(default)
-    return shutil.which("chromium")
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
-
-
 @pytest.fixture(scope="session")
 def chromium_executable() -> str:
     """Path of Chromium; skip (developer machine) or fail (CI) when it is missing."""
@@ -58,7 +48,7 @@ def chromium_executable() -> str:
         if in_ci():
             pytest.fail(
                 "Chromium not installed but CI=true: the browser test must run in CI "
-                "(.ci/run installs it with apt-get install chromium)",
+                f"(.ci/run installs it with {INSTALL_HINT})",
                 pytrace=False,
             )
         if MISSING_CHROMIUM not in _skip_reason:
@@ -151,7 +141,7 @@ def lab(chromium_executable: str, tmp_path_factory: pytest.TempPathFactory,
 @pytest.fixture(scope="module")
 def jl(lab: Any, chromium_executable: str, timings: Timings) -> Iterator[Any]:
     """A :class:`jlab_driver.JupyterLabPage` in headless Chromium."""
-    from jlab_driver import CHROMIUM_ARGS, VIEWPORT, JupyterLabPage
+    from jlab_driver import VIEWPORT, JupyterLabPage
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

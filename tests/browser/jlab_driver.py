@@ -20,16 +20,6 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page
 
-#: Chromium flags for a headless run in a container (no sandbox, no GPU, no network chatter).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
 VIEWPORT = {"width": 1400, "height": 1000}
 
 #: Bounded waits (ms). Generous: the machine has 2 cores shared with other jobs.
