@@ -322,7 +322,7 @@ def test_listens_on_loopback_only(servers: Hub) -> None:
     log = ClassroomLayout(servers.directory).hub_log.read_text(errors="replace")
     routed = [int(p) for p in re.findall(r"to proxy /user/\w+/ => http://127\.0\.0\.1:(\d+)", log)]
     assert len(routed) == 4 and all(port < ephemeral_range()[0] for port in routed), routed
-    settings = json.loads((ClassroomLayout(servers.directory).state / "settings.json").read_text())
+    settings = json.loads(ClassroomLayout(servers.directory).hub_settings.read_text())
     assert all(settings[key] < ephemeral_range()[0] for key in ("hub_port", "proxy_api_port"))
 
 

@@ -215,7 +215,7 @@ def start_classroom(
         "start_timeout": SPAWN_START_TIMEOUT,
         "http_timeout": SPAWN_HTTP_TIMEOUT,
     }
-    settings_file = layout.state / "settings.json"
+    settings_file = layout.hub_settings
     settings_file.write_text(json.dumps(settings, indent=1) + "\n", encoding="utf-8")
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}

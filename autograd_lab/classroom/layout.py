@@ -142,6 +142,8 @@ class ClassroomLayout:
         self.config_root = self.root / "jupyter-config"
         self.state = self.root / "hub"
         self.hub_log = self.state / "hub.log"
+        #: what the hub's config reads (``AUTOGRAD_LAB_CLASSROOM_SETTINGS``): ports, users, dirs
+        self.hub_settings = self.state / "settings.json"
 
     def home(self, name: str) -> Path:
         return self.homes / name
