@@ -286,7 +286,7 @@ def test_wrong_password_is_refused(hub: Hub) -> None:
 
 def _sockets(proc: psutil.Process) -> list:
     """``proc``'s sockets; none when it ended since the tree was listed (a server's short
-    helper processes, such as JupyterLab's build check, come and go)."""
+    helper processes, such as jupyter_lsp's ``npm prefix -g`` at start, come and go)."""
     try:
         return list(proc.net_connections(kind="inet"))
     except psutil.NoSuchProcess:
