@@ -178,7 +178,8 @@ def _syntax_hint(source: str, error: SyntaxError) -> str:
         return f"'{shown}' needs a * between the number and the name; write {spaced[1]}*{spaced[2]}"
     call = re.search(rf"\b({'|'.join(FUNCTIONS)})\s+([\w.]+)", source)
     if call:
-        return f"put the input in parentheses: {call[1]}({call[2]}), not '{call[0]}'"
+        shown = " ".join(call[0].split())  # one line, even when a newline split the call
+        return f"put the input in parentheses: {call[1]}({call[2]}), not '{shown}'"
     if ";" in source or "\n" in source.strip():
         return "type one expression only (it has several statements or lines)"
     if "**" not in source and "^" in source:

@@ -243,3 +243,11 @@ def test_a_number_and_a_name_on_two_lines_get_a_one_line_message() -> None:
         derive("2\nx", x=1.0)
     assert "\n" not in str(info.value)
     assert "2*x" in str(info.value)
+
+
+def test_a_function_and_its_input_on_two_lines_get_a_one_line_message() -> None:
+    # found by test_fuzz: the hint echoed what was typed, newline and all
+    with pytest.raises(ExpressionError) as info:
+        derive("sin\nx", x=0.0)
+    assert "\n" not in str(info.value)
+    assert "sin(x)" in str(info.value)
