@@ -115,7 +115,7 @@ class Expr:
 
     @property
     def text(self) -> str:
-        """The source text of this piece (as typed, without surrounding parentheses)."""
+        """The source text of this piece: as typed, on one line, without outer parentheses."""
         if self._ast is None:
             return self.op
         return _segment(self._source, self._ast) or self.op
@@ -125,7 +125,7 @@ class Expr:
 
 
 def _segment(source: str, node: ast.AST) -> str:
-    """The source text of ``node``.
+    """The source text of ``node``, on one line (line breaks and their indentation → a space).
 
     Like :func:`ast.get_source_segment`, which re-splits the whole source on every call
     (quadratic on a long chain).  Offsets are UTF-8 byte offsets; ``source`` has only
@@ -140,7 +140,10 @@ def _segment(source: str, node: ast.AST) -> str:
     encoded = [line.encode() for line in lines]
     encoded[-1] = encoded[-1][: node.end_col_offset]
     encoded[0] = encoded[0][node.col_offset:]
-    return b"\n".join(encoded).decode(errors="replace")
+    text = b"\n".join(encoded).decode(errors="replace")
+    # one line: a piece typed over several lines (inside parentheses) is echoed in error
+    # messages, which are one sentence on one line
+    return re.sub(r"\s*\n\s*", " ", text) if "\n" in text else text
 
 
 def _piece(source: str, node: ast.AST) -> str:
