@@ -260,4 +260,3 @@ def test_input_over_several_lines_gets_a_one_line_message(typed: str, expected: 
         derive(typed, x=0.0, y=1.0)
     assert "\n" not in str(info.value)
     assert expected in str(info.value)
-
