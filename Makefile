@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 # One stamp shared by every target: a changed lock or pyproject rebuilds the environment.
+# Two packages, both editable: autograd_lab (what a learner imports, ./pyproject.toml) and
+# autograd_lab_course (lab launcher, classroom, grading; course/pyproject.toml).
 STAMP  := $(VENV)/.installed-stamp
 # Extra launcher options, e.g. `make lab LAB_ARGS="--port 8888 --no-browser"`.
 LAB_ARGS ?=
@@ -22,13 +24,13 @@ CLASSROOM_ARGS ?=
 
 .PHONY: lab classroom test notebooks sync exercises bench lint env clean
 
-$(STAMP): requirements/lock.txt pyproject.toml
+$(STAMP): requirements/lock.txt pyproject.toml course/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
 	    echo "autograd-lab needs Python 3.11; run e.g. 'make PYTHON=/path/to/python3.11 ...'" >&2; \
 	    exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . -e course
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (autograd-lab)" >/dev/null
 	touch $(STAMP)
 
@@ -45,11 +47,11 @@ $(NPM_STAMP): requirements/npm/package.json requirements/npm/package-lock.json
 env: $(STAMP)
 
 lab: $(STAMP)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograd_lab.lab $(LAB_ARGS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograd_lab_course.lab_launcher $(LAB_ARGS)
 
 # A local JupyterHub with nbgrader for a dry run of a course (127.0.0.1 only; Ctrl-C stops it).
 classroom: $(STAMP) $(NPM_STAMP)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograd_lab.classroom $(CLASSROOM_ARGS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograd_lab_course.classroom $(CLASSROOM_ARGS)
 
 test: $(STAMP) $(NPM_STAMP)
 	$(PY) -m ruff check .

@@ -10,7 +10,7 @@ Rows:
 - autograde time per submission over a batch: ``nbgrader autograde chain_rule`` on a batch of
   submissions (solution, one mistake, untouched, in turn) in a copy of the course root with its
   gradebook and its config (each grading kernel forked from a process that imported torch
-  once: autograd_lab_grading.warm_kernels), divided by the batch size (target ≤ 3 s), and its CPU
+  once: autograd_lab_course.grading.warm_kernels), divided by the batch size (target ≤ 3 s), and its CPU
   time (user+sys of the command, the forker and its kernels: what a shared machine's load
   does not change much).
 """
@@ -60,8 +60,8 @@ def _rss_mb(proc: psutil.Process) -> float:
 
 def measure_hub() -> list[dict[str, Any]]:
     """Start-up and memory rows from one classroom with one student."""
-    from autograd_lab.classroom.client import HubError, HubUser
-    from autograd_lab.classroom.hub import start_classroom
+    from autograd_lab_course.classroom.client import HubError, HubUser
+    from autograd_lab_course.classroom.hub import start_classroom
 
     lesson = sorted((REPO / "notebooks").glob("08_*.ipynb"))[0]
     with tempfile.TemporaryDirectory(prefix="bench-classroom-") as tmp:
@@ -241,7 +241,7 @@ def measure_autograde_breakdown(batch: int = BATCH) -> list[dict[str, Any]]:
             total = time.perf_counter() - t0
             # the kernels are the forker's children: their CPU time reaches this process
             # only once the forker has been waited for
-            from autograd_lab_grading.warm_kernels import stop_forkers
+            from autograd_lab_course.grading.warm_kernels import stop_forkers
 
             stop_forkers()
             cpu = _cpu_seconds() - cpu0

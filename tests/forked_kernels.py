@@ -6,7 +6,7 @@ of CPU importing torch before its first cell, and ``make test`` starts dozens of
 :func:`use_forked_kernels` (called from the root ``conftest.py``) puts a copy of the installed
 ``python3`` kernelspec first on ``JUPYTER_PATH``, the same in every way but one: its
 ``metadata.kernel_provisioner`` names ``autograd-lab-warm``, the launcher of
-:mod:`autograd_lab_grading.warm_kernels` (nbgrader's autograding uses it too). Every kernel is
+:mod:`autograd_lab_course.grading.warm_kernels` (nbgrader's autograding uses it too). Every kernel is
 still a new process that starts with an empty namespace; ``tests/test_warm_kernels.py`` checks
 that a forked kernel behaves as one started the usual way.
 
@@ -23,7 +23,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-#: The provisioner's entry point name (pyproject.toml).
+#: The provisioner's entry point name (course/pyproject.toml).
 PROVISIONER = "autograd-lab-warm"
 #: Set to "usual" to start the test suite's kernels the usual way.
 SWITCH = "AUTOGRAD_LAB_TEST_KERNELS"
@@ -51,7 +51,7 @@ def use_forked_kernels(kernel_name: str = "python3") -> Path | None:
 
 def _provisioner_installed() -> bool:
     """The entry point is there (an environment installed before it was added has none:
-    ``make env`` reinstalls the package when pyproject.toml changes)."""
+    ``make env`` reinstalls the packages when a pyproject.toml changes)."""
     from importlib.metadata import entry_points
 
     return any(ep.name == PROVISIONER

@@ -122,7 +122,7 @@ def test_the_browser_test_finds_its_widget_by_tag(repo: Path) -> None:
 
 
 def test_students_get_it(repo: Path, tmp_path: Path) -> None:
-    from autograd_lab.workspace import copy_workspace
+    from autograd_lab_course.workspace import copy_workspace
 
     report = copy_workspace(tmp_path / "ws", source_root=repo)
     assert f"{NAME}.ipynb" in report.copied

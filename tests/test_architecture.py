@@ -10,8 +10,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "autograd_lab"
-#: autograd_lab and its grading companion autograd_lab_grading (kept apart: no torch import)
-MODULES = sorted([*PACKAGE.rglob("*.py"), *(REPO / "autograd_lab_grading").rglob("*.py")])
+COURSE = REPO / "course" / "autograd_lab_course"
+#: autograd_lab (what a learner imports) and autograd_lab_course (the course tooling, no torch)
+MODULES = sorted([*PACKAGE.rglob("*.py"), *COURSE.rglob("*.py")])
 MAX_LINES = 400
 
 

@@ -1,4 +1,4 @@
-"""A class run through the local hub (issue 18): ``python -m autograd_lab.classroom`` end to end.
+"""A class run through the local hub (issue 18): ``python -m autograd_lab_course.classroom`` end to end.
 
 One classroom (three students) is started with the command a teacher types, on a free
 loopback port, in a temporary DIR. Everything after that goes over HTTP with each account's
@@ -33,12 +33,12 @@ import psutil
 import pytest
 import requests
 
-from autograd_lab.classroom.accounts import hash_password, make_passwords, verify_password
-from autograd_lab.classroom.cli import main as classroom_main
-from autograd_lab.classroom.client import HubError, HubUser
-from autograd_lab.classroom.hub import NPM_PROXY, log_tail
-from autograd_lab.classroom.layout import COURSE_ID, ClassroomLayout
-from autograd_lab.ports import ephemeral_range, free_port
+from autograd_lab_course.classroom.accounts import hash_password, make_passwords, verify_password
+from autograd_lab_course.classroom.cli import main as classroom_main
+from autograd_lab_course.classroom.client import HubError, HubUser
+from autograd_lab_course.classroom.hub import NPM_PROXY, log_tail
+from autograd_lab_course.classroom.layout import COURSE_ID, ClassroomLayout
+from autograd_lab_course.ports import ephemeral_range, free_port
 
 pytestmark = pytest.mark.classroom
 
@@ -93,7 +93,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Hub:
     port = free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "autograd_lab.classroom", "--students", "3",
+        [sys.executable, "-m", "autograd_lab_course.classroom", "--students", "3",
          "--port", str(port), "--dir", str(directory)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=dict(os.environ, PYTHONUNBUFFERED="1"),
@@ -318,7 +318,7 @@ def test_listens_on_loopback_only(servers: Hub) -> None:
     assert len(listening) >= 3 + 4  # proxy (public + API), hub, four single-user servers
     assert {addr.ip for addr in listening} == {"127.0.0.1"}
     # Every port the hub told a server or itself to use lies below the range the system hands
-    # to new connections and kernels, so none of those could take it first (autograd_lab.ports).
+    # to new connections and kernels, so none of those could take it first (autograd_lab_course.ports).
     log = ClassroomLayout(servers.directory).hub_log.read_text(errors="replace")
     routed = [int(p) for p in re.findall(r"to proxy /user/\w+/ => http://127\.0\.0\.1:(\d+)", log)]
     assert len(routed) == 4 and all(port < ephemeral_range()[0] for port in routed), routed

@@ -49,7 +49,7 @@ def test_environment_yml_installs_the_lock_and_the_package() -> None:
     assert "python=3.11" in conda and "pip" in conda
     # Nothing but python and pip from conda: every other version comes from the one lock.
     assert sorted(conda) == ["pip", "python=3.11"]
-    assert pip_sections == [["-r requirements/lock.txt", "-e ."]]
+    assert pip_sections == [["-r requirements/lock.txt", "-e .", "-e course"]]
     assert (REPO / "requirements" / "lock.txt").is_file()
 
 
@@ -62,11 +62,15 @@ def test_python_version_agrees() -> None:
 
 
 def _declared_requirements() -> list[Requirement]:
-    project = _pyproject()["project"]
-    reqs = [Requirement(r) for r in project["dependencies"]]
-    for extra in project.get("optional-dependencies", {}).values():
-        reqs += [Requirement(r) for r in extra]
-    return reqs
+    """Every requirement of the two distributions (the root and ``course/``), but the root one
+    that the course names (installed from this clone, not from the lock)."""
+    reqs = []
+    for pyproject in (REPO / "pyproject.toml", REPO / "course" / "pyproject.toml"):
+        project = tomllib.loads(pyproject.read_text())["project"]
+        reqs += [Requirement(r) for r in project["dependencies"]]
+        for extra in project.get("optional-dependencies", {}).values():
+            reqs += [Requirement(r) for r in extra]
+    return [r for r in reqs if canonicalize_name(r.name) != "autograd-lab"]
 
 
 @pytest.mark.parametrize("requirement", _declared_requirements(), ids=str)

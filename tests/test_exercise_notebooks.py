@@ -196,7 +196,7 @@ def test_regenerated_student_versions_match_the_committed_ones(tmp_path: Path) -
 
 
 def test_workspace_gets_release_versions_and_never_overwrites(tmp_path: Path) -> None:
-    workspace = pytest.importorskip("autograd_lab.workspace")
+    workspace = pytest.importorskip("autograd_lab_course.workspace")
     dest = tmp_path / "ws"
     report = workspace.copy_workspace(dest)
     for name in ASSIGNMENTS:
@@ -236,7 +236,7 @@ def _solution_leaks(folder: Path) -> list[str]:
 
 
 def test_no_md_and_no_solution_in_release_or_a_fresh_workspace(tmp_path: Path) -> None:
-    from autograd_lab.workspace import copy_workspace
+    from autograd_lab_course.workspace import copy_workspace
 
     assert _solution_leaks(COURSE / "release") == []
     dest = tmp_path / "ws"

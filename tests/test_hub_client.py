@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from autograd_lab.classroom.client import HubError, HubUser
+from autograd_lab_course.classroom.client import HubError, HubUser
 
 
 class _Answer:
@@ -22,7 +22,7 @@ def _user(models: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> HubU
     user = HubUser("http://127.0.0.1:1/", "student3", "pw")
     answers = iter([_Answer(202, {}), *(_Answer(200, m) for m in models)])
     monkeypatch.setattr(user, "hub_api", lambda method, path, **kw: next(answers))
-    monkeypatch.setattr("autograd_lab.classroom.client.time.sleep", lambda s: None)
+    monkeypatch.setattr("autograd_lab_course.classroom.client.time.sleep", lambda s: None)
     return user
 
 

@@ -11,8 +11,8 @@ import time
 import psutil
 import pytest
 
-from autograd_lab.classroom.hub_plugins import wait_until_listening
-from autograd_lab.ports import free_port
+from autograd_lab_course.classroom.hub_plugins import wait_until_listening
+from autograd_lab_course.ports import free_port
 
 LISTEN_LATER = """
 import socket, sys, time

@@ -1,4 +1,4 @@
-"""autograd_lab.lab: JupyterLab on 127.0.0.1 with a token, on a workspace copy, stoppable."""
+"""autograd_lab_course.lab_launcher: JupyterLab on 127.0.0.1 with a token, on a workspace copy, stoppable."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograd_lab import lab as lab_module
-from autograd_lab.lab import LabError, LabServer, free_port, start_lab
+from autograd_lab_course.lab_launcher import LabError, LabServer, free_port, start_lab
 
 #: The launcher starts kernels as a student's lab does, not forked (tests/forked_kernels.py):
 #: these tests follow a kernel's process from its start to its end.
@@ -301,7 +301,7 @@ def test_cli_prints_url_and_stops_jupyterlab_on_signal(
     cmd = [
         sys.executable,
         "-m",
-        "autograd_lab.lab",
+        "autograd_lab_course.lab_launcher",
         "--no-browser",
         "--port",
         str(asked),

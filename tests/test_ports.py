@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from autograd_lab import ports
-from autograd_lab.ports import ephemeral_range, free_port
+from autograd_lab_course.ports import ephemeral_range, free_port
 
 
 def test_ephemeral_range_is_read_from_the_system() -> None:

@@ -1,4 +1,4 @@
-"""Grading kernels forked from a forker that imported torch (autograd_lab_grading.warm_kernels):
+"""Grading kernels forked from a forker that imported torch (autograd_lab_course.grading.warm_kernels):
 each one a new process that behaves as a kernel started the usual way; the course and
 classroom configs use them (tests/test_classroom.py grades a class with them through the
 formgrader)."""
@@ -17,9 +17,9 @@ import pytest
 from jupyter_client.manager import AsyncKernelManager
 from traitlets.utils.importstring import import_item
 
-from autograd_lab_grading import warm_kernels
-from autograd_lab_grading.autograde import WarmExecute, autograde_preprocessors
-from autograd_lab_grading.warm_kernels import WarmKernelManager, split_kernel_command
+from autograd_lab_course.grading import warm_kernels
+from autograd_lab_course.grading.autograde import WarmExecute, autograde_preprocessors
+from autograd_lab_course.grading.warm_kernels import WarmKernelManager, split_kernel_command
 from tests import forked_kernels
 
 REPO = Path(__file__).resolve().parents[1]
@@ -121,7 +121,7 @@ def test_forked_kernels_behave_as_new_kernels(tmp_path: Path) -> None:
 
 def test_an_idle_forker_exits() -> None:
     """When the grading process ends (stdin closes) or after waiting too long."""
-    code = "from autograd_lab_grading.kernel_forker import serve; serve(2, {})"
+    code = "from autograd_lab_course.grading.kernel_forker import serve; serve(2, {})"
     orphan = subprocess.Popen([sys.executable, "-c", code.format(600)], stdin=subprocess.PIPE)
     idle = subprocess.Popen([sys.executable, "-c", code.format(0.5)], stdin=subprocess.PIPE)
     try:

@@ -1,4 +1,4 @@
-"""autograd_lab.workspace: a student copy that never overwrites, never leaks solutions."""
+"""autograd_lab_course.workspace: a student copy that never overwrites, never leaks solutions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from autograd_lab import workspace
-from autograd_lab.workspace import CopyReport, WorkspaceError, copy_workspace
+from autograd_lab_course.workspace import CopyReport, WorkspaceError, copy_workspace
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -207,11 +207,13 @@ def test_cli_reports_copied_and_skipped(
     assert capsys.readouterr().err.startswith("error: Refusing")
 
 
-def test_cli_on_the_real_repository(tmp_path: Path) -> None:
-    """``python -m autograd_lab.workspace DEST`` copies this repository's student files."""
+@pytest.mark.parametrize("module", ["autograd_lab_course.workspace", "autograd_lab.workspace"])
+def test_cli_on_the_real_repository(tmp_path: Path, module: str) -> None:
+    """``python -m autograd_lab_course.workspace DEST`` (or its older alias ``python -m
+    autograd_lab.workspace DEST``) copies this repository's student files."""
     dest = tmp_path / "ws"
     result = subprocess.run(
-        [sys.executable, "-m", "autograd_lab.workspace", str(dest)],
+        [sys.executable, "-m", module, str(dest)],
         capture_output=True,
         text=True,
         check=False,

@@ -1,8 +1,8 @@
 """Start JupyterLab on a student workspace: ``make lab`` and the browser test use this.
 
 What is ours: ``start_lab`` refreshes the workspace with
-:func:`autograd_lab.workspace.copy_workspace` (the committed ``notebooks/`` are never
-served), prepares the server's environment (:mod:`autograd_lab.lab_env`: the student
+:func:`autograd_lab_course.workspace.copy_workspace` (the committed ``notebooks/`` are never
+served), prepares the server's environment (:mod:`autograd_lab_course.lab_env`: the student
 overlay, the token file, optional isolation), runs::
 
     python -m jupyterlab --ServerApp.ip=127.0.0.1 --ServerApp.port=N
@@ -17,7 +17,7 @@ SIGTERM or Ctrl-C and shuts its kernels down.
 
 Command line::
 
-    python -m autograd_lab.lab [--port N] [--no-browser] [--workspace DIR]
+    python -m autograd_lab_course.lab_launcher [--port N] [--no-browser] [--workspace DIR]
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograd_lab.lab_env import isolated_env, runtime_dir, student_config_env, token_file_env
-from autograd_lab.ports import free_port
-from autograd_lab.workspace import WorkspaceError, copy_workspace
+from autograd_lab_course import REPO
+from autograd_lab_course.lab_env import isolated_env, runtime_dir, student_config_env, token_file_env
+from autograd_lab_course.ports import free_port
+from autograd_lab_course.workspace import WorkspaceError, copy_workspace
 
 __all__ = ["LabError", "LabServer", "default_workspace", "free_port", "main", "start_lab"]
 
@@ -58,7 +59,7 @@ class LabError(RuntimeError):
 
 def default_workspace() -> Path:
     """``<repository>/workspace`` (git-ignored) next to the package of an editable install."""
-    return Path(__file__).resolve().parents[1] / "workspace"
+    return REPO / "workspace"
 
 
 def check_port(port: int | None) -> int:
@@ -302,9 +303,9 @@ def start_lab(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m autograd_lab.lab [--port N] [--no-browser] [--workspace DIR]``."""
+    """``python -m autograd_lab_course.lab_launcher [--port N] [--no-browser] [--workspace DIR]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m autograd_lab.lab",
+        prog="python -m autograd_lab_course.lab_launcher",
         description="Copy the course into a workspace and open it in JupyterLab "
         "(127.0.0.1 only, with a token). Ctrl-C stops it.",
     )

@@ -28,7 +28,7 @@ cannot be written (read-only, under a file, a full disk) or an empty DEST is one
 
 Command line::
 
-    python -m autograd_lab.workspace DEST [--keep-outputs]
+    python -m autograd_lab_course.workspace DEST [--keep-outputs]
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograd_lab.kernel_info import kernel_metadata
+from autograd_lab_course import REPO
+from autograd_lab_course.kernel_info import kernel_metadata
 
 __all__ = [
     "CopyReport",
@@ -91,14 +92,14 @@ def find_notebooks_dir(source_root: Path | str | None = None) -> Path:
     """Return the repository's ``notebooks/`` directory.
 
     ``source_root`` is the repository root; by default it is the directory above the
-    package (an editable install from a clone: ``Path(__file__).resolve().parents[1]``).
+    course package (an editable install from a clone: :data:`autograd_lab_course.REPO`).
     """
-    root = Path(source_root) if source_root is not None else Path(__file__).resolve().parents[1]
+    root = Path(source_root) if source_root is not None else REPO
     notebooks = root.resolve() / "notebooks"
     if not notebooks.is_dir():
         raise WorkspaceError(
-            f"No course notebooks found at {notebooks}: install autograd_lab from a clone of "
-            "the repository with `pip install -e .` (or pass source_root=<the clone>)."
+            f"No course notebooks found at {notebooks}: install autograd_lab_course from a clone of "
+            "the repository with `pip install -e course` (or pass source_root=<the clone>)."
         )
     return notebooks
 
@@ -343,9 +344,9 @@ def copy_workspace(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m autograd_lab.workspace DEST [--keep-outputs]``."""
+    """``python -m autograd_lab_course.workspace DEST [--keep-outputs]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m autograd_lab.workspace",
+        prog="python -m autograd_lab_course.workspace",
         description="Copy the lesson notebooks and student exercises into DEST "
         "(outputs cleared; existing files are never overwritten).",
     )

@@ -36,10 +36,10 @@ c.Execute.shutdown_kernel = "immediate"
 
 # ... and each grading kernel is forked from a process that imported torch once (a fork takes
 # milliseconds; the import takes seconds of CPU): still a new process for every submission,
-# so nothing passes from one to the next (autograd_lab_grading/autograde.py). Otherwise
+# so nothing passes from one to the next (course/autograd_lab_course/grading/autograde.py). Otherwise
 # nbgrader's own list, named here rather than imported (other commands need none of it).
 c.Autograde.autograde_preprocessors = [
-    "autograd_lab_grading.autograde.WarmExecute",  # nbgrader's Execute, forked kernels
+    "autograd_lab_course.grading.autograde.WarmExecute",  # nbgrader's Execute, forked kernels
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

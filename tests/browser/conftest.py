@@ -1,6 +1,6 @@
 """Fixtures for the real-browser test: one JupyterLab, one headless Chromium per module.
 
-JupyterLab is started with the launcher ``make lab`` uses (:func:`autograd_lab.lab.start_lab`)
+JupyterLab is started with the launcher ``make lab`` uses (:func:`autograd_lab_course.lab_launcher.start_lab`)
 on a temporary workspace copy of ``notebooks/`` with isolated ``JUPYTER_*`` directories, on a
 free loopback port with a token, and is stopped at the end, also when a test fails.
 
@@ -112,7 +112,7 @@ def lab(chromium_executable: str, tmp_path_factory: pytest.TempPathFactory,
     """JupyterLab via ``make lab``'s launcher on a temporary workspace; stopped at the end."""
     from jlab_driver import LabApi
 
-    from autograd_lab.lab import start_lab
+    from autograd_lab_course.lab_launcher import start_lab
 
     base = tmp_path_factory.mktemp("browser")
     workspace, isolate = base / "workspace", base / "jupyter"

@@ -1,6 +1,6 @@
 """A class on one hub: a local JupyterHub with nbgrader for a dry run of a course.
 
-``python -m autograd_lab.classroom [--students N] [--port P] [--dir DIR]`` (``make
+``python -m autograd_lab_course.classroom [--students N] [--port P] [--dir DIR]`` (``make
 classroom``) starts JupyterHub on 127.0.0.1:P with accounts ``instructor`` and ``student1`` …
 ``studentN`` (random passwords, printed once), a home per account under ``DIR/home`` holding
 the lessons, and an nbgrader exchange under ``DIR/exchange``. The instructor's JupyterLab has
@@ -17,6 +17,6 @@ the per-role Jupyter overlays), :mod:`~.hub_plugins` (authenticator and spawner)
 Importing this package does not import JupyterHub (only the hub process does).
 """
 
-from autograd_lab.classroom.hub import Classroom, ClassroomError, start_classroom
+from autograd_lab_course.classroom.hub import Classroom, ClassroomError, start_classroom
 
 __all__ = ["Classroom", "ClassroomError", "start_classroom"]

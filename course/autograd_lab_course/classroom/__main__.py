@@ -1,5 +1,5 @@
-"""``python -m autograd_lab.classroom``: see :mod:`autograd_lab.classroom.cli`."""
+"""``python -m autograd_lab_course.classroom``: see :mod:`autograd_lab_course.classroom.cli`."""
 
-from autograd_lab.classroom.cli import main
+from autograd_lab_course.classroom.cli import main
 
 raise SystemExit(main())

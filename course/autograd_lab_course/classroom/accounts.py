@@ -2,7 +2,7 @@
 
 Each start of the classroom makes new passwords (``secrets.token_urlsafe``), prints them once
 and stores only salted PBKDF2-SHA256 hashes in ``DIR/hub/passwords.json`` (mode 0600), which
-:class:`autograd_lab.classroom.hub_plugins.ClassroomAuthenticator` checks at login.
+:class:`autograd_lab_course.classroom.hub_plugins.ClassroomAuthenticator` checks at login.
 
 This is a small authenticator for a dry run on one machine. A real course logs people in
 through the institution: LTI from the learning-management system, OAuth (GitHub, Google, the

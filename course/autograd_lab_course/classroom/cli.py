@@ -1,4 +1,4 @@
-"""``python -m autograd_lab.classroom [--students N] [--port P] [--dir DIR]`` (``make classroom``).
+"""``python -m autograd_lab_course.classroom [--students N] [--port P] [--dir DIR]`` (``make classroom``).
 
 Prints the hub's address and one line per account, ``NAME  password: PASSWORD``, then keeps
 the hub running until Ctrl-C or SIGTERM, which stop the hub, the proxy and every single-user
@@ -14,13 +14,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograd_lab.classroom.hub import (
+from autograd_lab_course.classroom.hub import (
     ClassroomError,
     default_directory,
     prepare_directory,
     start_classroom,
 )
-from autograd_lab.ports import port_in_use
+from autograd_lab_course.ports import port_in_use
 
 __all__ = ["main"]
 
@@ -41,7 +41,7 @@ def _whole_number(text: str, what: str) -> int:
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m autograd_lab.classroom",
+        prog="python -m autograd_lab_course.classroom",
         description="Start a local JupyterHub with nbgrader for a dry run of the course "
         "(127.0.0.1 only). Ctrl-C stops the hub, its proxy and every user's server.",
     )

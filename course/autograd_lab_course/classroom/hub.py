@@ -1,6 +1,6 @@
 """Start and stop the classroom's JupyterHub (with its proxy and single-user servers).
 
-:func:`start_classroom` fills DIR (:class:`~autograd_lab.classroom.layout.ClassroomLayout`),
+:func:`start_classroom` fills DIR (:class:`~autograd_lab_course.classroom.layout.ClassroomLayout`),
 makes new passwords, writes the hub's settings and runs::
 
     python -m jupyterhub -f autograd_lab/classroom/jupyterhub_config.py
@@ -29,20 +29,20 @@ from pathlib import Path
 
 import psutil
 
-from autograd_lab.classroom.accounts import (
+from autograd_lab_course.classroom.accounts import (
     INSTRUCTOR,
     make_passwords,
     student_names,
     write_password_file,
 )
-from autograd_lab.classroom.layout import ClassroomLayout
-from autograd_lab.ports import free_port, port_in_use
+from autograd_lab_course.classroom.layout import ClassroomLayout
+from autograd_lab_course import REPO
+from autograd_lab_course.ports import free_port, port_in_use
 
 __all__ = ["Classroom", "ClassroomError", "default_directory", "find_proxy", "log_tail",
            "start_classroom"]
 
 HOST = "127.0.0.1"
-REPO = Path(__file__).resolve().parents[2]
 CONFIG_FILE = Path(__file__).resolve().parent / "jupyterhub_config.py"
 #: Where ``make classroom`` / ``make test`` install configurable-http-proxy from npm.
 NPM_PROXY = REPO / ".npm-tools" / "node_modules" / ".bin" / "configurable-http-proxy"

@@ -7,7 +7,7 @@
   config overlay first on ``JUPYTER_CONFIG_PATH`` (instructor: formgrader on the course root;
   student: the Assignments tab only, and nbgrader's ``student_id``), the environment's
   ``bin`` first on ``PATH``, ``--allow-root`` when the hub itself runs as root (CI does), and
-  a port from :func:`autograd_lab.ports.free_port`: JupyterHub's own choice comes from the
+  a port from :func:`autograd_lab_course.ports.free_port`: JupyterHub's own choice comes from the
   range the system hands to every new connection, so a busy machine can take it before the
   server binds it, and the hub then waits ``http_timeout`` for a server that never listens.
   Its start returns once the server listens, and fails at once if the server exits first.
@@ -27,8 +27,8 @@ from jupyterhub.auth import Authenticator
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from traitlets import Unicode
 
-from autograd_lab.classroom.accounts import INSTRUCTOR, read_password_file, verify_password
-from autograd_lab.ports import free_port
+from autograd_lab_course.classroom.accounts import INSTRUCTOR, read_password_file, verify_password
+from autograd_lab_course.ports import free_port
 
 __all__ = ["ClassroomAuthenticator", "ClassroomSpawner", "wait_until_listening"]
 

@@ -1,7 +1,7 @@
 """JupyterHub configuration of the local classroom (``jupyterhub -f`` this file).
 
 Not imported: JupyterHub executes it. It reads the settings that
-:func:`autograd_lab.classroom.hub.start_classroom` wrote to the JSON file named by
+:func:`autograd_lab_course.classroom.hub.start_classroom` wrote to the JSON file named by
 ``AUTOGRAD_LAB_CLASSROOM_SETTINGS`` (ports, paths, accounts). Everything listens on 127.0.0.1
 only: the public proxy, the proxy's API, the hub and every single-user server.
 """
@@ -9,7 +9,7 @@ only: the public proxy, the proxy's API, the hub and every single-user server.
 import json
 import os
 
-from autograd_lab.classroom.hub_plugins import ClassroomAuthenticator, ClassroomSpawner
+from autograd_lab_course.classroom.hub_plugins import ClassroomAuthenticator, ClassroomSpawner
 
 c = get_config()  # noqa: F821 - provided by JupyterHub when it loads this file
 s = json.loads(open(os.environ["AUTOGRAD_LAB_CLASSROOM_SETTINGS"], encoding="utf-8").read())

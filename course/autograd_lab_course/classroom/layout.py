@@ -14,7 +14,7 @@
                                   settings, logs
 
 The spawner puts the role's overlay first on ``JUPYTER_CONFIG_PATH`` for each single-user
-server (see :mod:`autograd_lab.classroom.hub_plugins`). Files that already exist are never
+server (see :mod:`autograd_lab_course.classroom.hub_plugins`). Files that already exist are never
 overwritten: a student's saved work and the teacher's gradebook survive a restart.
 
 Every single-user server runs as the same OS user here, and nbgrader files a submission under
@@ -33,9 +33,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograd_lab.classroom.accounts import INSTRUCTOR
-from autograd_lab.lab_env import NO_BUILD_CHECK
-from autograd_lab.workspace import find_notebooks_dir
+from autograd_lab_course.classroom.accounts import INSTRUCTOR
+from autograd_lab_course.lab_env import NO_BUILD_CHECK
+from autograd_lab_course.workspace import find_notebooks_dir
 
 __all__ = [
     "COURSE_ID",
@@ -173,7 +173,7 @@ class ClassroomLayout:
 
     def write_overlays(self, students: list[str]) -> None:
         """The instructor's and the students' Jupyter config overlays (rewritten each start)."""
-        from autograd_lab_grading.autograde import autograde_preprocessors  # nbgrader: only here
+        from autograd_lab_course.grading.autograde import autograde_preprocessors  # nbgrader: only here
 
         common = {"CourseDirectory": {"course_id": COURSE_ID},
                   "Exchange": {"root": str(self.exchange)}}
@@ -184,7 +184,7 @@ class ClassroomLayout:
                                            "root": str(self.course_root)},
              # The formgrader autogrades with this config, not the course's .py: as
              # nbgrader_config.py does, kill each grading kernel once its last cell ran and
-             # fork it from a process that imported torch once (autograd_lab_grading.warm_kernels).
+             # fork it from a process that imported torch once (autograd_lab_course.grading.warm_kernels).
              "Execute": {"shutdown_kernel": "immediate"},
              "Autograde": {"autograde_preprocessors": autograde_preprocessors()}},
         )
@@ -210,13 +210,13 @@ class ClassroomLayout:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m autograd_lab.classroom.layout lessons|course DEST``: fill one home.
+    """``python -m autograd_lab_course.classroom.layout lessons|course DEST``: fill one home.
 
     What a hub image runs when a user's server starts (see ``deploy/``): ``lessons`` copies
     the lessons into DEST, ``course`` the nbgrader course root (instructor only). Existing
     files are never overwritten.
     """
-    parser = argparse.ArgumentParser(prog="python -m autograd_lab.classroom.layout",
+    parser = argparse.ArgumentParser(prog="python -m autograd_lab_course.classroom.layout",
                                      description=main.__doc__.splitlines()[0])
     parser.add_argument("what", choices=["lessons", "course"])
     parser.add_argument("dest", type=Path)

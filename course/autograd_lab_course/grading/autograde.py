@@ -1,14 +1,14 @@
 """nbgrader's autograding with forked kernels: :class:`WarmExecute` and the preprocessor list.
 
 :class:`WarmExecute` is nbgrader's ``Execute`` preprocessor whose kernels are launched by
-:class:`~autograd_lab_grading.warm_kernels.WarmProvisioner` (each one forked from a process
+:class:`~autograd_lab_course.grading.warm_kernels.WarmProvisioner` (each one forked from a process
 that imported torch once). The course's ``nbgrader_config.py``, the classroom's instructor
 config and ``deploy/`` select it with ``Autograde.autograde_preprocessors`` set to
 :func:`autograde_preprocessors`: nbgrader's own list with ``Execute`` replaced (``Execute.*``
 settings still apply to it).
 
 A module of its own because it imports nbgrader (seconds): a Jupyter server that only launches
-kernels with the provisioner loads :mod:`~autograd_lab_grading.warm_kernels`, not this.
+kernels with the provisioner loads :mod:`~autograd_lab_course.grading.warm_kernels`, not this.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 from nbgrader.preprocessors import Execute
 
-from autograd_lab_grading.warm_kernels import WarmKernelManager
+from autograd_lab_course.grading.warm_kernels import WarmKernelManager
 
 __all__ = ["WarmExecute", "autograde_preprocessors"]
 

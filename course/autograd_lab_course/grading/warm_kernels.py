@@ -2,7 +2,7 @@
 
 A new kernel spends most of its start importing torch (3–4 s of CPU here) before its first
 cell runs. :class:`WarmProvisioner` is jupyter_client's local kernel launcher with one change:
-the first kernel it launches starts a *forker* (:mod:`autograd_lab_grading.kernel_forker`), a
+the first kernel it launches starts a *forker* (:mod:`autograd_lab_course.grading.kernel_forker`), a
 Python process that imports torch, autograd_lab and ipykernel and then waits; each kernel, the
 first included, is a fork of it that becomes the kernel jupyter_client asked for (its
 arguments, working directory and environment, its own session). A fork costs milliseconds,
@@ -20,7 +20,7 @@ gets a forker of its own.
 
 Where it is used:
 
-* nbgrader's autograding (:class:`autograd_lab_grading.autograde.WarmExecute`): each
+* nbgrader's autograding (:class:`autograd_lab_course.grading.autograde.WarmExecute`): each
   submission in a new kernel, at a fraction of the CPU;
 * any kernelspec whose ``metadata.kernel_provisioner.provisioner_name`` is
   ``autograd-lab-warm`` (the entry point this package declares): the test suite's kernels
@@ -52,14 +52,14 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
-from autograd_lab_grading import kernel_forker
+from autograd_lab_course.grading import kernel_forker
 
 #: Seconds without an order (and with no running kernel) before a forker exits.
 FORKER_WAIT_S = kernel_forker.WAIT_S
 #: A forker this close to giving up waiting is not given an order (a new one starts).
 FORKER_MARGIN_S = 30.0
-#: The module a forker runs (``python -m autograd_lab_grading.kernel_forker REPLY_FD``).
-FORKER_MODULE = "autograd_lab_grading.kernel_forker"
+#: The module a forker runs (``python -m autograd_lab_course.grading.kernel_forker REPLY_FD``).
+FORKER_MODULE = "autograd_lab_course.grading.kernel_forker"
 #: Environment variables read when an interpreter (or torch's import) starts, not later: the
 #: interpreter's own (``PYTHONHASHSEED``, ``PYTHONPATH``, …), locale, loader, allocator and
 #: thread-pool settings. Forked kernels have their forker's.
