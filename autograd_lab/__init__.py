@@ -18,7 +18,7 @@ See ARCHITECTURE.md for what lives where.
 from __future__ import annotations
 
 from autograd_lab._version import PINNED_TORCH, __version__, check_torch_version
-from autograd_lab.checks import CheckTable
+from autograd_lab.agreement_table import CheckTable
 from autograd_lab.derivation import Derivation, derive
 from autograd_lab.drawing import draw_graph
 from autograd_lab.engine import Value
@@ -28,9 +28,9 @@ from autograd_lab.losses import binary_cross_entropy
 from autograd_lab.neuron import NeuronGradients, neuron_gradients
 from autograd_lab.notebook import notebook_setup
 from autograd_lab.numerical import numerical_derivative
-from autograd_lab.steps import DerivationStep
+from autograd_lab.derivation_steps import DerivationStep
 from autograd_lab.trace import BackwardStep, trace_backward
-from autograd_lab.training import EpochRecord, train_linear
+from autograd_lab.line_fit import EpochRecord, train_linear
 
 __all__ = [
     "BackwardStep",

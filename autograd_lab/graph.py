@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from autograd_lab.formatting import short_float
-from autograd_lab.tensor_checks import refuse_meta_or_complex
+from autograd_lab.tensor_input import refuse_meta_or_complex
 
 #: The most nodes any function of the kit walks in one graph (see the module docstring).
 NODE_CAP = 1_000

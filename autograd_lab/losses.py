@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import torch
 
-from autograd_lab.tensor_checks import refuse_meta_or_complex
+from autograd_lab.tensor_input import refuse_meta_or_complex
 
 Number = float | int
 TensorLike = torch.Tensor | Number | Sequence[Number]

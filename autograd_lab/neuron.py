@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 
 from autograd_lab.losses import apply_reduction, binary_cross_entropy, check_reduction
-from autograd_lab.tensor_checks import as_dtype, refuse_meta_or_complex
+from autograd_lab.tensor_input import as_dtype, refuse_meta_or_complex
 
 Number = float | int
 TensorLike = torch.Tensor | Number | Sequence[Number]

@@ -17,7 +17,7 @@ Local derivatives (``a``, ``b`` inputs, ``c`` a constant)::
     c**b: c**b*log(c)    a**b: b*a**(b - 1), a**b*log(a)
 
 A new operator is one row of :data:`OPERATORS` (its ``local`` written beside it); the
-chain rule in :mod:`autograd_lab.steps` only ever multiplies ``upstream · local``.
+chain rule in :mod:`autograd_lab.derivation_steps` only ever multiplies ``upstream · local``.
 """
 
 from __future__ import annotations

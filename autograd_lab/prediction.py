@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from autograd_lab.exercises.verdict import AnswerError, Verdict, as_number, unanswered
+from autograd_lab.verdict import AnswerError, Verdict, as_number, unanswered
 
 #: Half a unit in the 4th decimal place: the largest error an answer to 4 places may have.
 PRECISION = 5e-5

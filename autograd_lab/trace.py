@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from autograd_lab.graph import walk_torch_graph
-from autograd_lab.tensor_checks import refuse_meta_or_complex
+from autograd_lab.tensor_input import refuse_meta_or_complex
 
 
 @dataclass(frozen=True, eq=False)  # fields are tensors: compare them with torch

@@ -37,7 +37,7 @@ MISTAKES: tuple[str, ...] = (
     "missing_create_graph",
     "missing_retain_graph",
     "first_derivative_only",
-    # tensors_and_hooks (autograd_lab/exercises/tensors.py)
+    # tensors_and_hooks (autograd_lab/exercises/tensor_checks.py)
     "wrong_shape",
     "hook_not_returned",
     "detach_wrong_place",
@@ -132,7 +132,7 @@ class Verdict:
 
 def correct(label: str, value: float) -> Verdict:
     """A correct answer, showing the true ``value`` (not the student's): ``Correct: dz/dx =
-    -5.466781`` (6 decimal places, as :func:`~autograd_lab.exercises.prediction.show_truth`)."""
+    -5.466781`` (6 decimal places, as :func:`~autograd_lab.prediction.show_truth`)."""
     return Verdict(True, None, f"Correct: {label} = {value:.6f}")
 
 

@@ -20,7 +20,7 @@ from autograd_lab.exercises import (
     check_sin,
     check_x_exp_y,
 )
-from autograd_lab.exercises import engine as checks
+from autograd_lab.exercises import engine_checks as checks
 
 
 # --- sin, right and with each slip -------------------------------------------------------------

@@ -12,8 +12,9 @@ import re
 import pytest
 import torch
 
-from autograd_lab.exercises import Verdict, check_grad_sequence, check_gradient, gradients
-from autograd_lab.exercises.verdict import MARK_COLOURS
+from autograd_lab.exercises import Verdict, check_grad_sequence, check_gradient
+from autograd_lab.exercises import gradient_checks as gradients
+from autograd_lab.verdict import MARK_COLOURS
 
 
 def _dz_dx_exp_cos(x: float = 2.0) -> float:

@@ -1,4 +1,4 @@
-"""The lesson 09 exercise checks (``autograd_lab.exercises.higher_order``): the teacher solutions
+"""The lesson 09 exercise checks (``autograd_lab.exercises.higher_order_checks``): the teacher solutions
 pass, each recognised mistake is fed as a student would write it and named by its code, and no
 check raises. Truth is recomputed here independently: the closed-form derivatives in float64
 math, torch autograd in float64, and central differences.
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from autograd_lab.exercises import MISTAKES, check_hvp, check_second_derivative, check_slope
-from autograd_lab.exercises import higher_order as ho
+from autograd_lab.exercises import higher_order_checks as ho
 
 NEW_CODES = (
     "accumulated_not_returned",

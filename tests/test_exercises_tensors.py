@@ -20,7 +20,7 @@ from autograd_lab.exercises import (
     check_target_loss,
     check_weight_grad,
 )
-from autograd_lab.exercises import tensors as T
+from autograd_lab.exercises import tensor_checks as T
 
 # --- closed forms ------------------------------------------------------------------------------
 _h = [sum(w * x for w, x in zip(row, T.WEIGHT_X, strict=True)) for row in T.WEIGHT_W]

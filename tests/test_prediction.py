@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from autograd_lab.exercises.prediction import ERROR, check_prediction, within_precision
+from autograd_lab.prediction import ERROR, check_prediction, within_precision
 
 
 def _dsin_x2(x: float) -> float:

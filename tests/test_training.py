@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from autograd_lab import EpochRecord, train_linear
-from autograd_lab.training import is_diverging
+from autograd_lab.line_fit import is_diverging
 
 X = [1.0, 2.0, 3.0, 4.0]
 Y = [3.0, 5.0, 7.0, 9.0]  # y = 2x + 1

@@ -6,6 +6,12 @@ in float64, cross-checked by a central difference) and returns a :class:`Verdict
 ``✗ Not quite: it looks like you left out the inner derivative … (missing_chain_factor)``.
 A check never raises on an answer; ``...`` or None reports "not attempted yet".
 
+``Verdict``, ``MISTAKES`` and ``check_prediction`` (the 4-decimal-place rule) live in the core
+(:mod:`autograd_lab.verdict`, :mod:`autograd_lab.prediction`), where the widgets use them too;
+they are re-exported here. Each ``*_checks`` module holds one notebook's checks;
+:mod:`~.student_code` runs student code (gradients on, a time limit), :mod:`~.ground_truth`
+computes the truth, :mod:`~.gradient_table` tabulates the numeric exercises.
+
 Checks, by notebook (``notebooks/exercises/source/<name>/<name>.ipynb``):
 
 * chain_rule, neuron_bce, training: ``check_gradient(exercise, wrt, answer)``
@@ -20,19 +26,20 @@ Checks, by notebook (``notebooks/exercises/source/<name>/<name>.ipynb``):
 
 from __future__ import annotations
 
-from autograd_lab.exercises.accumulation import check_grad_sequence, check_intermediate_grad
-from autograd_lab.exercises.choices import check_no_grad_choice
-from autograd_lab.exercises.engine import check_backward_order, check_sin, check_x_exp_y
-from autograd_lab.exercises.gradients import EXERCISES, check_gradient
-from autograd_lab.exercises.higher_order import check_hvp, check_second_derivative, check_slope
-from autograd_lab.exercises.loops import check_no_grad_loop, check_training_loop
-from autograd_lab.exercises.tensors import (
+from autograd_lab.exercises.accumulation_checks import check_grad_sequence, check_intermediate_grad
+from autograd_lab.exercises.choice_checks import check_no_grad_choice
+from autograd_lab.exercises.engine_checks import check_backward_order, check_sin, check_x_exp_y
+from autograd_lab.exercises.gradient_checks import EXERCISES, check_gradient
+from autograd_lab.exercises.higher_order_checks import check_hvp, check_second_derivative, check_slope
+from autograd_lab.exercises.loop_checks import check_no_grad_loop, check_training_loop
+from autograd_lab.exercises.tensor_checks import (
     check_clip_hook,
     check_jacobian,
     check_target_loss,
     check_weight_grad,
 )
-from autograd_lab.exercises.verdict import MISTAKES, Verdict
+from autograd_lab.prediction import check_prediction
+from autograd_lab.verdict import MISTAKES, Verdict
 
 __all__ = [
     "EXERCISES",
@@ -42,6 +49,7 @@ __all__ = [
     "check_grad_sequence",
     "check_gradient",
     "check_hvp",
+    "check_prediction",
     "check_intermediate_grad",
     "check_no_grad_choice",
     "check_no_grad_loop",

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 
 import torch
 
-from autograd_lab.exercises import truth
-from autograd_lab.exercises.limits import checks_function, run_check
-from autograd_lab.exercises.prediction import show_truth, within_precision
-from autograd_lab.exercises.verdict import (
+from autograd_lab.exercises import ground_truth
+from autograd_lab.exercises.student_code import checks_function, run_check
+from autograd_lab.prediction import show_truth, within_precision
+from autograd_lab.verdict import (
     Verdict,
     as_number,
     close,
@@ -58,10 +58,10 @@ def run_grad_sequence(zero: str = "as_written") -> dict[str, float]:
             x.grad.zero_()
             expected_sum = 0.0
         fn(x).backward()
-        expected_sum += truth.partial(fn, {"x": GRAD_SEQUENCE_X}, "x")
+        expected_sum += ground_truth.partial(fn, {"x": GRAD_SEQUENCE_X}, "x")
         assert x.grad is not None
         if not close(float(x.grad), expected_sum, rtol=1e-9, atol=1e-12):
-            raise truth.TruthError("x.grad does not equal the sum of finite differences")
+            raise ground_truth.TruthError("x.grad does not equal the sum of finite differences")
         after[label] = float(x.grad)
     return after
 
@@ -122,12 +122,12 @@ def _loss_of_h(h: torch.Tensor) -> torch.Tensor:
 
 def intermediate_truth(x0: float) -> float:
     """dL/dh at the h that x0 produces: h is made a leaf and differentiated directly."""
-    return truth.partial(_loss_of_h, {"h": truth.value(_h, {"x": x0})}, "h")
+    return ground_truth.partial(_loss_of_h, {"h": ground_truth.value(_h, {"x": x0})}, "h")
 
 
 def _leaf_grad(x0: float) -> float:
     """dL/dx, what a student gets from x.grad instead of the intermediate's gradient."""
-    return truth.partial(lambda x: _loss_of_h(_h(x)), {"x": x0}, "x")
+    return ground_truth.partial(lambda x: _loss_of_h(_h(x)), {"x": x0}, "x")
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autograd_lab.exercises.verdict import Verdict, cannot_check, not_attempted, unanswered, wrong
+from autograd_lab.verdict import Verdict, cannot_check, not_attempted, unanswered, wrong
 
 OPTIONS: dict[str, str] = {
     "a": "requires_grad_(False)",

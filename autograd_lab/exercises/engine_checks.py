@@ -2,7 +2,7 @@
 nodes in the right order, and a custom ``torch.autograd.Function`` with two inputs.
 
 Each check runs the student's code on small graphs and compares the gradients with the truth,
-torch autograd in float64 cross-checked by a central difference (:mod:`truth`). A wrong
+torch autograd in float64 cross-checked by a central difference (:mod:`~autograd_lab.exercises.ground_truth`). A wrong
 result is then compared with the same graphs run through the plausible buggy versions
 (written out below), which names the mistake:
 
@@ -22,9 +22,9 @@ from collections.abc import Callable
 import torch
 
 from autograd_lab.engine import Value
-from autograd_lab.exercises import truth
-from autograd_lab.exercises.limits import checks_function, guarded
-from autograd_lab.exercises.verdict import (
+from autograd_lab.exercises import ground_truth
+from autograd_lab.exercises.student_code import checks_function, guarded
+from autograd_lab.verdict import (
     AnswerError,
     Verdict,
     as_number,
@@ -102,7 +102,7 @@ def check_sin(sin: object) -> Verdict:
     for label, expression in SIN_EXPRESSIONS:
         for x0 in SIN_POINTS:
             given = _engine_grad(sin, expression, x0)
-            expected = truth.partial(lambda x, e=expression: e(torch.sin, x), {"x": x0}, "x")
+            expected = ground_truth.partial(lambda x, e=expression: e(torch.sin, x), {"x": x0}, "x")
             if close(given, expected):
                 continue
             if given == 0.0:
@@ -173,7 +173,7 @@ def check_backward_order(backward_fixed: object) -> Verdict:
     for label, graph, point in ORDER_GRAPHS:
         given = _run_order(backward_fixed, graph, point)
         values = {"x": point[0], "y": point[1]}
-        expected = tuple(truth.partial(graph, values, v) for v in ("x", "y"))
+        expected = tuple(ground_truth.partial(graph, values, v) for v in ("x", "y"))
         if all(close(g, e) for g, e in zip(given, expected, strict=True)):
             continue
         if given == (0.0, 0.0):
@@ -226,12 +226,12 @@ def check_x_exp_y(function: object) -> Verdict:
                      "(with forward and backward), used as XExpY.apply(x, y)")
     for x0, y0 in FUNCTION_POINTS:
         values = {"x": x0, "y": y0}
-        x, y = truth.tensors(values, requires_grad=True).values()
+        x, y = ground_truth.tensors(values, requires_grad=True).values()
         out = function.apply(x, y)
         f = as_number(out, "XExpY.apply(x, y)")
-        if not close(f, truth.value(_x_exp_y, values), rtol=1e-9, atol=1e-12):
+        if not close(f, ground_truth.value(_x_exp_y, values), rtol=1e-9, atol=1e-12):
             return wrong(f"forward gives {f:.4f} at x = {x0}, y = {y0}, but "
-                         f"x·e^y = {truth.value(_x_exp_y, values):.4f}")
+                         f"x·e^y = {ground_truth.value(_x_exp_y, values):.4f}")
         try:
             grads = torch.autograd.grad(UPSTREAM * out, (x, y), allow_unused=True)
         except RuntimeError as exc:
@@ -242,7 +242,7 @@ def check_x_exp_y(function: object) -> Verdict:
             raise
         given = [0.0 if g is None else as_number(g, "a gradient from backward")
                  for g in grads]
-        expected = [UPSTREAM * truth.partial(_x_exp_y, values, v) for v in ("x", "y")]
+        expected = [UPSTREAM * ground_truth.partial(_x_exp_y, values, v) for v in ("x", "y")]
         if all(close(g, e) for g, e in zip(given, expected, strict=True)):
             continue
         if all(close(g, e / UPSTREAM) for g, e in zip(given, expected, strict=True)):

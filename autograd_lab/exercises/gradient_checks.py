@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from autograd_lab.exercises.gradient_table import EXERCISES, Quantity, WrongAnswer
-from autograd_lab.exercises.limits import run_check
-from autograd_lab.exercises.prediction import PRECISION, within_precision
-from autograd_lab.exercises.verdict import (
+from autograd_lab.exercises.student_code import run_check
+from autograd_lab.prediction import PRECISION, within_precision
+from autograd_lab.verdict import (
     AnswerError,
     Verdict,
     as_number,
@@ -83,7 +83,7 @@ def check_gradient(exercise: str, wrt: str, answer: object) -> Verdict:
 
     Never raises: an unknown exercise or an internal problem is reported as a Verdict. The
     truth is computed with gradients on, also when called inside ``torch.no_grad()``, and an
-    answer whose ``float()`` never returns gets "did not finish" (see ``limits``).
+    answer whose ``float()`` never returns gets "did not finish" (see ``student_code``).
     """
     if not isinstance(exercise, str) or not isinstance(wrt, str):
         given = f"{exercise!r}, {wrt!r}"

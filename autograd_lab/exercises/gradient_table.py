@@ -6,7 +6,7 @@ difference); each wrong answer is computed the way a student making that slip wo
 (``sign_error``); also tanh' without its square, another variable's partial, the gradient
 where the updated parameter was asked, the summed loss. Each wrong answer has the kind of
 mistake (a first wrong try) and a ``detail`` (the factor itself, for a second try or
-``verdict.hint()``). ``gradients.check_gradient`` uses this table.
+``verdict.hint()``). ``gradient_checks.check_gradient`` uses this table.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from autograd_lab.exercises import truth
+from autograd_lab.exercises import ground_truth
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def _exp_cos(x: torch.Tensor) -> torch.Tensor:
 
 def _exp_outer_at(u: float) -> float:
     """d exp(u)/du at ``u``: the outer derivative alone."""
-    return truth.partial(torch.exp, {"input": u}, "input")
+    return ground_truth.partial(torch.exp, {"input": u}, "input")
 
 
 # --- chain_rule: z = tanh(w*x + b) ----------------------------------------------------------
@@ -65,8 +65,8 @@ def _tanh_unit(w: torch.Tensor, x: torch.Tensor, b: torch.Tensor) -> torch.Tenso
 
 
 def _tanh_outer() -> float:
-    u = truth.value(lambda w, x, b: w * x + b, TANH_UNIT)
-    return truth.partial(torch.tanh, {"input": u}, "input")
+    u = ground_truth.value(lambda w, x, b: w * x + b, TANH_UNIT)
+    return ground_truth.partial(torch.tanh, {"input": u}, "input")
 
 
 # --- chain_rule: f = x*exp(y*x) -------------------------------------------------------------
@@ -80,8 +80,8 @@ def _x_exp_xy(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 def _x_exp_xy_parts() -> tuple[float, float, float]:
     """(exp(y·x), d exp(u)/du at u = y·x, x)."""
     x = X_EXP_XY["x"]
-    g = truth.value(lambda x, y: torch.exp(y * x), X_EXP_XY)
-    outer = _exp_outer_at(truth.value(lambda x, y: y * x, X_EXP_XY))
+    g = ground_truth.value(lambda x, y: torch.exp(y * x), X_EXP_XY)
+    outer = _exp_outer_at(ground_truth.value(lambda x, y: y * x, X_EXP_XY))
     return g, outer, x
 
 
@@ -128,12 +128,12 @@ def _step_residual_mean() -> float:
     """mean(w·x + b - y): the gradient of the MSE with the chain factors 2 and x left out."""
     x = torch.tensor(STEP_X, dtype=torch.float64)
     y = torch.tensor(STEP_Y, dtype=torch.float64)
-    return truth.value(lambda w, b: (w * x + b - y).mean(), STEP)
+    return ground_truth.value(lambda w, b: (w * x + b - y).mean(), STEP)
 
 
 def _tanh_unsquared() -> float:
     """1 - tanh(u) at u = w·x + b: tanh's derivative with the square left out."""
-    return 1 - truth.value(_tanh_unit, TANH_UNIT)
+    return 1 - ground_truth.value(_tanh_unit, TANH_UNIT)
 
 
 def _neuron_slips(wrt: str) -> tuple[WrongAnswer, ...]:
@@ -145,19 +145,19 @@ def _neuron_slips(wrt: str) -> tuple[WrongAnswer, ...]:
         WrongAnswer(
             "wrong_reduction",
             "this is the gradient of the summed loss; the loss here is the mean",
-            lambda: truth.partial(lambda w, b: _neuron_loss(w, b, "sum"), NEURON, wrt),
+            lambda: ground_truth.partial(lambda w, b: _neuron_loss(w, b, "sum"), NEURON, wrt),
             f"the mean over n = {n} samples divides the summed gradient by n",
         ),
         WrongAnswer(
             "wrong_reduction",
             "you divided by n twice; the mean divides by n once",
-            lambda: truth.partial(_neuron_loss, NEURON, wrt) / n,
+            lambda: ground_truth.partial(_neuron_loss, NEURON, wrt) / n,
             f"n = {n}: either average dL/dz over the samples or divide the sum by n, not both",
         ),
         WrongAnswer(
             "wrong_variable",
             f"this is dL/d{other}; the question asks for dL/d{wrt}",
-            lambda: truth.partial(_neuron_loss, NEURON, other),
+            lambda: ground_truth.partial(_neuron_loss, NEURON, other),
             f"dz/d{wrt} = {'x' if wrt == 'w' else '1'}: multiply each sample's dL/dz by it",
         ),
     )
@@ -172,34 +172,34 @@ def _step_slips(wrt: str) -> tuple[WrongAnswer, ...]:
         WrongAnswer(
             "sign_error",
             "you stepped uphill: gradient descent subtracts the gradient",
-            lambda: _step(wrt, truth.partial(_step_loss, STEP, wrt), direction=+1.0),
+            lambda: _step(wrt, ground_truth.partial(_step_loss, STEP, wrt), direction=+1.0),
             f"{wrt}_new = {wrt} - lr * dL/d{wrt}",
         ),
         WrongAnswer(
             "wrong_reduction",
             "you used the summed squared error; the MSE is the mean",
             lambda: _step(
-                wrt, truth.partial(lambda w, b: _step_loss(w, b, "sum"), STEP, wrt)
+                wrt, ground_truth.partial(lambda w, b: _step_loss(w, b, "sum"), STEP, wrt)
             ),
             f"divide the summed gradient by n = {n} points",
         ),
         WrongAnswer(
             "gradient_not_step",
             f"this is the gradient dL/d{wrt}; the question asks for {wrt} after the update",
-            lambda: truth.partial(_step_loss, STEP, wrt),
+            lambda: ground_truth.partial(_step_loss, STEP, wrt),
             f"{wrt}_new = {wrt} - lr * dL/d{wrt}, with {wrt} = {STEP[wrt]} and lr = {STEP_LR}",
         ),
         WrongAnswer(
             "wrong_variable",
             f"you stepped {wrt} with dL/d{other}; each parameter moves by its own gradient",
-            lambda: _step(wrt, truth.partial(_step_loss, STEP, other)),
+            lambda: _step(wrt, ground_truth.partial(_step_loss, STEP, other)),
             f"{wrt}_new = {wrt} - lr * dL/d{wrt}",
         ),
     )
 
 
 def _build() -> dict[str, dict[str, Quantity]]:
-    p = truth.partial
+    p = ground_truth.partial
     tanh_sign = "the size is right but the sign is wrong: tanh's derivative is never negative"
     return {
         "exp_cos": {
@@ -212,7 +212,7 @@ def _build() -> dict[str, dict[str, Quantity]]:
                         "missing_chain_factor",
                         "it looks like you left out the inner derivative "
                         "(dz/dx = dz/du · du/dx)",
-                        lambda: _exp_outer_at(truth.value(torch.cos, {"input": 2.0})),
+                        lambda: _exp_outer_at(ground_truth.value(torch.cos, {"input": 2.0})),
                         "with u = cos(x), the inner derivative is du/dx = -sin(x)",
                     ),
                 ),
@@ -294,7 +294,7 @@ def _build() -> dict[str, dict[str, Quantity]]:
                         None,
                         "you used only half of the product rule",
                         lambda: p(_x_exp_xy, X_EXP_XY, "x")
-                        - truth.value(lambda x, y: torch.exp(y * x), X_EXP_XY),
+                        - ground_truth.value(lambda x, y: torch.exp(y * x), X_EXP_XY),
                         "d(x·g)/dx = g + x·dg/dx, with g = exp(y*x)",
                     ),
                     WrongAnswer(

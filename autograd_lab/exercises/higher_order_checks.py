@@ -24,9 +24,9 @@ from typing import Any
 
 import torch
 
-from autograd_lab.exercises import truth
-from autograd_lab.exercises.limits import checks_function
-from autograd_lab.exercises.verdict import (
+from autograd_lab.exercises import ground_truth
+from autograd_lab.exercises.student_code import checks_function
+from autograd_lab.verdict import (
     AnswerError,
     Verdict,
     as_number,
@@ -81,7 +81,7 @@ def _leaf(value: float) -> torch.Tensor:
 
 def first_derivative(fn: Callable[[torch.Tensor], torch.Tensor], x0: float) -> float:
     """``fn'(x0)`` by autograd in float64, checked against a central difference."""
-    return truth.partial(fn, {"x": x0}, "x")
+    return ground_truth.partial(fn, {"x": x0}, "x")
 
 
 def second_derivative_truth(fn: Callable[[torch.Tensor], torch.Tensor], x0: float) -> float:
@@ -99,7 +99,7 @@ def second_derivative_truth(fn: Callable[[torch.Tensor], torch.Tensor], x0: floa
 
     approx = (slope_at(x0 + 1e-5) - slope_at(x0 - 1e-5)) / 2e-5
     if not math.isclose(exact, approx, rel_tol=1e-6, abs_tol=1e-7):
-        raise truth.TruthError(f"autograd says f'' = {exact!r}, the difference {approx!r}")
+        raise ground_truth.TruthError(f"autograd says f'' = {exact!r}, the difference {approx!r}")
     return exact
 
 
@@ -124,7 +124,7 @@ def hvp_truth(p: tuple[float, float], v: tuple[float, float]) -> tuple[float, fl
     minus = gradient_truth((p[0] - eps * v[0], p[1] - eps * v[1]))
     for exact, a, b in zip((float(hx), float(hy)), plus, minus, strict=True):
         if not math.isclose(exact, (a - b) / (2 * eps), rel_tol=1e-6, abs_tol=1e-7):
-            raise truth.TruthError(f"H·v by autograd {exact!r} disagrees with the difference")
+            raise ground_truth.TruthError(f"H·v by autograd {exact!r} disagrees with the difference")
     return float(hx), float(hy)
 
 
@@ -208,7 +208,7 @@ def check_slope(slope: object) -> Verdict:
         given = _number(result, f"slope({x0})")
         if close(given, first_derivative(f_slope, x0)):
             continue
-        if close(given, truth.value(f_slope, {"x": x0})):
+        if close(given, ground_truth.value(f_slope, {"x": x0})):
             return wrong(f"slope({x0}) returned f(x) itself, not its derivative")
         return wrong(f"slope({x0}) returned {given:.4f}, which is not df/dx")
     x0 = SLOPE_X[0]

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import torch
 
-from autograd_lab.exercises import truth
-from autograd_lab.exercises.limits import run_check
-from autograd_lab.exercises.verdict import (
+from autograd_lab.exercises import ground_truth
+from autograd_lab.exercises.student_code import run_check
+from autograd_lab.verdict import (
     AnswerError,
     Verdict,
     as_number,
@@ -71,8 +71,8 @@ def reference_fit(
         params = {"w": w, "b": b}
         if zero_grad:
             gw = gb = 0.0
-        gw += truth.partial(loss, params, "w")
-        gb += truth.partial(loss, params, "b")
+        gw += ground_truth.partial(loss, params, "w")
+        gb += ground_truth.partial(loss, params, "b")
         w, b = w - case.lr * gw, b - case.lr * gb
     return w, b
 
@@ -136,7 +136,7 @@ LOOP_ERRORS: tuple[tuple[str, str, str | None], ...] = (
 def check_loop(fn: object, name: str, cases: Sequence[LoopCase]) -> Verdict:
     """Run ``fn(x, y, lr, epochs) -> (w, b)`` on each case and compare with the reference.
 
-    With gradients on and under a time limit, whatever the caller's mode (see ``limits``).
+    With gradients on and under a time limit, whatever the caller's mode (see ``student_code``).
     """
     if unanswered(fn):
         return not_attempted(name)

@@ -8,7 +8,7 @@ answer object), so :func:`run_check` wraps each one:
   exercise has students write) runs under ``torch.inference_mode(False)`` and
   ``torch.enable_grad()``: tensors made there are ordinary tensors autograd can use.
 * **A time limit**, :data:`TIME_LIMIT` seconds (10 by default; set
-  ``autograd_lab.exercises.limits.TIME_LIMIT = 30`` to change it). Past it the check answers
+  ``autograd_lab.exercises.student_code.TIME_LIMIT = 30`` to change it). Past it the check answers
   "did not finish in 10 s — a loop that never ends?". It uses a POSIX alarm (``SIGALRM``),
   which works where the kernel runs cells: on its main thread. On Windows, and off the main
   thread, there is no alarm: the check runs without a limit and a loop that never ends is
@@ -31,7 +31,7 @@ from typing import Any
 
 import torch
 
-from autograd_lab.exercises.verdict import Verdict, never_raises, not_attempted, unanswered, wrong
+from autograd_lab.verdict import Verdict, never_raises, not_attempted, unanswered, wrong
 
 __all__ = [
     "TIME_LIMIT", "TimeLimitExceeded", "checks_function", "gradients_on", "guarded", "run_check",
@@ -127,7 +127,7 @@ def checks_function(
     """Decorator for the check of a function the student wrote, called ``name``.
 
     ``...`` or None is "not attempted", anything not callable is ``wrong(hint)``; otherwise the
-    check runs :func:`guarded` and :func:`~autograd_lab.exercises.verdict.never_raises`
+    check runs :func:`guarded` and :func:`~autograd_lab.verdict.never_raises`
     (``limit`` as there).
     """
 

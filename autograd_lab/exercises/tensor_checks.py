@@ -22,9 +22,9 @@ from typing import Any
 
 import torch
 
-from autograd_lab.exercises.limits import checks_function, guarded
-from autograd_lab.exercises.prediction import within_precision
-from autograd_lab.exercises.verdict import (
+from autograd_lab.exercises.student_code import checks_function, guarded
+from autograd_lab.prediction import within_precision
+from autograd_lab.verdict import (
     AnswerError,
     Verdict,
     close,
@@ -34,7 +34,7 @@ from autograd_lab.exercises.verdict import (
     unanswered,
     wrong,
 )
-from autograd_lab.tensor_checks import as_dtype
+from autograd_lab.tensor_input import as_dtype
 
 TensorFn = Callable[[torch.Tensor], torch.Tensor]
 H = 1e-6

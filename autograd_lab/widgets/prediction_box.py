@@ -9,7 +9,7 @@ state:
 - ``reveal() -> None``: advance the state by that one step.
 
 :meth:`PredictionBox.predict` checks an answer with the exercises' rule
-(:func:`autograd_lab.exercises.prediction.check_prediction`: 4 decimal places). A right
+(:func:`autograd_lab.prediction.check_prediction`: 4 decimal places). A right
 prediction says ✓ and reveals; a wrong one says ✗ and waits for another try (or Show); a blank
 or a non-number gets a not-ok Verdict with a sentence. It never raises.
 """
@@ -21,8 +21,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from autograd_lab.exercises.prediction import check_prediction
-from autograd_lab.exercises.verdict import Verdict
+from autograd_lab.prediction import check_prediction
+from autograd_lab.verdict import Verdict
 from autograd_lab.widgets.base import WidgetBase, button, guarded
 from autograd_lab.widgets.controls import on_enter
 from autograd_lab.widgets.markup import escape

@@ -4,7 +4,7 @@ Each epoch is one call of :func:`autograd_lab.train_linear` continuing from the 
 ``w``, ``b`` (``start_epoch`` keeps the numbering), so the text area shows exactly lesson 08's
 lines (``Epoch 1: w=3.5000, b=1.2000, loss=41.0000`` …). A learning rate that makes the loss
 grow is labelled *diverging* by the same rule ``train_linear`` warns with
-(:func:`autograd_lab.training.is_diverging`).
+(:func:`autograd_lab.line_fit.is_diverging`).
 
 Nothing on screen comes from a setting that did not produce it: changing ``lr`` or ``epochs``
 after training has started starts a fresh run from the initial ``w``, ``b`` (and says so);
@@ -27,7 +27,7 @@ import numpy as np
 from matplotlib.ticker import NullLocator
 
 from autograd_lab.formatting import fmt_big
-from autograd_lab.training import is_diverging, train_linear
+from autograd_lab.line_fit import is_diverging, train_linear
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
 from autograd_lab.widgets.controls import html_area, png_image
 from autograd_lab.widgets.figures import (
