@@ -18,8 +18,12 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets.utils.importstring import import_item
 
 from autograd_lab_course.grading import warm_kernels
-from autograd_lab_course.grading.autograde import WarmExecute, autograde_preprocessors
-from autograd_lab_course.grading.warm_kernels import WarmKernelManager, split_kernel_command
+from autograd_lab_course.grading.autograde import EXECUTE, KERNEL_MANAGER_CLASS
+from autograd_lab_course.grading.warm_kernels import (
+    WarmKernelManager,
+    WarmProvisioner,
+    split_kernel_command,
+)
 from tests import forked_kernels
 
 REPO = Path(__file__).resolve().parents[1]
@@ -134,21 +138,41 @@ def test_an_idle_forker_exits() -> None:
         idle.kill()
 
 
-def test_the_course_config_swaps_only_nbgrader_execute() -> None:
+def test_the_course_configs_select_the_warm_kernel_manager() -> None:
+    """nbgrader's public setting ``Execute.kernel_manager_class`` selects the forking kernel
+    manager in every config; nbgrader's preprocessor list is its own (not copied)."""
     from nbgrader.converters.autograde import Autograde
     from nbgrader.preprocessors import Execute
     from traitlets.config.loader import PyFileConfigLoader
 
-    default = Autograde.class_traits()["autograde_preprocessors"].default()
-    expected = [WarmExecute if pp is Execute else pp for pp in default]
-    assert issubclass(WarmExecute, Execute)
-    assert [import_item(name) for name in autograde_preprocessors()] == expected
     config = PyFileConfigLoader("nbgrader_config.py", path=str(COURSE)).load_config()
-    assert [import_item(name) for name in config.Autograde.autograde_preprocessors] == expected
+    assert dict(config.Execute) == EXECUTE
+    assert "autograde_preprocessors" not in config.Autograde
+    assert import_item(KERNEL_MANAGER_CLASS) is WarmKernelManager
+    assert Execute(config=config).kernel_manager_class is WarmKernelManager
+    assert Execute in Autograde(config=config).autograde_preprocessors  # nbgrader's own list
     deployed = json.loads((REPO / "deploy" / "jupyter-config" / "instructor" /
                            "nbgrader_config.json").read_text())
-    assert deployed["Autograde"]["autograde_preprocessors"] == autograde_preprocessors()
-    assert WarmExecute().kernel_manager_class is WarmKernelManager
+    assert deployed["Execute"] == EXECUTE and "Autograde" not in deployed
+
+
+def test_grading_uses_public_extension_points_only() -> None:
+    """A provisioner on jupyter_client's public base class, every abstract method written; a
+    kernel manager that names it through the kernelspec; no private name of a dependency."""
+    from jupyter_client.provisioning import KernelProvisionerBase, LocalProvisioner
+
+    assert issubclass(WarmProvisioner, KernelProvisionerBase)
+    assert not issubclass(WarmProvisioner, LocalProvisioner)
+    assert not WarmProvisioner.__abstractmethods__
+    manager = WarmKernelManager(kernel_name="python3")
+    assert manager.kernel_spec.metadata["kernel_provisioner"] == {
+        "provisioner_name": forked_kernels.PROVISIONER}
+    grading = REPO / "course" / "autograd_lab_course" / "grading"
+    for path in grading.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for private in ("_async_pre_start_kernel", "_run_exitfuncs", "_launch_args",
+                        "autograde_preprocessors ="):
+            assert private not in text, f"{path.name} uses {private}"
 
 
 def test_a_forker_that_died_gives_one_sentence() -> None:

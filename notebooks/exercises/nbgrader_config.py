@@ -28,22 +28,13 @@ c.CourseDirectory.ignore = [
     "*.md",
 ]
 
-# Autograding speed (issue 18: ≤ 3 s per submission over a batch, see benchmarks/): once the
-# last cell has run, nbgrader's Execute preprocessor stops the kernel. "graceful" (nbclient's
-# default) asks it to shut down and waits for its exit, which a kernel that imported torch
-# takes its time over; the graded notebook already holds every output, so kill it at once.
+# Autograding speed (issue 18: ≤ 3 s per submission over a batch, see benchmarks/): each grading
+# kernel is forked from a process that imported torch once (a fork takes milliseconds; the
+# import takes seconds of CPU), through nbclient's configurable kernel manager class: still a
+# new process for every submission, so nothing passes from one to the next
+# (course/autograd_lab_course/grading/). nbgrader's own preprocessor list is left as it is.
+c.Execute.kernel_manager_class = "autograd_lab_course.grading.warm_kernels.WarmKernelManager"
+# Once the last cell has run, Execute stops the kernel. "graceful" (nbclient's default) asks it
+# to shut down and waits for its exit, which a kernel that imported torch takes its time over;
+# the graded notebook already holds every output, so kill it at once.
 c.Execute.shutdown_kernel = "immediate"
-
-# ... and each grading kernel is forked from a process that imported torch once (a fork takes
-# milliseconds; the import takes seconds of CPU): still a new process for every submission,
-# so nothing passes from one to the next (course/autograd_lab_course/grading/autograde.py). Otherwise
-# nbgrader's own list, named here rather than imported (other commands need none of it).
-c.Autograde.autograde_preprocessors = [
-    "autograd_lab_course.grading.autograde.WarmExecute",  # nbgrader's Execute, forked kernels
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]

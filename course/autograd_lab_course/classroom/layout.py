@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograd_lab_course.classroom.accounts import INSTRUCTOR
+from autograd_lab_course.grading.autograde import EXECUTE
 from autograd_lab_course.lab_env import NO_BUILD_CHECK
 from autograd_lab_course.workspace import find_notebooks_dir
 
@@ -173,8 +174,6 @@ class ClassroomLayout:
 
     def write_overlays(self, students: list[str]) -> None:
         """The instructor's and the students' Jupyter config overlays (rewritten each start)."""
-        from autograd_lab_course.grading.autograde import autograde_preprocessors  # nbgrader: only here
-
         common = {"CourseDirectory": {"course_id": COURSE_ID},
                   "Exchange": {"root": str(self.exchange)}}
         instructor = self.config_root / "instructor"
@@ -183,10 +182,9 @@ class ClassroomLayout:
             {**common, "CourseDirectory": {"course_id": COURSE_ID,
                                            "root": str(self.course_root)},
              # The formgrader autogrades with this config, not the course's .py: as
-             # nbgrader_config.py does, kill each grading kernel once its last cell ran and
-             # fork it from a process that imported torch once (autograd_lab_course.grading.warm_kernels).
-             "Execute": {"shutdown_kernel": "immediate"},
-             "Autograde": {"autograde_preprocessors": autograde_preprocessors()}},
+             # nbgrader_config.py does, fork each grading kernel from a process that imported
+             # torch once and kill it once its last cell ran (autograd_lab_course.grading).
+             "Execute": dict(EXECUTE)},
         )
         student = self.config_root / "student"
         _write_json(student / "nbgrader_config.json", common)

@@ -1,48 +1,30 @@
-"""nbgrader's autograding with forked kernels: :class:`WarmExecute` and the preprocessor list.
+"""nbgrader's autograding settings: each submission in a kernel forked from a forker.
 
-:class:`WarmExecute` is nbgrader's ``Execute`` preprocessor whose kernels are launched by
-:class:`~autograd_lab_course.grading.warm_kernels.WarmProvisioner` (each one forked from a process
-that imported torch once). The course's ``nbgrader_config.py``, the classroom's instructor
-config and ``deploy/`` select it with ``Autograde.autograde_preprocessors`` set to
-:func:`autograde_preprocessors`: nbgrader's own list with ``Execute`` replaced (``Execute.*``
-settings still apply to it).
+nbgrader's ``Execute`` preprocessor is nbclient's ``NotebookClient``, whose kernel manager
+class is a public setting (``Execute.kernel_manager_class``). Set to
+:class:`~autograd_lab_course.grading.warm_kernels.WarmKernelManager`, every grading kernel is
+launched by :class:`~autograd_lab_course.grading.warm_kernels.WarmProvisioner`: forked from a
+process that imported torch once, still a new process per submission. nbgrader's own
+preprocessor list is left as nbgrader ships it.
 
-A module of its own because it imports nbgrader (seconds): a Jupyter server that only launches
-kernels with the provisioner loads :mod:`~autograd_lab_course.grading.warm_kernels`, not this.
+``Execute.shutdown_kernel = "immediate"``: once the last cell has run the graded notebook
+holds every output, so the kernel is killed at once rather than asked to shut down and waited
+for (which a kernel that imported torch takes its time over).
+
+The course's ``notebooks/exercises/nbgrader_config.py``, the classroom's instructor overlay
+(:mod:`autograd_lab_course.classroom.layout`) and ``deploy/`` all hold :data:`EXECUTE`;
+``tests/test_warm_kernels.py`` checks they agree. Importing this module imports neither
+nbgrader nor torch.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+__all__ = ["EXECUTE", "KERNEL_MANAGER_CLASS"]
 
-from nbgrader.preprocessors import Execute
-
-from autograd_lab_course.grading.warm_kernels import WarmKernelManager
-
-__all__ = ["WarmExecute", "autograde_preprocessors"]
-
-
-class WarmExecute(Execute):
-    """nbgrader's Execute preprocessor, with each kernel forked from a forker."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("kernel_manager_class", WarmKernelManager)
-        super().__init__(**kwargs)
-
-
-def autograde_preprocessors() -> list[str]:
-    """nbgrader's ``Autograde.autograde_preprocessors``, ``Execute`` replaced by WarmExecute,
-    as dotted names (``nbgrader.preprocessors.X``) for a JSON or Python nbgrader config."""
-    from nbgrader.converters.autograde import Autograde
-
-    default = Autograde.class_traits()["autograde_preprocessors"].default()
-    return [f"{__name__}.WarmExecute" if pp is Execute else _public_name(pp) for pp in default]
-
-
-def _public_name(cls: type) -> str:
-    """``package.preprocessors.Name`` where the package exports it there, else its module."""
-    public = cls.__module__.split(".")[0] + ".preprocessors"
-    if getattr(importlib.import_module(public), cls.__name__, None) is cls:
-        return f"{public}.{cls.__name__}"
-    return f"{cls.__module__}.{cls.__name__}"
+#: The dotted name nbgrader's config gives ``Execute.kernel_manager_class``.
+KERNEL_MANAGER_CLASS = "autograd_lab_course.grading.warm_kernels.WarmKernelManager"
+#: nbgrader's ``Execute`` settings for autograding (a config section, JSON-ready).
+EXECUTE: dict[str, str] = {
+    "kernel_manager_class": KERNEL_MANAGER_CLASS,
+    "shutdown_kernel": "immediate",
+}

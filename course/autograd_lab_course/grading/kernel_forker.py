@@ -14,15 +14,14 @@ order and no kernel of its own still running.
 
 from __future__ import annotations
 
-import atexit
 import importlib.util
 import json
 import os
 import select
 import signal
 import sys
-import traceback
 from pathlib import Path
+from typing import NoReturn
 
 #: Seconds without an order (and with no kernel of its own running) before the forker exits.
 WAIT_S = 300.0
@@ -80,35 +79,30 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _become_kernel(order: dict, reply_fd: int) -> None:
-    """In the forked child: become the kernel ``order`` asks for; never returns."""
-    code = 1
-    try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel waits for its own children
-        os.setsid()  # its own process group, as jupyter_client starts kernels
-        os.close(reply_fd)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)  # not the forker's order pipe
-        os.close(null)
-        os.chdir(order["cwd"])
-        os.environ.clear()
-        os.environ.update(order["env"])
-        launcher = importlib.util.find_spec("ipykernel_launcher")  # argv[0] as `-m` sets it
-        sys.argv = [launcher.origin if launcher and launcher.origin else "", *order["args"]]
-        # imported only now: its settings' defaults read the environment (JPY_PARENT_PID)
-        from ipykernel import kernelapp
+def _become_kernel(order: dict, reply_fd: int) -> NoReturn:
+    """In the forked child: become the kernel ``order`` asks for; never returns to the loop.
 
-        kernelapp.launch_new_instance()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 0
-    except BaseException:  # noqa: BLE001 - reported on the kernel's stderr, as Python would
-        traceback.print_exc()
-    finally:
-        atexit._run_exitfuncs()  # as the interpreter does on exit (the kernel's clean-ups)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+    The kernel's end is an ordinary interpreter exit: ``SystemExit`` (or an error, printed on
+    the kernel's stderr, exit status 1) unwinds out of :func:`serve`, which catches nothing, so
+    Python runs the kernel's exit handlers and flushes its streams as it does for
+    ``python -m ipykernel_launcher``.
+    """
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel waits for its own children
+    os.setsid()  # its own process group, as jupyter_client starts kernels
+    os.close(reply_fd)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)  # not the forker's order pipe
+    os.close(null)
+    os.chdir(order["cwd"])
+    os.environ.clear()
+    os.environ.update(order["env"])
+    launcher = importlib.util.find_spec("ipykernel_launcher")  # argv[0] as `-m` sets it
+    sys.argv = [launcher.origin if launcher and launcher.origin else "", *order["args"]]
+    # imported only now: its settings' defaults read the environment (JPY_PARENT_PID)
+    from ipykernel import kernelapp
+
+    kernelapp.launch_new_instance()
+    sys.exit(0)
 
 
 if __name__ == "__main__":

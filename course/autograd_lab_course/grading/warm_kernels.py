@@ -1,8 +1,9 @@
 """Kernels forked from a process that imported torch once, not started anew.
 
 A new kernel spends most of its start importing torch (3–4 s of CPU here) before its first
-cell runs. :class:`WarmProvisioner` is jupyter_client's local kernel launcher with one change:
-the first kernel it launches starts a *forker* (:mod:`autograd_lab_course.grading.kernel_forker`), a
+cell runs. :class:`WarmProvisioner` is a kernel provisioner (jupyter_client's public extension
+point for how kernels are launched) that launches as jupyter_client's local one does, with one
+change: the first kernel it launches starts a *forker* (:mod:`autograd_lab_course.grading.kernel_forker`), a
 Python process that imports torch, autograd_lab and ipykernel and then waits; each kernel, the
 first included, is a fork of it that becomes the kernel jupyter_client asked for (its
 arguments, working directory and environment, its own session). A fork costs milliseconds,
@@ -20,8 +21,10 @@ gets a forker of its own.
 
 Where it is used:
 
-* nbgrader's autograding (:class:`autograd_lab_course.grading.autograde.WarmExecute`): each
-  submission in a new kernel, at a fraction of the CPU;
+* nbgrader's autograding: ``Execute.kernel_manager_class`` (nbclient's configurable kernel
+  manager) set to :class:`WarmKernelManager`, whose kernelspecs name this provisioner
+  (:mod:`autograd_lab_course.grading.autograde`): each submission in a new kernel, at a
+  fraction of the CPU;
 * any kernelspec whose ``metadata.kernel_provisioner.provisioner_name`` is
   ``autograd-lab-warm`` (the entry point this package declares): the test suite's kernels
   (``conftest.py``).
@@ -39,23 +42,31 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.connect import KernelConnectionInfo, LocalPortCache
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.launcher import launch_kernel
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_client.provisioning import LocalProvisioner
+from jupyter_client.provisioning import KernelProvisionerBase
+from traitlets import default
 
 from autograd_lab_course.grading import kernel_forker
 
 #: Seconds without an order (and with no running kernel) before a forker exits.
 FORKER_WAIT_S = kernel_forker.WAIT_S
+#: The provisioner's entry point name (course/pyproject.toml), as a kernelspec names it.
+PROVISIONER = "autograd-lab-warm"
+#: The kernel manager's port settings, in the order a connection file lists them.
+PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "hb_port", "control_port")
 #: A forker this close to giving up waiting is not given an order (a new one starts).
 FORKER_MARGIN_S = 30.0
 #: The module a forker runs (``python -m autograd_lab_course.grading.kernel_forker REPLY_FD``).
@@ -208,31 +219,149 @@ def stop_forkers() -> None:
         forker.stop()
 
 
-class WarmProvisioner(LocalProvisioner):
-    """jupyter_client's local kernel launcher, forking ipykernel kernels from a forker."""
+class WarmProvisioner(KernelProvisionerBase):
+    """A kernel provisioner (jupyter_client's public ``KernelProvisionerBase``) that forks
+    ipykernel kernels from a forker; any other kernel command is launched the usual way
+    (jupyter_client's public ``launch_kernel``).
 
-    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+    A kernelspec selects it with ``metadata.kernel_provisioner.provisioner_name`` set to
+    ``autograd-lab-warm`` (the entry point course/pyproject.toml declares);
+    :class:`WarmKernelManager` does so for every kernelspec it reads.
+    """
+
+    process: ForkedKernel | subprocess.Popen | None = None
+    pid: int | None = None
+    pgid: int | None = None
+    cwd: str | None = None
+    #: The five ports this launch took from jupyter_client's ``LocalPortCache``.
+    cached_ports: tuple[int, ...] = ()
+
+    @property
+    def has_process(self) -> bool:
+        return self.process is not None
+
+    async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
+        """Ports, connection file and the kernel command, from the kernel manager's public
+        settings (``ip``, ``*_port``, ``cache_ports``, ``format_kernel_cmd``)."""
+        km = self.parent
+        extra_arguments = kwargs.pop("extra_arguments", [])
+        kwargs.pop("transport_encryption", None)
+        if km is None:
+            return await super().pre_launch(cmd=[*self.kernel_spec.argv, *extra_arguments],
+                                            **kwargs)
+        if km.transport_encryption == "required":
+            raise RuntimeError("Forked kernels run without transport encryption: set "
+                               "transport_encryption to 'disabled' or use the usual kernelspec.")
+        if km.transport == "tcp" and km.cache_ports and not self.cached_ports:
+            cache = LocalPortCache.instance()
+            ports = tuple(cache.find_available_port(km.ip) for _ in PORT_NAMES)
+            for name, port in zip(PORT_NAMES, ports, strict=True):
+                setattr(km, name, port)
+            self.cached_ports = ports
+        env = kwargs.get("env")
+        km.write_connection_file(
+            **({"jupyter_session": env.get("JPY_SESSION_NAME", "")} if env else {}))
+        self.connection_info = km.get_connection_info()
+        cmd = km.format_kernel_cmd(extra_arguments=extra_arguments)
+        return await super().pre_launch(cmd=cmd, **kwargs)
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         split = split_kernel_command(cmd)
-        if split is None:
-            return await super().launch_kernel(cmd, **kwargs)
-        interpreter, args = split
-        env = dict(kwargs.get("env") or os.environ)
-        env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launcher sets it
         cwd = str(kwargs.get("cwd") or Path.cwd())
-        forker = forker_for(interpreter, env)
-        loop = asyncio.get_running_loop()  # the first fork waits for torch's import
-        self.process = await loop.run_in_executor(None, forker.fork, args, cwd, env)
-        self.pid = self.pgid = self.process.pid  # the kernel leads its own session
+        if split is None:  # not an ipykernel: the usual launch
+            popen_kwargs = {k: v for k, v in kwargs.items() if k not in ("kernel_id",)}
+            self.process = launch_kernel(cmd, **popen_kwargs)
+        else:
+            interpreter, args = split
+            env = dict(kwargs.get("env") or os.environ)
+            env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launcher sets it
+            forker = forker_for(interpreter, env)
+            loop = asyncio.get_running_loop()  # the first fork waits for torch's import
+            self.process = await loop.run_in_executor(None, forker.fork, args, cwd, env)
+        self.pid = self.process.pid
+        try:
+            self.pgid = os.getpgid(self.pid)  # a forked kernel leads its own session
+        except OSError:
+            self.pgid = None
         self.cwd = cwd
         return self.connection_info
 
+    async def poll(self) -> int | None:
+        return self.process.poll() if self.process is not None else 0
+
+    async def wait(self) -> int | None:
+        if self.process is None:
+            return 0
+        while self.process.poll() is None:
+            await asyncio.sleep(0.1)
+        code = self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        self.process = None
+        return code
+
+    async def send_signal(self, signum: int) -> None:
+        """To the kernel's process group (the kernel and what it started), else the kernel."""
+        if self.process is None:
+            return
+        if self.pgid is not None:
+            try:
+                os.killpg(self.pgid, signum)
+                return
+            except OSError:
+                pass
+        self.process.send_signal(signum)
+
+    async def kill(self, restart: bool = False) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            await self.send_signal(signal.SIGKILL)
+
+    async def terminate(self, restart: bool = False) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            await self.send_signal(signal.SIGTERM)
+
+    async def cleanup(self, restart: bool = False) -> None:
+        """Give the ports back to the cache, unless the same kernel restarts on them."""
+        if self.cached_ports and not restart:
+            cache = LocalPortCache.instance()
+            for port in self.cached_ports:
+                cache.return_port(port)
+            self.cached_ports = ()
+
+    def resolve_path(self, path: str) -> str | None:
+        """``path`` as the kernel sees it (relative to its working directory)."""
+        resolved = Path(path).expanduser()
+        if not resolved.is_absolute() and self.cwd:
+            resolved = Path(self.cwd, resolved).resolve()
+        return resolved.as_posix() if resolved.exists() else None
+
+    async def get_provisioner_info(self) -> dict[str, Any]:
+        return {**await super().get_provisioner_info(), "pid": self.pid, "pgid": self.pgid}
+
+    async def load_provisioner_info(self, provisioner_info: dict) -> None:
+        await super().load_provisioner_info(provisioner_info)
+        self.pid, self.pgid = provisioner_info["pid"], provisioner_info["pgid"]
+
+
+class WarmKernelSpecManager(KernelSpecManager):
+    """The installed kernelspecs, each naming :class:`WarmProvisioner` in its metadata
+    (a spec that names a provisioner of its own keeps it)."""
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        spec = super().get_kernel_spec(kernel_name)
+        if "kernel_provisioner" in spec.metadata:
+            return spec
+        metadata = {**spec.metadata, "kernel_provisioner": {"provisioner_name": PROVISIONER}}
+        return KernelSpec(resource_dir=spec.resource_dir, **{**spec.to_dict(),
+                                                             "metadata": metadata})
+
 
 class WarmKernelManager(AsyncKernelManager):
-    """An AsyncKernelManager whose kernels are launched by :class:`WarmProvisioner`."""
+    """An AsyncKernelManager reading kernelspecs through :class:`WarmKernelSpecManager`, so
+    its kernels are launched by :class:`WarmProvisioner`. nbgrader selects it with
+    ``Execute.kernel_manager_class`` (nbclient's configurable kernel manager class)."""
 
-    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
-        if self.provisioner is None:
-            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
-            self.provisioner = WarmProvisioner(kernel_id=self.kernel_id,
-                                               kernel_spec=self.kernel_spec, parent=self)
-        return await super()._async_pre_start_kernel(**kw)
+    @default("kernel_spec_manager")
+    def _warm_kernel_spec_manager(self) -> KernelSpecManager:
+        return WarmKernelSpecManager(data_dir=self.data_dir)
