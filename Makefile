@@ -1,4 +1,5 @@
-# autograd-lab: `make lab` to teach/learn, `make classroom` for a dry run of a class on a local hub, `make test` to verify.
+# autograd-lab: `make lab` to teach/learn, `make classroom` for a dry run of a class on a local hub,
+# `make check` before a commit (fast tier), `make test` to verify everything.
 # Python 3.11 (the lock's torch build and the stored outputs were made with it).
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV   := .venv
@@ -22,7 +23,7 @@ NPM_STAMP := $(NPM_TOOLS)/.installed-stamp
 # Extra classroom options, e.g. `make classroom CLASSROOM_ARGS="--students 30 --port 8001"`.
 CLASSROOM_ARGS ?=
 
-.PHONY: lab classroom test notebooks sync exercises bench lint env clean
+.PHONY: lab classroom check test notebooks sync exercises bench lint env clean
 
 $(STAMP): requirements/lock.txt pyproject.toml course/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
@@ -53,9 +54,16 @@ lab: $(STAMP)
 classroom: $(STAMP) $(NPM_STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograd_lab_course.classroom $(CLASSROOM_ARGS)
 
+# Before a commit: ruff and every test that starts no kernel, server, hub or browser (the tiers
+# in conftest.py), with fewer hypothesis examples. About half a minute on 2 cores.
+check: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -n $(TEST_JOBS) -m "not kernels" --hypothesis-profile=check -q tests
+
+# Everything: ruff, every test of every tier, nbval on every notebook, the full hypothesis count.
 test: $(STAMP) $(NPM_STAMP)
 	$(PY) -m ruff check .
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder --hypothesis-profile=full
 
 # Build each notebook from its .md and execute it: the only way outputs are produced.
 notebooks: $(STAMP)

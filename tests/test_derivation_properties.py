@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from autograd_lab import DerivationError, derive, numerical_derivative
 from autograd_lab.functions import FUNCTIONS
 from autograd_lab.operators import OPERATORS
+from tests.tiers import examples
 
-FAST = settings(max_examples=300, deadline=None,
+FAST = settings(max_examples=examples(300), deadline=None,
                 suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 
 #: where each function is smooth and of moderate size (kinks and domain edges left out)
@@ -37,7 +38,7 @@ def _torch_derivative(fn, a: float) -> float:
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(u=st.floats(0.0, 1.0))
 def test_each_rule_matches_finite_differences_and_torch(name: str, u: float) -> None:
     lo, hi = SAFE[name]
@@ -67,7 +68,7 @@ def test_every_binary_operator_has_an_independent_torch_path() -> None:
 
 
 @pytest.mark.parametrize("op", BINARY)
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(x=st.floats(0.2, 3.0), y=st.floats(-3.0, 3.0))
 def test_each_operator_rule(op: str, x: float, y: float) -> None:
     if op == "/":
@@ -92,7 +93,7 @@ def test_each_operator_rule(op: str, x: float, y: float) -> None:
                                                                  abs=1e-15), text
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(x=st.floats(-3.0, 3.0))
 def test_unary_minus_rule(x: float) -> None:
     d = derive("-sin(x)", x=x)

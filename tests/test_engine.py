@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import autograd_lab
 from autograd_lab.engine import Value
+from tests.tiers import examples
 
 # name -> (arity, function applied to Values or tensors alike). Domains are kept valid by the
 # row itself (log and fractional powers of c*c + 0.5 > 0, division by d*d + 0.5), never by
@@ -93,7 +94,7 @@ LEAF = st.one_of(st.sampled_from(NAMES), st.sampled_from(NAMES),
                  st.floats(-2.0, 2.0, allow_nan=False).map(float))
 EXPRESSIONS = st.recursive(LEAF, _expression, max_leaves=10)
 VALUES = st.fixed_dictionaries({n: st.floats(-2.0, 2.0, allow_nan=False) for n in NAMES})
-PROPERTY = settings(max_examples=400, deadline=None,
+PROPERTY = settings(max_examples=examples(400), deadline=None,
                     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 
 
@@ -122,7 +123,7 @@ def test_rows_cover_every_operation_of_the_engine() -> None:
 
 # --- against torch float64 ------------------------------------------------------------------
 @pytest.mark.parametrize("op", sorted(OPS))
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(values=VALUES)
 def test_each_operation_matches_torch(op: str, values) -> None:
     arity = OPS[op][0]

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autograd_lab import DerivationError, ExpressionError, GradientMismatch, derive
+from tests.tiers import examples
 
 TOKENS = ["x", "y", "z", "2", "0.5", "1e308", "1e-320", "0", "e", "pi", "+", "-", "*", "/",
           "**", "(", ")", "(", ")", "sin", "exp", "log", "sqrt", "relu", "abs", "tan", "^", " ",
@@ -24,9 +25,9 @@ TYPED = st.one_of(
     st.lists(st.sampled_from(TOKENS), max_size=30).map("".join),
     st.text(max_size=120),
 )
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
 #: the widgets draw a graph for every good expression: fewer examples keep the run short
-FUZZ_WIDGETS = settings(FUZZ, max_examples=40)
+FUZZ_WIDGETS = settings(FUZZ, max_examples=examples(40))
 
 #: one example must never take longer than this (the slowest seen here is far below it)
 SLOW = 5.0

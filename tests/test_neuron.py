@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_lab import NeuronGradients, binary_cross_entropy, neuron_gradients
+from tests.tiers import examples
 
 
 def autograd_neuron(x, y, w=1.0, b=0.0, reduction="sum", dtype=torch.float32):
@@ -103,7 +104,7 @@ def test_errors():
         neuron_gradients([[1.0]], [[0.0]])
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     xs=st.lists(st.floats(-5, 5), min_size=1, max_size=5),
     labels=st.lists(st.sampled_from([0.0, 1.0]), min_size=5, max_size=5),
@@ -128,7 +129,7 @@ def test_rounded_sigmoid_keeps_gradients_finite_issue_input():
     torch.testing.assert_close(g.dL_db.double(), db, rtol=1e-3, atol=1e-3)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     xs=st.lists(st.floats(-60, 60), min_size=1, max_size=4),
     labels=st.lists(st.sampled_from([0.0, 1.0]), min_size=4, max_size=4),

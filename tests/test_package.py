@@ -198,6 +198,7 @@ def test_colab_installs_an_uploaded_folder(
     assert pip_calls == [[sys.executable, "-m", "pip", "install", "--quiet", str(root)]]
 
 
+@pytest.mark.kernels
 def test_real_kernel_outputs_are_path_free(tmp_path: Path) -> None:
     """Run a tiny notebook in a real kernel and inspect what would be stored."""
     import nbclient
