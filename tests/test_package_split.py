@@ -52,7 +52,7 @@ def test_the_course_package_imports_no_torch() -> None:
 def test_the_learner_package_holds_no_course_tooling() -> None:
     names = {p.relative_to(REPO / "autograd_lab").as_posix()
              for p in (REPO / "autograd_lab").rglob("*.py")}
-    for old in ("lab.py", "lab_env.py", "workspace.py", "kernel_info.py", "ports.py",
+    for old in ("lab.py", "lab_env.py", "workspace.py", "ports.py",
                 "classroom/hub.py"):
         assert old not in names
     assert not (REPO / "autograd_lab_grading").exists()

@@ -4,7 +4,7 @@ learner imports.
 * :mod:`~autograd_lab_course.lab_launcher`: ``make lab``, JupyterLab on a student copy
   (``python -m autograd_lab_course.lab_launcher``; :mod:`~.lab_env` its server environment);
 * :mod:`~autograd_lab_course.workspace`: that student copy (``python -m
-  autograd_lab_course.workspace DEST``), :mod:`~.kernel_info` the kernel metadata it writes;
+  autograd_lab_course.workspace DEST``), with the kernel metadata each copy names;
 * :mod:`~autograd_lab_course.ports`: a free port no kernel or connection takes first;
 * :mod:`~autograd_lab_course.classroom`: ``make classroom``, a local JupyterHub with nbgrader;
 * :mod:`~autograd_lab_course.grading`: autograding with kernels forked from a process that
