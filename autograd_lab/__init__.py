@@ -20,17 +20,17 @@ from __future__ import annotations
 from autograd_lab._version import PINNED_TORCH, __version__, check_torch_version
 from autograd_lab.agreement_table import CheckTable
 from autograd_lab.derivation import Derivation, derive
+from autograd_lab.derivation_steps import DerivationStep
 from autograd_lab.drawing import draw_graph
 from autograd_lab.engine import Value
 from autograd_lab.errors import DerivationError, ExpressionError, GradientMismatch
 from autograd_lab.graph import Graph, GraphNode, autograd_graph
+from autograd_lab.line_fit import EpochRecord, train_linear
 from autograd_lab.losses import binary_cross_entropy
 from autograd_lab.neuron import NeuronGradients, neuron_gradients
 from autograd_lab.notebook import notebook_setup
 from autograd_lab.numerical import numerical_derivative
-from autograd_lab.derivation_steps import DerivationStep
 from autograd_lab.trace import BackwardStep, trace_backward
-from autograd_lab.line_fit import EpochRecord, train_linear
 
 __all__ = [
     "BackwardStep",

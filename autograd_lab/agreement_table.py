@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autograd_lab.derivation_graph import Node, output_node
 from autograd_lab.errors import GradientMismatch
 from autograd_lab.functions import FUNCTIONS
-from autograd_lab.derivation_graph import Node, output_node
 from autograd_lab.numerical import numerical_derivative
 from autograd_lab.operators import OPERATORS, OutsideDomain, evaluate
 

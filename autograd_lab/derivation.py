@@ -13,8 +13,9 @@ each node's *local* derivative -- the chain rule ``dz/dx = dz/dv1 · dv1/dx``::
 
 The pieces live one concern per module: the grammar in :mod:`~autograd_lab.expression`,
 the local derivatives in :mod:`~autograd_lab.operators` and :mod:`~autograd_lab.functions`,
-the graph in :mod:`~autograd_lab.derivation_graph`, the steps in :mod:`~autograd_lab.derivation_steps`, the
-comparison in :mod:`~autograd_lab.agreement_table`.  Everything is plain float64 Python arithmetic;
+the graph in :mod:`~autograd_lab.derivation_graph`, the steps in
+:mod:`~autograd_lab.derivation_steps`, the comparison in :mod:`~autograd_lab.agreement_table`.
+Everything is plain float64 Python arithmetic;
 ``.autograd()`` reruns the same nodes through torch (float64) and ``.numerical()`` through
 central differences.
 """
@@ -36,13 +37,13 @@ from autograd_lab.agreement_table import (
     central_differences,
     check_table,
 )
+from autograd_lab.derivation_graph import Node, build_nodes, output_node
+from autograd_lab.derivation_steps import DerivationStep, backward_steps, forward_steps
 from autograd_lab.errors import ExpressionError
 from autograd_lab.expression import MAX_NAME_LENGTH, MAX_NAMES, MAX_NODES, parse_expression, size
 from autograd_lab.functions import CONSTANTS, FUNCTIONS
 from autograd_lab.graph import Graph, GraphNode
-from autograd_lab.derivation_graph import Node, build_nodes, output_node
 from autograd_lab.operators import torch_apply
-from autograd_lab.derivation_steps import DerivationStep, backward_steps, forward_steps
 
 __all__ = [
     "CheckRow",

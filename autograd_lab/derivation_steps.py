@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from autograd_lab.errors import DerivationError
 from autograd_lab.derivation_graph import Node, output_node
+from autograd_lab.errors import DerivationError
 from autograd_lab.operators import OutsideDomain, local_derivative
 
 __all__ = ["DerivationStep", "backward_steps", "forward_steps"]

@@ -10,7 +10,8 @@ Rows:
 - autograde time per submission over a batch: ``nbgrader autograde chain_rule`` on a batch of
   submissions (solution, one mistake, untouched, in turn) in a copy of the course root with its
   gradebook and its config (each grading kernel forked from a process that imported torch
-  once: autograd_lab_course.grading.warm_kernels), divided by the batch size (target ≤ 3 s), and its CPU
+  once: autograd_lab_course.grading.warm_kernels), divided by the batch size (target ≤ 3 s),
+  and its CPU
   time (user+sys of the command, the forker and its kernels: what a shared machine's load
   does not change much).
 """

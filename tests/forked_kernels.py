@@ -6,7 +6,8 @@ of CPU importing torch before its first cell, and ``make test`` starts dozens of
 :func:`use_forked_kernels` (called from the root ``conftest.py``) puts a copy of the installed
 ``python3`` kernelspec first on ``JUPYTER_PATH``, the same in every way but one: its
 ``metadata.kernel_provisioner`` names ``autograd-lab-warm``, the launcher of
-:mod:`autograd_lab_course.grading.warm_kernels` (nbgrader's autograding uses it too). Every kernel is
+:mod:`autograd_lab_course.grading.warm_kernels` (nbgrader's autograding uses it too). Every kernel
+is
 still a new process that starts with an empty namespace; ``tests/test_warm_kernels.py`` checks
 that a forked kernel behaves as one started the usual way.
 

@@ -1,4 +1,5 @@
-"""A class run through the local hub (issue 18): ``python -m autograd_lab_course.classroom`` end to end.
+"""A class run through the local hub (issue 18): ``python -m autograd_lab_course.classroom``
+end to end.
 
 One classroom (three students) is started with the command a teacher types, on a free
 loopback port, in a temporary DIR. Everything after that goes over HTTP with each account's
@@ -318,7 +319,8 @@ def test_listens_on_loopback_only(servers: Hub) -> None:
     assert len(listening) >= 3 + 4  # proxy (public + API), hub, four single-user servers
     assert {addr.ip for addr in listening} == {"127.0.0.1"}
     # Every port the hub told a server or itself to use lies below the range the system hands
-    # to new connections and kernels, so none of those could take it first (autograd_lab_course.ports).
+    # to new connections and kernels, so none of those could take it first
+    # (autograd_lab_course.ports).
     log = ClassroomLayout(servers.directory).hub_log.read_text(errors="replace")
     routed = [int(p) for p in re.findall(r"to proxy /user/\w+/ => http://127\.0\.0\.1:(\d+)", log)]
     assert len(routed) == 4 and all(port < ephemeral_range()[0] for port in routed), routed

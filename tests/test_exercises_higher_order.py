@@ -1,4 +1,5 @@
-"""The lesson 09 exercise checks (``autograd_lab.exercises.higher_order_checks``): the teacher solutions
+"""The lesson 09 exercise checks (``autograd_lab.exercises.higher_order_checks``): the teacher
+solutions
 pass, each recognised mistake is fed as a student would write it and named by its code, and no
 check raises. Truth is recomputed here independently: the closed-form derivatives in float64
 math, torch autograd in float64, and central differences.

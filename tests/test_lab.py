@@ -1,4 +1,5 @@
-"""autograd_lab_course.lab_launcher: JupyterLab on 127.0.0.1 with a token, on a workspace copy, stoppable."""
+"""autograd_lab_course.lab_launcher: JupyterLab on 127.0.0.1 with a token, on a workspace copy,
+stoppable."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd_lab import lab as lab_module
+from autograd_lab_course import lab_launcher as lab_module
 from autograd_lab_course.lab_launcher import LabError, LabServer, free_port, start_lab
 
 #: The launcher starts kernels as a student's lab does, not forked (tests/forked_kernels.py):

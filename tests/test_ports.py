@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from autograd_lab import ports
+from autograd_lab_course import ports
 from autograd_lab_course.ports import ephemeral_range, free_port
 
 

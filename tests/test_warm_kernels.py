@@ -1,4 +1,5 @@
-"""Grading kernels forked from a forker that imported torch (autograd_lab_course.grading.warm_kernels):
+"""Grading kernels forked from a forker that imported torch
+(autograd_lab_course.grading.warm_kernels):
 each one a new process that behaves as a kernel started the usual way; the course and
 classroom configs use them (tests/test_classroom.py grades a class with them through the
 formgrader)."""

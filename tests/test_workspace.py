@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd_lab import workspace
+from autograd_lab_course import workspace
 from autograd_lab_course.workspace import CopyReport, WorkspaceError, copy_workspace
 
 REPO = Path(__file__).resolve().parents[1]
@@ -245,7 +245,7 @@ def test_cli_on_the_real_repository(tmp_path: Path, module: str) -> None:
 import contextlib  # noqa: E402
 import errno  # noqa: E402
 
-from autograd_lab import lab  # noqa: E402
+from autograd_lab_course import lab_launcher as lab  # noqa: E402
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager
 
-from autograd_lab import workspace
+from autograd_lab_course import workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -30,7 +30,11 @@ from autograd_lab.exercises.accumulation_checks import check_grad_sequence, chec
 from autograd_lab.exercises.choice_checks import check_no_grad_choice
 from autograd_lab.exercises.engine_checks import check_backward_order, check_sin, check_x_exp_y
 from autograd_lab.exercises.gradient_checks import EXERCISES, check_gradient
-from autograd_lab.exercises.higher_order_checks import check_hvp, check_second_derivative, check_slope
+from autograd_lab.exercises.higher_order_checks import (
+    check_hvp,
+    check_second_derivative,
+    check_slope,
+)
 from autograd_lab.exercises.loop_checks import check_no_grad_loop, check_training_loop
 from autograd_lab.exercises.tensor_checks import (
     check_clip_hook,

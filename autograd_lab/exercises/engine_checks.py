@@ -2,7 +2,8 @@
 nodes in the right order, and a custom ``torch.autograd.Function`` with two inputs.
 
 Each check runs the student's code on small graphs and compares the gradients with the truth,
-torch autograd in float64 cross-checked by a central difference (:mod:`~autograd_lab.exercises.ground_truth`). A wrong
+torch autograd in float64 cross-checked by a central difference
+(:mod:`~autograd_lab.exercises.ground_truth`). A wrong
 result is then compared with the same graphs run through the plausible buggy versions
 (written out below), which names the mistake:
 

@@ -124,7 +124,8 @@ def hvp_truth(p: tuple[float, float], v: tuple[float, float]) -> tuple[float, fl
     minus = gradient_truth((p[0] - eps * v[0], p[1] - eps * v[1]))
     for exact, a, b in zip((float(hx), float(hy)), plus, minus, strict=True):
         if not math.isclose(exact, (a - b) / (2 * eps), rel_tol=1e-6, abs_tol=1e-7):
-            raise ground_truth.TruthError(f"H·v by autograd {exact!r} disagrees with the difference")
+            raise ground_truth.TruthError(
+                f"H·v by autograd {exact!r} disagrees with the difference")
     return float(hx), float(hy)
 
 

@@ -24,6 +24,7 @@ import torch
 
 from autograd_lab.exercises.student_code import checks_function, guarded
 from autograd_lab.prediction import within_precision
+from autograd_lab.tensor_input import as_dtype
 from autograd_lab.verdict import (
     AnswerError,
     Verdict,
@@ -34,7 +35,6 @@ from autograd_lab.verdict import (
     unanswered,
     wrong,
 )
-from autograd_lab.tensor_input import as_dtype
 
 TensorFn = Callable[[torch.Tensor], torch.Tensor]
 H = 1e-6

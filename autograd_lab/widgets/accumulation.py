@@ -18,8 +18,8 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.transforms import Bbox
 
-from autograd_lab.verdict import Verdict
 from autograd_lab.formatting import fmt_short
+from autograd_lab.verdict import Verdict
 from autograd_lab.widgets.accumulation_run import (
     DTYPE,
     MAX_CALLS,

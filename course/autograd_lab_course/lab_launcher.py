@@ -39,7 +39,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograd_lab_course import REPO
-from autograd_lab_course.lab_env import isolated_env, runtime_dir, student_config_env, token_file_env
+from autograd_lab_course.lab_env import (
+    isolated_env,
+    runtime_dir,
+    student_config_env,
+    token_file_env,
+)
 from autograd_lab_course.ports import free_port
 from autograd_lab_course.workspace import WorkspaceError, copy_workspace
 
@@ -303,7 +308,8 @@ def start_lab(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m autograd_lab_course.lab_launcher [--port N] [--no-browser] [--workspace DIR]``."""
+    """``python -m autograd_lab_course.lab_launcher [--port N] [--no-browser]
+    [--workspace DIR]``."""
     parser = argparse.ArgumentParser(
         prog="python -m autograd_lab_course.lab_launcher",
         description="Copy the course into a workspace and open it in JupyterLab "

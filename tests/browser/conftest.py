@@ -1,6 +1,7 @@
 """Fixtures for the real-browser test: one JupyterLab, one headless Chromium per module.
 
-JupyterLab is started with the launcher ``make lab`` uses (:func:`autograd_lab_course.lab_launcher.start_lab`)
+JupyterLab is started with the launcher ``make lab`` uses
+(:func:`autograd_lab_course.lab_launcher.start_lab`)
 on a temporary workspace copy of ``notebooks/`` with isolated ``JUPYTER_*`` directories, on a
 free loopback port with a token, and is stopped at the end, also when a test fails.
 

@@ -49,7 +49,8 @@ def _lessons() -> list[Any]:
 
 
 def _exercises() -> list[Any]:
-    # workspace layout (autograd_lab_course.workspace): notebooks/exercises/release/** → exercises/**
+    # workspace layout (autograd_lab_course.workspace):
+    # notebooks/exercises/release/** → exercises/**
     found = sorted(
         "exercises/" + p.relative_to(RELEASE).as_posix()
         for p in RELEASE.rglob("*.ipynb")

@@ -1,4 +1,5 @@
-"""``python -m autograd_lab_course.classroom [--students N] [--port P] [--dir DIR]`` (``make classroom``).
+"""``python -m autograd_lab_course.classroom [--students N] [--port P] [--dir DIR]``
+(``make classroom``).
 
 Prints the hub's address and one line per account, ``NAME  password: PASSWORD``, then keeps
 the hub running until Ctrl-C or SIGTERM, which stop the hub, the proxy and every single-user

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import psutil
 
+from autograd_lab_course import REPO
 from autograd_lab_course.classroom.accounts import (
     INSTRUCTOR,
     make_passwords,
@@ -36,7 +37,6 @@ from autograd_lab_course.classroom.accounts import (
     write_password_file,
 )
 from autograd_lab_course.classroom.layout import ClassroomLayout
-from autograd_lab_course import REPO
 from autograd_lab_course.ports import free_port, port_in_use
 
 __all__ = ["Classroom", "ClassroomError", "default_directory", "find_proxy", "log_tail",

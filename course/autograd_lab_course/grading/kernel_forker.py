@@ -1,4 +1,5 @@
-"""The kernel forker: ``python -m autograd_lab_course.grading.kernel_forker REPLY_FD`` (see warm_kernels).
+"""The kernel forker: ``python -m autograd_lab_course.grading.kernel_forker REPLY_FD``
+(see warm_kernels).
 
 It imports torch, autograd_lab and ipykernel once, then for each line on stdin — the JSON
 ``{"args": [...], "cwd": "...", "env": {...}}`` of a kernel to start — forks, writes the new

@@ -3,7 +3,8 @@
 A new kernel spends most of its start importing torch (3–4 s of CPU here) before its first
 cell runs. :class:`WarmProvisioner` is a kernel provisioner (jupyter_client's public extension
 point for how kernels are launched) that launches as jupyter_client's local one does, with one
-change: the first kernel it launches starts a *forker* (:mod:`autograd_lab_course.grading.kernel_forker`), a
+change: the first kernel it launches starts a *forker*
+(:mod:`autograd_lab_course.grading.kernel_forker`), a
 Python process that imports torch, autograd_lab and ipykernel and then waits; each kernel, the
 first included, is a fork of it that becomes the kernel jupyter_client asked for (its
 arguments, working directory and environment, its own session). A fork costs milliseconds,
