@@ -146,12 +146,13 @@ def test_a_matrix_answer_uses_the_same_precision() -> None:
     assert not check_jacobian(jac.round(decimals=2)).ok  # cos(1.5) = 0.0707… given as 0.07
 
 
-def test_the_readme_lists_every_mistake_code_once() -> None:
+def test_the_exercises_page_lists_every_mistake_code_once() -> None:
     from pathlib import Path
 
     from autograd_lab.exercises import MISTAKES
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "exercises.md").read_text(
+        encoding="utf-8")
     table = readme.split("The mistake codes")[1].split("\n\n")[1]
     rows = re.findall(r"^\| `(\w+)` \| \S.*\|$", table, re.MULTILINE)
     assert sorted(rows) == sorted(MISTAKES)

@@ -99,7 +99,7 @@ def find_notebooks_dir(source_root: Path | str | None = None) -> Path:
     if not notebooks.is_dir():
         raise WorkspaceError(
             f"No course notebooks found at {notebooks}: install autograd_lab_course from a "
-            "clone of the repository with `pip install -e course` (or pass "
+            "clone of the repository with `pip install -e . -e course` (or pass "
             "source_root=<the clone>)."
         )
     return notebooks
