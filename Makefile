@@ -33,6 +33,7 @@ $(STAMP): requirements/lock.txt pyproject.toml course/pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . -e course
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (autograd-lab)" >/dev/null
+	$(PY) -m autograd_lab_course.grading >/dev/null
 	touch $(STAMP)
 
 $(NPM_STAMP): requirements/npm/package.json requirements/npm/package-lock.json

@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 from jupyter_client.manager import AsyncKernelManager
-from traitlets.utils.importstring import import_item
 
 from autograd_lab_course.grading import warm_kernels
-from autograd_lab_course.grading.autograde import EXECUTE, KERNEL_MANAGER_CLASS
+from autograd_lab_course.grading.autograde import EXECUTE, GRADING_KERNEL
 from autograd_lab_course.grading.warm_kernels import (
-    WarmKernelManager,
     WarmProvisioner,
+    grading_kernelspec,
+    install_grading_kernelspec,
     split_kernel_command,
 )
 from tests import forked_kernels
@@ -42,9 +42,9 @@ PROBE = (
 )
 
 
-async def _probe(manager_class: type, cwd: Path, mark: str, then: str = "",
+async def _probe(kernel_name: str, cwd: Path, mark: str, then: str = "",
                  interrupt: bool = False) -> dict[str, Any]:
-    km = manager_class(kernel_name="python3")
+    km = AsyncKernelManager(kernel_name=kernel_name)
     env = {**os.environ, "AUTOGRAD_LAB_MARK": mark}
     await km.start_kernel(cwd=str(cwd), env=env)
     kc = km.client()
@@ -88,16 +88,21 @@ def test_command_split() -> None:
 
 
 @pytest.mark.usefixtures("usual_kernels")  # the "usual" kernel: not the suite's forking spec
-def test_forked_kernels_behave_as_new_kernels(tmp_path: Path) -> None:
+def test_forked_kernels_behave_as_new_kernels(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kernels of the grading kernelspec (installed here, as make env does) are forked."""
     warm_kernels.stop_forkers()
+    installed = Path(install_grading_kernelspec(prefix=str(tmp_path / "prefix")))
+    monkeypatch.setenv("JUPYTER_PATH", os.pathsep.join(
+        p for p in (str(installed.parents[1]), os.environ.get("JUPYTER_PATH", "")) if p))
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
 
     async def run() -> tuple[dict, list[dict]]:
-        usual = await _probe(AsyncKernelManager, tmp_path / "a", "usual")
-        first = await _probe(WarmKernelManager, tmp_path / "a", "first", then="secret = 42")
-        second = await _probe(WarmKernelManager, tmp_path / "b", "second", then="secret = 7")
-        third = await _probe(WarmKernelManager, tmp_path / "a", "third", interrupt=True)
+        usual = await _probe("python3", tmp_path / "a", "usual")
+        first = await _probe(GRADING_KERNEL, tmp_path / "a", "first", then="secret = 42")
+        second = await _probe(GRADING_KERNEL, tmp_path / "b", "second", then="secret = 7")
+        third = await _probe(GRADING_KERNEL, tmp_path / "a", "third", interrupt=True)
         return usual, [first, second, third]
 
     usual, warm = asyncio.run(run())
@@ -139,9 +144,9 @@ def test_an_idle_forker_exits() -> None:
         idle.kill()
 
 
-def test_the_course_configs_select_the_warm_kernel_manager() -> None:
-    """nbgrader's public setting ``Execute.kernel_manager_class`` selects the forking kernel
-    manager in every config; nbgrader's preprocessor list is its own (not copied)."""
+def test_the_course_configs_select_the_grading_kernel() -> None:
+    """nbgrader's public setting ``Execute.kernel_name`` picks the grading kernelspec in every
+    config; nbgrader's preprocessor list is its own (not copied)."""
     from nbgrader.converters.autograde import Autograde
     from nbgrader.preprocessors import Execute
     from traitlets.config.loader import PyFileConfigLoader
@@ -149,30 +154,37 @@ def test_the_course_configs_select_the_warm_kernel_manager() -> None:
     config = PyFileConfigLoader("nbgrader_config.py", path=str(COURSE)).load_config()
     assert dict(config.Execute) == EXECUTE
     assert "autograde_preprocessors" not in config.Autograde
-    assert import_item(KERNEL_MANAGER_CLASS) is WarmKernelManager
-    assert Execute(config=config).kernel_manager_class is WarmKernelManager
+    assert Execute(config=config).kernel_name == GRADING_KERNEL
     assert Execute in Autograde(config=config).autograde_preprocessors  # nbgrader's own list
     deployed = json.loads((REPO / "deploy" / "jupyter-config" / "instructor" /
                            "nbgrader_config.json").read_text())
     assert deployed["Execute"] == EXECUTE and "Autograde" not in deployed
 
 
+def test_make_env_installed_the_grading_kernelspec() -> None:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec(GRADING_KERNEL)
+    provisioner = spec.metadata["kernel_provisioner"]
+    assert provisioner["provisioner_name"] == forked_kernels.PROVISIONER
+    assert spec.argv == KernelSpecManager().get_kernel_spec("python3").argv
+
+
 def test_grading_uses_public_extension_points_only() -> None:
-    """A provisioner on jupyter_client's public base class, every abstract method written; a
-    kernel manager that names it through the kernelspec; no private name of a dependency."""
+    """A provisioner on jupyter_client's public base class, every abstract method written,
+    named in a kernelspec's metadata; no private name of a dependency."""
     from jupyter_client.provisioning import KernelProvisionerBase, LocalProvisioner
 
     assert issubclass(WarmProvisioner, KernelProvisionerBase)
     assert not issubclass(WarmProvisioner, LocalProvisioner)
     assert not WarmProvisioner.__abstractmethods__
-    manager = WarmKernelManager(kernel_name="python3")
-    assert manager.kernel_spec.metadata["kernel_provisioner"] == {
+    assert grading_kernelspec()["metadata"]["kernel_provisioner"] == {
         "provisioner_name": forked_kernels.PROVISIONER}
     grading = REPO / "course" / "autograd_lab_course" / "grading"
     for path in grading.glob("*.py"):
         text = path.read_text(encoding="utf-8")
         for private in ("_async_pre_start_kernel", "_run_exitfuncs", "_launch_args",
-                        "autograde_preprocessors ="):
+                        "autograde_preprocessors =", "LocalProvisioner"):
             assert private not in text, f"{path.name} uses {private}"
 
 

@@ -30,10 +30,11 @@ c.CourseDirectory.ignore = [
 
 # Autograding speed (issue 18: ≤ 3 s per submission over a batch, see benchmarks/): each grading
 # kernel is forked from a process that imported torch once (a fork takes milliseconds; the
-# import takes seconds of CPU), through nbclient's configurable kernel manager class: still a
-# new process for every submission, so nothing passes from one to the next
+# import takes seconds of CPU): nbclient's configurable kernel name picks the grading
+# kernelspec (installed by `make env`), whose metadata names the forking kernel provisioner.
+# Still a new process for every submission, so nothing passes from one to the next
 # (course/autograd_lab_course/grading/). nbgrader's own preprocessor list is left as it is.
-c.Execute.kernel_manager_class = "autograd_lab_course.grading.warm_kernels.WarmKernelManager"
+c.Execute.kernel_name = "autograd-lab-grading"
 # Once the last cell has run, Execute stops the kernel. "graceful" (nbclient's default) asks it
 # to shut down and waits for its exit, which a kernel that imported torch takes its time over;
 # the graded notebook already holds every output, so kill it at once.

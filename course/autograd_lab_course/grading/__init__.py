@@ -1,10 +1,12 @@
 """Autograding with nbgrader, faster: grading kernels forked from one process that imported
-torch (:mod:`autograd_lab_course.grading.warm_kernels`,
-:mod:`autograd_lab_course.grading.kernel_forker`),
-used by nbgrader's Execute (:mod:`autograd_lab_course.grading.autograde`).
+torch once.
 
-A package of its own, beside ``autograd_lab``, so that nbgrader's process, which loads
-:class:`~autograd_lab_course.grading.autograde.WarmExecute`, and a Jupyter server launching kernels
-with :class:`~autograd_lab_course.grading.warm_kernels.WarmProvisioner` do not import torch
-(importing ``autograd_lab`` does; only the kernels need it).
+* :mod:`~autograd_lab_course.grading.warm_kernels`: the kernel provisioner
+  (``WarmProvisioner``, entry point ``autograd-lab-warm``) and the grading kernelspec that
+  names it (``python -m autograd_lab_course.grading`` installs it; ``make env`` does);
+* :mod:`~autograd_lab_course.grading.kernel_forker`: the forker process;
+* :mod:`~autograd_lab_course.grading.autograde`: nbgrader's ``Execute`` settings using it.
+
+Nothing here imports torch: nbgrader's process and a Jupyter server launching kernels with the
+provisioner never need it; only the kernels (forked from the forker) do.
 """

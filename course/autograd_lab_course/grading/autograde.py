@@ -1,11 +1,13 @@
 """nbgrader's autograding settings: each submission in a kernel forked from a forker.
 
-nbgrader's ``Execute`` preprocessor is nbclient's ``NotebookClient``, whose kernel manager
-class is a public setting (``Execute.kernel_manager_class``). Set to
-:class:`~autograd_lab_course.grading.warm_kernels.WarmKernelManager`, every grading kernel is
-launched by :class:`~autograd_lab_course.grading.warm_kernels.WarmProvisioner`: forked from a
-process that imported torch once, still a new process per submission. nbgrader's own
-preprocessor list is left as nbgrader ships it.
+nbgrader's ``Execute`` preprocessor is nbclient's ``NotebookClient``, whose ``kernel_name`` is
+a public setting (``Execute.kernel_name``; empty means the notebook's own kernel). Set to
+:data:`GRADING_KERNEL`, every grading kernel is started from that kernelspec: a copy of the
+environment's ``python3`` one whose ``metadata.kernel_provisioner`` names ``autograd-lab-warm``
+(:class:`~autograd_lab_course.grading.warm_kernels.WarmProvisioner`), so it is forked from a
+process that imported torch once, still a new process per submission. ``make env`` installs
+that kernelspec (``python -m autograd_lab_course.grading``). nbgrader's own preprocessor list
+is left as nbgrader ships it.
 
 ``Execute.shutdown_kernel = "immediate"``: once the last cell has run the graded notebook
 holds every output, so the kernel is killed at once rather than asked to shut down and waited
@@ -19,12 +21,12 @@ nbgrader nor torch.
 
 from __future__ import annotations
 
-__all__ = ["EXECUTE", "KERNEL_MANAGER_CLASS"]
+__all__ = ["EXECUTE", "GRADING_KERNEL"]
 
-#: The dotted name nbgrader's config gives ``Execute.kernel_manager_class``.
-KERNEL_MANAGER_CLASS = "autograd_lab_course.grading.warm_kernels.WarmKernelManager"
+#: The kernelspec grading kernels start from (installed by ``make env``).
+GRADING_KERNEL = "autograd-lab-grading"
 #: nbgrader's ``Execute`` settings for autograding (a config section, JSON-ready).
 EXECUTE: dict[str, str] = {
-    "kernel_manager_class": KERNEL_MANAGER_CLASS,
+    "kernel_name": GRADING_KERNEL,
     "shutdown_kernel": "immediate",
 }

@@ -22,8 +22,8 @@ gets a forker of its own.
 
 Where it is used:
 
-* nbgrader's autograding: ``Execute.kernel_manager_class`` (nbclient's configurable kernel
-  manager) set to :class:`WarmKernelManager`, whose kernelspecs name this provisioner
+* nbgrader's autograding: ``Execute.kernel_name`` (nbclient's configurable kernel name) set
+  to the kernelspec :func:`install_grading_kernelspec` installs, which names this provisioner
   (:mod:`autograd_lab_course.grading.autograde`): each submission in a new kernel, at a
   fraction of the CPU;
 * any kernelspec whose ``metadata.kernel_provisioner.provisioner_name`` is
@@ -48,19 +48,20 @@ import json
 import os
 import signal
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.connect import KernelConnectionInfo, LocalPortCache
-from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.launcher import launch_kernel
-from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import KernelProvisionerBase
-from traitlets import default
 
 from autograd_lab_course.grading import kernel_forker
+from autograd_lab_course.grading.autograde import GRADING_KERNEL
 
 #: Seconds without an order (and with no running kernel) before a forker exits.
 FORKER_WAIT_S = kernel_forker.WAIT_S
@@ -226,8 +227,8 @@ class WarmProvisioner(KernelProvisionerBase):
     (jupyter_client's public ``launch_kernel``).
 
     A kernelspec selects it with ``metadata.kernel_provisioner.provisioner_name`` set to
-    ``autograd-lab-warm`` (the entry point course/pyproject.toml declares);
-    :class:`WarmKernelManager` does so for every kernelspec it reads.
+    ``autograd-lab-warm`` (the entry point course/pyproject.toml declares), as the grading
+    kernelspec (:func:`install_grading_kernelspec`) and the test suite's do.
     """
 
     process: ForkedKernel | subprocess.Popen | None = None
@@ -345,24 +346,21 @@ class WarmProvisioner(KernelProvisionerBase):
         self.pid, self.pgid = provisioner_info["pid"], provisioner_info["pgid"]
 
 
-class WarmKernelSpecManager(KernelSpecManager):
-    """The installed kernelspecs, each naming :class:`WarmProvisioner` in its metadata
-    (a spec that names a provisioner of its own keeps it)."""
-
-    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        spec = super().get_kernel_spec(kernel_name)
-        if "kernel_provisioner" in spec.metadata:
-            return spec
-        metadata = {**spec.metadata, "kernel_provisioner": {"provisioner_name": PROVISIONER}}
-        return KernelSpec(resource_dir=spec.resource_dir, **{**spec.to_dict(),
-                                                             "metadata": metadata})
+def grading_kernelspec(kernel_name: str = "python3") -> dict[str, Any]:
+    """``kernel_name``'s installed kernelspec (its ``kernel.json``), with
+    ``metadata.kernel_provisioner`` naming :class:`WarmProvisioner`."""
+    spec = KernelSpecManager().get_kernel_spec(kernel_name)
+    return {**spec.to_dict(), "display_name": f"{spec.display_name}, forked for grading",
+            "metadata": {**spec.metadata,
+                         "kernel_provisioner": {"provisioner_name": PROVISIONER}}}
 
 
-class WarmKernelManager(AsyncKernelManager):
-    """An AsyncKernelManager reading kernelspecs through :class:`WarmKernelSpecManager`, so
-    its kernels are launched by :class:`WarmProvisioner`. nbgrader selects it with
-    ``Execute.kernel_manager_class`` (nbclient's configurable kernel manager class)."""
-
-    @default("kernel_spec_manager")
-    def _warm_kernel_spec_manager(self) -> KernelSpecManager:
-        return WarmKernelSpecManager(data_dir=self.data_dir)
+def install_grading_kernelspec(prefix: str | None = None) -> str:
+    """Install :data:`~autograd_lab_course.grading.autograde.GRADING_KERNEL` (see
+    :func:`grading_kernelspec`) under ``prefix`` (default: this environment, ``sys.prefix``),
+    with jupyter_client's public ``install_kernel_spec``; the folder it went to."""
+    with tempfile.TemporaryDirectory() as folder:
+        kernel_json = json.dumps(grading_kernelspec(), indent=1) + "\n"
+        (Path(folder) / "kernel.json").write_text(kernel_json, encoding="utf-8")
+        return KernelSpecManager().install_kernel_spec(
+            folder, GRADING_KERNEL, prefix=sys.prefix if prefix is None else prefix)
