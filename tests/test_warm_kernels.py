@@ -33,7 +33,8 @@ COURSE = REPO / "notebooks" / "exercises"
 #: What a kernel reports about itself: the state a fork must not change.
 PROBE = (
     "import json, os, sys\n"
-    "print(json.dumps({'pid': os.getpid(), 'cwd': os.getcwd(), 'path': sys.path,\n"
+    "print(json.dumps({'pid': os.getpid(), 'ppid': os.getppid(), 'cwd': os.getcwd(),\n"
+    "  'path': sys.path,\n"
     "  'torch_loaded': 'torch' in sys.modules, 'names': sorted(k for k in globals()\n"
     "  if not k.startswith('_')), 'mark': os.environ.get('AUTOGRAD_LAB_MARK'),\n"
     "  'parent': os.environ.get('JPY_PARENT_PID'), 'argv0': sys.argv[0],\n"
@@ -121,6 +122,9 @@ def test_forked_kernels_behave_as_new_kernels(tmp_path: Path,
         assert kernel["sigchld"] == usual["sigchld"]  # the kernel can wait for its children
         assert kernel["session"] and usual["session"]  # its own process group
     assert warm[2]["interrupted"] == "KeyboardInterrupt"  # a runaway cell can be stopped
+    # one forker made all three: shutting a kernel down (a signal to its process group) never
+    # reached the forker
+    assert {w["ppid"] for w in warm} == {forkers[0].process.pid}
     # the same import path as a kernel started the usual way in that directory
     assert warm[2]["path"] == usual["path"]
     assert warm[1]["path"] == [p.replace(str(tmp_path / "a"), str(tmp_path / "b"))

@@ -270,9 +270,14 @@ class WarmProvisioner(KernelProvisionerBase):
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         split = split_kernel_command(cmd)
         cwd = str(kwargs.get("cwd") or Path.cwd())
-        if split is None:  # not an ipykernel: the usual launch
+        if split is None:  # not an ipykernel: the usual launch, in a session of its own
             popen_kwargs = {k: v for k, v in kwargs.items() if k not in ("kernel_id",)}
             self.process = launch_kernel(cmd, **popen_kwargs)
+            self.pid = self.process.pid
+            try:
+                self.pgid = os.getpgid(self.pid)
+            except OSError:
+                self.pgid = None
         else:
             interpreter, args = split
             env = dict(kwargs.get("env") or os.environ)
@@ -280,11 +285,10 @@ class WarmProvisioner(KernelProvisionerBase):
             forker = forker_for(interpreter, env)
             loop = asyncio.get_running_loop()  # the first fork waits for torch's import
             self.process = await loop.run_in_executor(None, forker.fork, args, cwd, env)
-        self.pid = self.process.pid
-        try:
-            self.pgid = os.getpgid(self.pid)  # a forked kernel leads its own session
-        except OSError:
-            self.pgid = None
+            # The kernel's first act is os.setsid(): its group is its pid. Not os.getpgid():
+            # asked before that setsid it answers the forker's group, and a signal to it
+            # would reach the forker and every kernel it made.
+            self.pid = self.pgid = self.process.pid
         self.cwd = cwd
         return self.connection_info
 
