@@ -110,7 +110,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 LONG_FILES = (
     "tests/test_classroom.py",
     "tests/browser/test_browser.py",
-    "tests/test_notebooks.py",
+    "tests/test_notebooks_execute.py",
     "tests/test_exercise_notebooks.py",
     "tests/test_lab.py",
     "tests/test_adding_a_lesson.py",
