@@ -174,7 +174,7 @@ class AccumulationRun:
             x.grad = None
             r.after.append(f"{name}.grad = None")
         else:
-            r.after.append("nothing (keeps adding)")
+            r.after.append("nothing")
 
     def run_rest(self) -> None:
         """Make every remaining call (stops at an error)."""

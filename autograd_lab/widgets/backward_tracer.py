@@ -30,10 +30,9 @@ from autograd_lab.widgets.controls import (
     ExpressionInput,
     Stepping,
     html_area,
-    png_image,
+    picture_area,
     step_buttons,
 )
-from autograd_lab.widgets.figures import GraphPngCache
 from autograd_lab.widgets.inputs import DEFAULT_VALUE, clean_values, leaf_names, with_defaults
 from autograd_lab.widgets.markup import escape, pre_html, title_html
 from autograd_lab.widgets.prediction_box import Predicting, PredictionBox
@@ -57,7 +56,6 @@ class BackwardTracer(Predicting, Stepping, WidgetBase):
         self._is_expression = isinstance(expression_or_tensor, str)
         self.state = self._start(lambda: self._build(expression_or_tensor, gradient, values),
                                  self._fallback, "sin(x**2)")
-        self._png_cache = GraphPngCache(5.6, 3.0)
         buttons = step_buttons(
             self, "Previous half-step of the backward pass",
             "Next half-step: what the node receives, then what it passes on (reveals it)",
@@ -73,7 +71,7 @@ class BackwardTracer(Predicting, Stepping, WidgetBase):
         self.header_html = html_area("agl-header")
         self.output_html = html_area("agl-output")
         self.hand_html = html_area("agl-hand")
-        self.graph_image = png_image()
+        self.graph_image = picture_area("agl-graph")
         self._finish([
             self.header_html,
             self.expression_input.root,
@@ -129,7 +127,6 @@ class BackwardTracer(Predicting, Stepping, WidgetBase):
             return
         self.prediction.tries = 0
         self.expression_input.set_shown(text)
-        self._png_cache.clear()
         self._render()
 
     def _render(self) -> None:
@@ -144,7 +141,7 @@ class BackwardTracer(Predicting, Stepping, WidgetBase):
             "<b>Hand derivation</b>" + pre_html(hand, "agl-text agl-hand-text")
             if hand else ""
         )
-        self._show_position(view.highlight, self.state.graph, view.highlight)
+        self._show_position(self.state.graph, view)
 
     def _idle_prompt(self) -> str:
         """The prediction row's line when nothing is left to predict at this half-step."""

@@ -11,6 +11,7 @@ import ipywidgets as widgets
 
 from autograd_lab.widgets.base import WidgetBase, button
 from autograd_lab.widgets.markup import COLOURS, escape
+from autograd_lab.widgets.svg import graph_svg
 
 #: The hint echoes at most this many characters of the expression shown.
 _HINT_ECHO = 30
@@ -115,16 +116,11 @@ def html_area(cls: str) -> Any:
     return area
 
 
-def image_layout() -> Any:
-    """Layout for a PNG ``Image``: never wider than the page, aspect ratio kept."""
-    return widgets.Layout(max_width="100%", height="auto", object_fit="contain")
-
-
-def png_image(cls: str = "agl-graph") -> Any:
-    """An image area for a widget's PNG (never wider than the page), with a css class."""
-    image = widgets.Image(format="png", layout=image_layout())
-    image.add_class(cls)
-    return image
+def picture_area(cls: str) -> Any:
+    """An HTML area for a widget's SVG picture (never wider than the page), with a css class."""
+    area = widgets.HTML(layout=widgets.Layout(max_width="100%"))
+    area.add_class(cls)
+    return area
 
 
 class Stepping:
@@ -142,7 +138,6 @@ class Stepping:
     reset_button: Any
     end_button: Any
     graph_image: Any
-    _png_cache: Any
 
     def step(self, kind: str) -> None:
         """``kind`` is "back", "next", "reset" or "last"."""
@@ -169,16 +164,15 @@ class Stepping:
     def _reset_keeps(self) -> str:  # pragma: no cover - overridden
         return "everything else stays"
 
-    def _show_position(self, key: Any, graph: Any, highlight: Any) -> None:
+    def _show_position(self, graph: Any, view: Any) -> None:
         """The buttons that cannot move are off; the prediction row and the graph picture
-        (from the widget's ``_png_cache``, keyed by ``key``) follow the step."""
+        (the step's nodes highlighted, its title saying what it shows) follow the step."""
         s = self.state
         self.back_button.disabled = self.reset_button.disabled = s.at_start
         self.next_button.disabled = self.end_button.disabled = s.at_end
         self.prediction.refresh()
-        png, width = self._png_cache.render(key, graph, highlight)
-        self.graph_image.value = png
-        self.graph_image.layout.width = width
+        said = f"{view.title}: {view.lines[0]}" if view.lines else view.title
+        self.graph_image.value = graph_svg(graph, view.highlight, said)
 
     def _lines(self) -> list[str]:
         """The current step as plain text (what the output area shows)."""

@@ -23,25 +23,14 @@ import warnings
 from typing import Any
 
 import ipywidgets as widgets
-import numpy as np
-from matplotlib.ticker import NullLocator
 
 from autograd_lab.formatting import fmt_big
 from autograd_lab.training import is_diverging, train_linear
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
-from autograd_lab.widgets.controls import html_area, png_image
-from autograd_lab.widgets.figures import (
-    GREY,
-    LINE_BLUE,
-    LINE_GREEN,
-    LINE_RED,
-    Backdrop,
-    KeptTop,
-    new_figure,
-    pin_layout,
-    style_axes,
-)
+from autograd_lab.widgets.controls import html_area, picture_area
 from autograd_lab.widgets.markup import message_html, pre_html
+from autograd_lab.widgets.svg import BLUE, GREEN, RED, Frame, nice_ticks, svg
+from autograd_lab.widgets.svg import text as svg_text
 
 #: Lesson 08's data: y = 2x + 1.
 SEED_X = (1.0, 2.0, 3.0, 4.0)
@@ -197,14 +186,8 @@ class TrainingExplorer(WidgetBase):
         self.status_html = html_area("agl-status")
         self.output_html = html_area("agl-output")
         self.output_html.add_class("agl-epoch-log")
-        self.plot_image = png_image("agl-plot")
+        self.plot_image = picture_area("agl-plot")
         self.plot_label = html_area("agl-plot-label")  # the plot's title, as page text
-
-        self._drawn: tuple[Any, ...] | None = None
-        self._fig = new_figure(8.0, 3.0)
-        self._ax_loss = self._fig.add_axes((0.08, 0.16, 0.38, 0.72))
-        self._ax_fit = self._fig.add_axes((0.58, 0.16, 0.38, 0.72))
-        self._setup_axes()
 
         self._finish([
             widgets.HTML("<b>Training y = w·x + b on lesson 08's data (y = 2x + 1)</b>"),
@@ -223,63 +206,38 @@ class TrainingExplorer(WidgetBase):
                           f"epochs={self.epochs_slider.value}")
 
     # -- plot ----------------------------------------------------------------------------
-    def _setup_axes(self) -> None:
-        ax = self._ax_loss
-        style_axes(ax)
-        ax.set_title(self.loss_title(), fontsize=10, color=GREY, y=1.0)  # y: placed once
-        ax.set_xlabel("epoch", fontsize=9, color=GREY)
-        ax.set_yscale("log")
-        ax.yaxis.set_minor_locator(NullLocator())  # fewer tick artists: faster redraws
-        ax.tick_params(labelsize=8)
-        (self._loss_line,) = ax.plot([], [], "o-", color=LINE_BLUE, markersize=3)
-        self._diverge_text = ax.text(
-            0.5, 0.92, "", transform=ax.transAxes, ha="center", va="top",
-            color=LINE_RED, fontsize=11, fontweight="bold",
-        )
-        fx = self._ax_fit
-        style_axes(fx)
-        fx.set_title("data and fitted line", fontsize=10, color=GREY, y=1.0)
-        fx.set_xlabel("x", fontsize=9, color=GREY)
-        fx.tick_params(labelsize=8)
-        fx.plot(self.session.x, self.session.y, "s", color=LINE_GREEN, label="data (y = 2x + 1)")
-        xs = (0.0, 5.0)
-        (self._fit_line,) = fx.plot(xs, (0.0, 0.0), "-", color=LINE_BLUE, label="w·x + b")
-        fx.set_xlim(*xs)
-        fx.set_ylim(-1.0, 12.0)
-        legend = fx.legend(fontsize=8, loc="upper left", frameon=False, labelcolor=GREY)
-        pin_layout(self._fig)
-        # only the loss axes and the fitted line change: the rest of the right plot is drawn
-        # once; the spines (and the legend, when the line crosses it) are drawn after the
-        # line in a full draw, so they are redrawn over it
-        # the loss title is drawn last (nothing drawn later comes near it) and pasted while
-        # its text stays
-        title = KeptTop(self._fig, ax.title, ax.title.get_text)
-        moving = [ax, self._fit_line, *fx.spines.values(), title]
-        self._backdrop = Backdrop(self._fig, moving)
-        self._backdrop_legend = Backdrop(self._fig, [*moving, legend])
-        self._legend_box = legend.get_window_extent().padded(4.0)  # + line width, antialias
-
-    def _draw(self) -> bytes:
+    def _picture(self) -> str:
+        """Left: the loss per epoch (log axis); right: the data and the line w·x + b."""
         s = self.session
         pts = [(r.epoch, r.loss) for r in s.records if math.isfinite(r.loss) and r.loss > 0]
-        self._loss_line.set_data([p[0] for p in pts], [p[1] for p in pts])
-        ax = self._ax_loss
+        last = max((p[0] for p in pts), default=10)
+        ylim = (min(p[1] for p in pts) / 2, max(p[1] for p in pts) * 2) if pts else (0.01, 100.0)
+        loss = Frame(70.0, 34.0, 280.0, 160.0, (0.5, last + 0.5), ylim, log_y=True)
+        xticks = [t for t in nice_ticks(1, last, 6) if t == int(t)]
+        body = loss.axes(xticks, "epoch", self.loss_title())
+        said = [f"{self.loss_title()}: " + (f"{len(pts)} epochs, last loss {fmt_big(pts[-1][1])}"
+                                           if pts else "not trained yet")]
         if pts:
-            lo = min(p[1] for p in pts)
-            hi = max(p[1] for p in pts)
-            ax.set_ylim(lo / 2, hi * 2)
-            ax.set_xlim(0.5, max(p[0] for p in pts) + 0.5)
-        else:
-            ax.set_ylim(0.01, 100)
-            ax.set_xlim(0.5, 10.5)
-        self._diverge_text.set_text(f"diverging (lr={s.lr:g})" if s.diverging else "")
-        ax.title.set_text(self.loss_title())
-        if math.isfinite(s.w) and math.isfinite(s.b):
-            self._fit_line.set_ydata((s.b, 5.0 * s.w + s.b))
-        path = self._fit_line.get_transform().transform_path(self._fit_line.get_path())
-        apart = (np.isfinite(path.vertices).all()
-                 and not path.intersects_bbox(self._legend_box, filled=False))
-        return (self._backdrop if apart else self._backdrop_legend).png()
+            body += [loss.polyline(pts, BLUE), loss.dots(pts, BLUE)]
+        if s.diverging:
+            note = f"diverging (lr={s.lr:g})"
+            body.append(svg_text(loss.left + loss.width / 2, loss.top + 16.0, note,
+                                 extra=f' font-weight="bold" style="fill:{RED}"'))
+            said.append(note)
+        fit = Frame(450.0, 34.0, 280.0, 160.0, (0.0, 5.0), (-1.0, 12.0))
+        body += fit.axes(range(6), "x", "data and fitted line")
+        body.append(fit.dots(list(zip(s.x, s.y, strict=True)), GREEN, 4.0, square=True))
+        seen = _visible_part(s.w, s.b, fit)
+        if seen is not None:
+            body.append(fit.polyline([(x, s.w * x + s.b) for x in seen], BLUE))
+        if seen != (0.0, 5.0) and (s.diverging or s.finished):
+            note = "the line leaves the plot: training diverged"
+            body.append(svg_text(fit.left + fit.width - 8.0, fit.top + fit.height - 14.0, note,
+                                 "end", extra=f' font-weight="bold" style="fill:{RED}"'))
+            said.append(note)
+        body += fit.legend([(GREEN, "data (y = 2x + 1)"), (BLUE, "w·x + b")])
+        said.append(f"fitted line y = {fmt_big(s.w)}·x + {fmt_big(s.b)}")
+        return svg(760.0, 240.0, "; ".join(t for t in said if t) + ".", body, "agl-loss-fit")
 
     def loss_title(self) -> str:
         """The loss plot's title: the lr its points were trained with (as the status says)."""
@@ -328,14 +286,23 @@ class TrainingExplorer(WidgetBase):
             + pre_html(lines, "agl-text agl-epochs-text") + "</div>"
         )
         if plot:
-            key = (tuple(s.losses), s.lr, s.w, s.b)  # everything the plot shows
-            if key != self._drawn:  # e.g. a message-only change draws nothing
-                self.plot_image.value = self._draw()
-                self._drawn = key
-            self.plot_label.value = (f'<span style="color:{GREY};font-size:12px">Plot: '
+            self.plot_image.value = self._picture()
+            self.plot_label.value = (f'<span style="font-size:12px">Plot: '
                                      f"{self.loss_title()}, {s.epoch} epochs</span>")
 
     def _lines(self) -> list[str]:
         """The epoch lines shown in the text area."""
         return self.session.lines()
 
+
+
+def _visible_part(w: float, b: float, frame: Frame) -> tuple[float, float] | None:
+    """The x range of ``y = w·x + b`` inside ``frame`` (None when none of it is)."""
+    if not (math.isfinite(w) and math.isfinite(b)):
+        return None
+    (x0, x1), (y0, y1) = frame.xlim, frame.ylim
+    if w == 0:
+        return (x0, x1) if y0 <= b <= y1 else None
+    ends = sorted(((y0 - b) / w, (y1 - b) / w))
+    lo, hi = max(x0, ends[0]), min(x1, ends[1])
+    return (lo, hi) if lo < hi else None
