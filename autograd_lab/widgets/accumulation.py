@@ -5,7 +5,7 @@ Predict, then call: the learner predicts ``x.grad`` right after the next backwar
 is drawn — nothing is drawn before the learner acts. ``x**3`` at 2 gives 12, 24, 36, …
 (``dy/dx = 3x² = 12`` added each call), or 12 every time with ``zero_()`` / ``= None``.
 
-:class:`AccumulationRun` (in :mod:`~autograd_lab.widgets.accumulation_run`) is the
+:class:`AccumulationRun` (in :mod:`~autograd_lab.widgets.accumulation_state`) is the
 plain-Python state; :class:`GradAccumulationLab` the view.
 """
 
@@ -18,7 +18,7 @@ import ipywidgets as widgets
 
 from autograd_lab.exercises.verdict import Verdict
 from autograd_lab.formatting import fmt_short
-from autograd_lab.widgets.accumulation_run import (
+from autograd_lab.widgets.accumulation_state import (
     DTYPE,
     MAX_CALLS,
     MODES,

@@ -13,7 +13,7 @@ node's first ``grad_inputs`` entry (at ``AccumulateGrad``: the leaf's ``.grad`` 
 The hand derivation grows line by line beside the node being visited: at the start it shows
 only the forward pass.
 
-:class:`~autograd_lab.widgets.backward_steps.BackwardSteps` is the plain-Python state;
+:class:`~autograd_lab.widgets.backward_state.BackwardSteps` is the plain-Python state;
 :class:`BackwardTracer` the view.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 import ipywidgets as widgets
 import torch
 
-from autograd_lab.widgets.backward_steps import DTYPE, BackwardSteps, TraceView, quoted_short
+from autograd_lab.widgets.backward_state import DTYPE, BackwardSteps, TraceView, quoted_short
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
 from autograd_lab.widgets.controls import (
     ExpressionInput,

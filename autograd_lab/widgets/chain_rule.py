@@ -5,7 +5,7 @@ by the local derivative, ``dz/dx = dz/dv · dv/dx``; the last step compares the 
 with torch autograd and a central finite difference. Before each reveal the learner may
 predict the value it shows ("your prediction", ✓ Check / Show; :meth:`predict`).
 
-:class:`~autograd_lab.widgets.chain_rule_steps.ChainRuleSteps` is the plain-Python state
+:class:`~autograd_lab.widgets.chain_rule_state.ChainRuleSteps` is the plain-Python state
 (tests drive it directly); :class:`ChainRuleStepper` is the ipywidgets view.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
-from autograd_lab.widgets.chain_rule_steps import ChainRuleSteps, FinalComparison
+from autograd_lab.widgets.chain_rule_state import ChainRuleSteps, FinalComparison
 from autograd_lab.widgets.controls import (
     ExpressionInput,
     Stepping,

@@ -13,129 +13,26 @@ the status line and the plot label both show the ``lr`` the records were trained
 ends at epoch 10, never 11); once there, Step and Run are off until ``epochs`` grows (a fresh
 run) or Reset.
 
-:class:`TrainingSession` is the plain-Python state; :class:`TrainingExplorer` the view.
+:class:`~autograd_lab.widgets.training_state.TrainingSession` is the plain-Python state;
+:class:`TrainingExplorer` the view.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import ipywidgets as widgets
 
 from autograd_lab.formatting import fmt_big
-from autograd_lab.training import is_diverging, train_linear
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
 from autograd_lab.widgets.controls import html_area, picture_area
 from autograd_lab.widgets.markup import message_html, pre_html
 from autograd_lab.widgets.svg import BLUE, GREEN, RED, Frame, nice_ticks, svg
 from autograd_lab.widgets.svg import text as svg_text
+from autograd_lab.widgets.training_state import SEED_X, SEED_Y, TrainingSession
 
-#: Lesson 08's data: y = 2x + 1.
-SEED_X = (1.0, 2.0, 3.0, 4.0)
-SEED_Y = (3.0, 5.0, 7.0, 9.0)
-
-
-class TrainingSession:
-    """Where training stands: ``w``, ``b``, the epoch records so far, divergence.
-
-    ``step()`` trains one epoch, ``run(n)`` n more epochs (continuing), ``run_to(n)`` until
-    epoch n, ``reset()`` starts again from ``w = b = 0``; ``set_lr`` starts again when
-    something was trained. The update each epoch is ``w ← w − lr · dL/dw`` (and b alike).
-    """
-
-    def __init__(
-        self,
-        x: tuple[float, ...] = SEED_X,
-        y: tuple[float, ...] = SEED_Y,
-        lr: float = 0.1,
-        w: float = 0.0,
-        b: float = 0.0,
-    ) -> None:
-        self.x, self.y = tuple(float(v) for v in x), tuple(float(v) for v in y)
-        self.lr = float(lr)
-        self.w0, self.b0 = float(w), float(b)
-        self.reset()
-
-    def reset(self) -> None:
-        self.w, self.b = self.w0, self.b0
-        self.records: list[Any] = []
-        self.stopped = ""
-
-    @property
-    def epoch(self) -> int:
-        """Epochs trained so far (0 before any)."""
-        return len(self.records)
-
-    def set_lr(self, lr: float) -> bool:
-        """A new learning rate; True when it restarted training (records were shown)."""
-        lr = float(lr)
-        if not (math.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr={lr:g} is not a learning rate; choose a number above 0.")
-        if lr == self.lr:
-            return False
-        self.lr = lr
-        restarted = bool(self.records)
-        self.reset()
-        return restarted
-
-    def run_to(self, epoch: int) -> list[Any]:
-        """Train until ``epoch`` epochs are done (nothing if already there)."""
-        return self.run(max(0, int(epoch) - self.epoch))
-
-    @property
-    def losses(self) -> list[float]:
-        return [r.loss for r in self.records]
-
-    @property
-    def diverging(self) -> bool:
-        return is_diverging(self.losses)
-
-    @property
-    def finished(self) -> bool:
-        """True once the loss (or w, b) stopped being finite: Reset to go on."""
-        return bool(self.stopped)
-
-    def step(self) -> list[Any]:
-        return self.run(1)
-
-    def run(self, epochs: int) -> list[Any]:
-        """Train ``epochs`` more epochs from the current ``w``, ``b``; returns the new records."""
-        if self.finished or int(epochs) <= 0:
-            return []
-        with warnings.catch_warnings():
-            # the widget labels divergence itself, by the same rule
-            warnings.simplefilter("ignore", RuntimeWarning)
-            new = train_linear(
-                self.x, self.y, lr=self.lr, epochs=int(epochs), w=self.w, b=self.b,
-                start_epoch=len(self.records) + 1,
-            )
-        self.records.extend(new)
-        if new:
-            self.w, self.b = new[-1].w, new[-1].b
-            if not (math.isfinite(new[-1].loss) and math.isfinite(self.w)
-                    and math.isfinite(self.b)):
-                self.stopped = (
-                    f"The loss is no longer finite at epoch {new[-1].epoch}: lr={self.lr:g} "
-                    "diverges. Press Reset and try a smaller learning rate."
-                )
-        return new
-
-    def lines(self) -> list[str]:
-        """Lesson 08's lines, one per epoch so far."""
-        return [str(r) for r in self.records]
-
-    def status(self) -> str:
-        if not self.records:
-            return f"Not trained yet: w={self.w:.4f}, b={self.b:.4f}, lr={self.lr:g}."
-        last = self.records[-1]
-        label = "diverging" if self.diverging else "converging"
-        return (
-            f"{label}: epoch {last.epoch}, loss={fmt_big(last.loss)}, w={fmt_big(last.w)}, "
-            f"b={fmt_big(last.b)} (lr={self.lr:g})"
-        )
-
+__all__ = ["SEED_X", "SEED_Y", "TrainingExplorer", "TrainingSession"]
 
 class TrainingExplorer(WidgetBase):
     """Train lesson 08's linear model with Step / Run / Reset and watch loss and fit update.
