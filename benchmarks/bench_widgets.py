@@ -220,7 +220,7 @@ def run() -> list[dict]:
     lrs = [0.12 + 0.001 * i for i in range(REPEATS)]
     rows += _click_rows(
         "TrainingExplorer lr typed after a run (fresh run, plot relabelled)",
-        _times(lambda i: setattr(tr.lr_box, "value", lrs[i]),
+        _times(lambda i: setattr(tr.lr_box, "value", f"{lrs[i]:.3f}"),
                before=lambda _: tr.run_button.click()), plot=True)
     return rows
 

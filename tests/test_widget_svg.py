@@ -141,7 +141,7 @@ def test_loss_curve_is_on_a_log_axis_and_divergence_is_said_on_the_plot() -> Non
         assert y == pytest.approx(ys[0] + slope * (math.log10(loss) - math.log10(losses[0])),
                                   abs=0.15)
     assert "diverging" not in w.plot_image.value
-    w.lr_box.value = 0.9
+    w.lr_box.value = "0.9"
     w.run_button.click()
     assert "diverging (lr=0.9)" in w.plot_image.value
     assert "the line leaves the plot: training diverged" in w.plot_image.value

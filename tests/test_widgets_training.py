@@ -74,7 +74,7 @@ def test_changing_epochs_or_lr_after_a_run_starts_a_fresh_run() -> None:
     w.run_button.click()
     assert w.text.splitlines()[:10] == SEED_LINES and len(w.text.splitlines()) == 12
     lr = 0.123  # between 0.1 and 0.15 in a step of 0.001, typed in the box
-    w.lr_box.value = lr
+    w.lr_box.value = str(lr)
     assert w.lr_slider.value == pytest.approx(lr) and w.session.lr == pytest.approx(lr)
     assert w.text == "" and "lr is now 0.123" in w.message.value
     w.run_button.click()

@@ -81,7 +81,7 @@ class GradAccumulationLab(WidgetBase):
         )
         self.retain_checkbox.add_class("agl-retain")
         self.prediction = PredictionBox(self, self.state.pending, self.next_call,
-                                        error_possible=True)
+                                        error_possible=True, slips=self.state.slips)
         buttons = self.button_row(
             ("run_button", "▶▶ Run the rest", "Make every remaining backward call now",
              "agl-run", self.state.run_rest),

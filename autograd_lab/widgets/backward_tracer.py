@@ -67,7 +67,8 @@ class BackwardTracer(Predicting, Stepping, WidgetBase):
         self.expression_box = self.expression_input.box
         self.apply_button = self.expression_input.apply_button
         self.prediction = PredictionBox(self, lambda: self.state.pending(),
-                                        lambda: self.state.reveal(), idle=self._idle_prompt)
+                                        lambda: self.state.reveal(), idle=self._idle_prompt,
+                                        slips=lambda: self.state.slips())
         self.header_html = html_area("agl-header")
         self.output_html = html_area("agl-output")
         self.hand_html = html_area("agl-hand")

@@ -68,7 +68,7 @@ class ChainRuleStepper(Predicting, Stepping, WidgetBase):
             "Back to step 1 (keeps the expression and the slider values)",
             "Jump to the result: manual = autograd")
         self.prediction = PredictionBox(self, self.state.pending, self.state.reveal,
-                                        idle=self._idle_prompt)
+                                        idle=self._idle_prompt, slips=self.state.slips)
         self.sliders: dict[str, widgets.FloatSlider] = {}
         self.slider_box = widgets.VBox([])
         self.header_html = html_area("agl-header")

@@ -55,6 +55,7 @@ class ExpressionInput:
     def __init__(self, value: str, placeholder: str, tooltip: str,
                  apply: Callable[[str], Any], visible: bool | None = None) -> None:
         self.shown = value
+        self.tried = value  # the text last applied (Enter or Apply), good or not
         layout = {"width": "360px"}
         if visible is not None:
             layout["display"] = "" if visible else "none"
@@ -63,10 +64,10 @@ class ExpressionInput:
             tooltip=tooltip, layout=widgets.Layout(**layout),
         )
         self.box.add_class("agl-expression")
-        on_enter(self.box, lambda _: apply(self.box.value))
+        on_enter(self.box, lambda _: self._apply(apply))
         self.apply_button = button(
             "Apply", "Show the expression typed in the box (Enter does the same)", "agl-apply")
-        self.apply_button.on_click(lambda _: apply(self.box.value))
+        self.apply_button.on_click(lambda _: self._apply(apply))
         self.hint = widgets.HTML()
         self.hint.add_class("agl-expression-hint")
         self.box.observe(lambda _: self.refresh(), names="value")
@@ -74,6 +75,11 @@ class ExpressionInput:
         if visible is False:
             self.root.layout.display = "none"
         self.refresh()
+
+    def _apply(self, apply: Callable[[str], Any]) -> None:
+        self.tried = self.box.value
+        apply(self.box.value)
+        self.refresh()  # pressed: the hint to press goes (the message line says the rest)
 
     @property
     def differs(self) -> bool:
@@ -88,7 +94,7 @@ class ExpressionInput:
     def refresh(self) -> None:
         differs = self.differs
         self.apply_button.disabled = not differs
-        if not differs:
+        if not differs or self.box.value == self.tried:
             self.hint.value = ""
             return
         shown = self.shown if len(self.shown) <= _HINT_ECHO else self.shown[:_HINT_ECHO] + "…"

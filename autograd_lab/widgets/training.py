@@ -30,9 +30,9 @@ from autograd_lab.widgets.controls import html_area, picture_area
 from autograd_lab.widgets.markup import message_html, pre_html
 from autograd_lab.widgets.svg import BLUE, GREEN, RED, Frame, nice_ticks, svg
 from autograd_lab.widgets.svg import text as svg_text
-from autograd_lab.widgets.training_state import SEED_X, SEED_Y, TrainingSession
+from autograd_lab.widgets.training_state import SEED_X, SEED_Y, TrainingSession, read_lr
 
-__all__ = ["SEED_X", "SEED_Y", "TrainingExplorer", "TrainingSession"]
+__all__ = ["SEED_X", "SEED_Y", "TrainingExplorer", "TrainingSession", "read_lr"]
 
 class TrainingExplorer(WidgetBase):
     """Train lesson 08's linear model with Step / Run / Reset and watch loss and fit update.
@@ -52,13 +52,13 @@ class TrainingExplorer(WidgetBase):
             tooltip="Learning rate: drag, or ←/→ for steps of 0.001",
         )
         self.lr_slider.add_class("agl-lr")
-        self.lr_box = widgets.BoundedFloatText(
-            value=0.1, min=0.001, max=1.0, step=0.001, description="type lr:",
+        self.lr_box = widgets.Text(
+            value="0.1", description="type lr:", continuous_update=False,
             tooltip="Type a learning rate (0.001 to 1) and press Enter",
             layout=widgets.Layout(width="170px"), style={"description_width": "initial"},
         )
         self.lr_box.add_class("agl-lr-box")
-        widgets.link((self.lr_box, "value"), (self.lr_slider, "value"))
+        self.lr_box.observe(self._on_lr_typed, names="value")
         self.epochs_slider = widgets.IntSlider(
             value=10, min=1, max=100, step=1, description="epochs",
             continuous_update=False, tooltip="Run trains until this epoch",
@@ -143,11 +143,27 @@ class TrainingExplorer(WidgetBase):
     # -- handlers --------------------------------------------------------------------
     @guarded
     def _on_lr(self, change: dict[str, Any]) -> None:
+        self.lr_box.value = f"{float(change['new']):g}"
         restarted: list[bool] = []
         if self._attempt(lambda: restarted.append(self.session.set_lr(float(change["new"])))) \
                 and any(restarted):
             self._fresh_run_note(f"lr is now {self.session.lr:g}")
         self._render()
+
+    @guarded
+    def _on_lr_typed(self, change: dict[str, Any]) -> None:
+        """A typed lr (applied on Enter): one sentence and no change unless it is a number
+        from 0.001 to 1 in steps of 0.001; the slider then moves to it."""
+        shown = f"{self.lr_slider.value:g}"
+        if str(change["new"]).strip() == shown:
+            return
+        try:
+            lr = read_lr(str(change["new"]))
+        except ValueError as exc:
+            self.say(f"{exc} lr stays {shown}.", "error")
+            self.lr_box.value = shown
+            return
+        self.lr_slider.value = lr
 
     @guarded
     def _on_epochs(self, change: dict[str, Any]) -> None:

@@ -8,11 +8,40 @@ makes the loss grow is *diverging* by :func:`autograd_lab.training.is_diverging`
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from typing import Any
 
 from autograd_lab.formatting import fmt_big
 from autograd_lab.training import is_diverging, train_linear
+
+#: The learning rates the widget offers: 0.001 to 1 in steps of 0.001 (the slider's).
+LR_MIN, LR_MAX, LR_STEP = 0.001, 1.0, 0.001
+
+
+def read_lr(text: str) -> float:
+    """A typed learning rate: a number from 0.001 to 1 in steps of 0.001, else a
+    ``ValueError`` with one sentence (``x^2``, ``2x``, ``5``, ``0``, ``1e-9``, ``0.1234``,
+    and ``0,12`` with a decimal comma are all refused, never clamped)."""
+    typed = text.strip().replace("−", "-")
+    echo = typed if len(typed) <= 20 else typed[:20] + "…"
+    if re.fullmatch(r"[-+]?\d*,\d+", typed):
+        raise ValueError(f"{echo} has a decimal comma; write it with a point: "
+                         f"{typed.replace(',', '.')}.")
+    try:
+        lr = float(typed)
+    except ValueError:
+        raise ValueError(f"{echo!r} is not a number; type a learning rate from {LR_MIN:g} "
+                         f"to {LR_MAX:g}.") from None
+    if not (math.isfinite(lr) and LR_MIN <= lr <= LR_MAX):
+        raise ValueError(f"lr={echo} is out of range; type a learning rate from {LR_MIN:g} "
+                         f"to {LR_MAX:g}.")
+    steps = lr / LR_STEP
+    if abs(steps - round(steps)) > 1e-6:
+        raise ValueError(f"lr={echo} is between two steps of {LR_STEP:g}; type at most three "
+                         "decimals.")
+    return round(lr, 3)
+
 
 #: Lesson 08's data: y = 2x + 1.
 SEED_X = (1.0, 2.0, 3.0, 4.0)
