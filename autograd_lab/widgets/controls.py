@@ -17,21 +17,6 @@ from autograd_lab.widgets.svg import graph_svg
 _HINT_ECHO = 30
 
 
-def expression_box(value: str, placeholder: str, tooltip: str, handler: Any,
-                   visible: bool | None = None) -> Any:
-    """The "z =" text box; ``handler`` runs when Enter is pressed (``visible=False`` hides it)."""
-    layout = {"width": "360px"}
-    if visible is not None:
-        layout["display"] = "" if visible else "none"
-    box = widgets.Text(
-        value=value, description="z =", placeholder=placeholder, continuous_update=False,
-        tooltip=tooltip, layout=widgets.Layout(**layout),
-    )
-    box.add_class("agl-expression")
-    box.observe(handler, names="value")
-    return box
-
-
 def on_enter(box: Any, handler: Callable[[Any], Any]) -> None:
     """Run ``handler`` when Enter is pressed in the Text ``box``.
 
