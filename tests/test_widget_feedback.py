@@ -125,3 +125,20 @@ def test_a_typed_lr_moves_the_slider_and_the_status_names_it() -> None:
     assert "(lr=0.123)" in w.status_html.value
     w.lr_slider.value = 0.2
     assert w.lr_box.value == "0.2"
+
+
+def test_the_widget_the_lessons_and_the_start_page_give_one_restart_instruction() -> None:
+    from pathlib import Path
+
+    from autograd_lab.widgets.base import AFTER_RESTART
+
+    instruction = "run its cell again (Shift+Enter)"
+    assert instruction in AFTER_RESTART
+    notebooks = Path(__file__).resolve().parent.parent / "notebooks"
+    lessons = [p for p in sorted(notebooks.glob("[0-9][0-9]_*.md"))
+               if "from autograd_lab.widgets import" in p.read_text(encoding="utf-8")]
+    assert len(lessons) == 5
+    for path in [notebooks / "00_start_here.md", *lessons]:
+        text = " ".join(path.read_text(encoding="utf-8").split())
+        assert instruction.replace("(Shift+Enter)", "").strip() in text.replace(
+            "(Shift+Enter)", "").replace("  ", " ") and "Shift+Enter" in text, path.name
