@@ -37,9 +37,9 @@ STYLE = (
     f"svg.agl-svg text{{fill:{TEXT};{FONT}}}"
     f"svg.agl-svg .agl-box text{{{MONO}}}"
     f"svg.agl-svg .agl-box rect{{fill:var(--jp-layout-color1,#fff);stroke-width:1.5}}"
-    f"svg.agl-svg .agl-leaf rect{{stroke:{BLUE}}}"
-    f"svg.agl-svg .agl-op rect{{stroke:{MUTED}}}"
-    f"svg.agl-svg .agl-output rect{{stroke:{GREEN}}}"
+    f"svg.agl-svg .agl-node-leaf rect{{stroke:{BLUE}}}"
+    f"svg.agl-svg .agl-node-op rect{{stroke:{MUTED}}}"
+    f"svg.agl-svg .agl-node-output rect{{stroke:{GREEN}}}"
     f"svg.agl-svg .agl-hot rect{{fill:var(--jp-layout-color2,#eee);stroke:{ORANGE};"
     "stroke-width:4}"
     "svg.agl-svg .agl-hot text{font-weight:bold}"
@@ -109,7 +109,7 @@ def graph_svg(graph: Graph, highlight: Iterable[int] = (), title: str = "") -> s
         hot = " agl-hot" if box.node.id in marked else ""
         first = y - (len(box.lines) - 1) * LINE_PX / 2
         body.append(
-            f'<g class="agl-box agl-{kind}{hot}" data-node="{box.node.id}">'
+            f'<g class="agl-box agl-node-{kind}{hot}" data-node="{box.node.id}">'
             f'<rect x="{x - box_w / 2:.1f}" y="{y - box_h / 2:.1f}" width="{box_w:.1f}" '
             f'height="{box_h:.1f}" rx="6"/>'
             + "".join(text(x, first + k * LINE_PX, line) for k, line in enumerate(box.lines))
