@@ -183,5 +183,17 @@ def test_the_widget_says_after_a_restart_to_run_its_cell_again() -> None:
     style = w.root.children[0]
     assert style.value == RESTART_STYLE and style.layout.display == "none"
     assert f'content:"{AFTER_RESTART}"' in RESTART_STYLE
-    assert ".agl-widget .jupyter-widgets.jupyter-widgets-disconnected::before{content:none}" \
+    assert ".agl-widget .jupyter-widgets-disconnected::before{content:none}" \
         in RESTART_STYLE
+
+
+def test_a_log_axis_spanning_less_than_a_decade_still_has_tick_labels() -> None:
+    from autograd_lab.widgets.svg import Frame
+
+    labels = [t for t in Frame(0, 0, 100, 100, (0, 1), (20.0, 90.0), log_y=True).axes(
+        [], "", "") if t.startswith("<text") and 'text-anchor="end"' in t]
+    assert len(labels) >= 2
+    decades = [t for t in Frame(0, 0, 100, 100, (0, 1), (0.01, 1000.0), log_y=True).axes(
+        [], "", "") if 'text-anchor="end"' in t]
+    assert [re.search(r">(.*)<", t)[1] for t in decades] == ["0.01", "0.1", "1", "10", "100",
+                                                              "1000"]

@@ -67,7 +67,7 @@ AFTER_RESTART = ("The kernel restarted, so this widget no longer responds: run i
 #: This style shows one sentence at the top of the widget instead, and dims the rest.
 RESTART_STYLE = (
     "<style>"
-    ".agl-widget .jupyter-widgets.jupyter-widgets-disconnected::before{content:none}"
+    ".agl-widget .jupyter-widgets-disconnected::before{content:none}"
     ".jupyter-widgets.agl-widget.jupyter-widgets-disconnected::before{"
     f'content:"{AFTER_RESTART}";font-family:inherit;font-size:var(--jp-ui-font-size1,13px);'
     "font-weight:600;color:var(--jp-error-color1,#b00020);line-height:1.4;height:auto;"

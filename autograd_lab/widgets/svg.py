@@ -180,6 +180,8 @@ class Frame:
             lo, hi = (math.floor(math.log10(v) + 1e-9) for v in self.ylim)
             step = max(1, math.ceil((hi - lo + 1) / 6))
             yticks = [10.0 ** k for k in range(lo, hi + 1, step) if self.inside(10.0 ** k)]
+            if len(yticks) < 2:  # less than a decade shown: round values in between
+                yticks = [t for t in nice_ticks(*self.ylim, 4) if t > 0]
         else:
             yticks = nice_ticks(*self.ylim)
         for y in yticks:

@@ -446,9 +446,10 @@ class TestWidgets:
             # the last good expression stays, step and result included
             assert "sin(x**2)" in _text(root.locator(".agl-header"))
             assert _text(root.locator(".agl-output")) == output_before
-            # the box differs from what is shown: the hint says how to apply it
+            # Enter was pressed: no hint to press it; the message says what is still shown
             hint = _text(root.locator(".agl-expression-hint"))
-            assert "press Enter or Apply" in hint, hint
+            assert "press Enter or Apply" not in hint, hint
+            assert "Still showing sin(x**2)" in message, message
         assert "sin(x" in message, f"the message does not name the bad input: {message!r}"
         assert_wraps_at_spaces(root, "ChainRuleStepper")
         jl.screenshot_element(root, "widget-ChainRuleStepper-bad-expression")
@@ -784,7 +785,7 @@ class TestWidgets:
             for theme in ("JupyterLab Dark", "JupyterLab Light"):
                 set_theme(jl, theme)
                 mode = "dark" if "Dark" in theme else "light"
-                found[mode] = serious_violations(page, ".agl-widget")
+                found[mode] = without_slider_handles(serious_violations(page, ".agl-widget"))
                 for name in WIDGET_CELLS:
                     if name != "setup":
                         root = page.locator(f".{_css_class(name)}").first
@@ -816,6 +817,28 @@ class TestWidgets:
         assert icons == 0
         jl.screenshot_element(page.locator(".agl-chain-rule-stepper").first,
                               "widget-ChainRuleStepper-after-restart")
+
+
+def without_slider_handles(violations: list[dict]) -> list[dict]:
+    """``violations`` without axe's ``aria-input-field-name`` on ipywidgets' slider handles.
+
+    The one exception (issue 27 allows three, each with its reason): ipywidgets 8 draws a
+    slider with noUiSlider, whose handle (``div.noUi-handle``, role ``slider``) gets no
+    accessible name, and no public ipywidgets API reaches it (``description`` labels the
+    widget, ``tooltip`` titles its outer element). The widgets keep their sliders (the
+    value is also in the slider's readout and, for lr, in a labelled text box); the fix is
+    upstream (noUiSlider's ``handleAttributes`` with the description as ``aria-label``).
+    Any other violation, or this rule on any other element, still fails the test.
+    """
+    kept = []
+    for v in violations:
+        if v["id"] == "aria-input-field-name":
+            nodes = [n for n in v["nodes"] if "noUi-handle" not in n.get("html", "")]
+            if not nodes:
+                continue
+            v = {**v, "nodes": nodes}
+        kept.append(v)
+    return kept
 
 
 def set_theme(jl: JupyterLabPage, theme: str) -> None:
@@ -853,8 +876,8 @@ def test_a_lesson_rendered_without_a_kernel_shows_the_widget_picture(
         static = page.locator(".agl-static").first
         picture = static.locator("svg[role=img]")
         assert picture.is_visible()
-        assert "Graph of" in picture.locator("title").inner_text()
-        assert "x = 3" in picture.inner_text()  # the boxes' labels are text
+        assert "Graph of" in picture.locator("title").text_content()
+        assert "x = 3" in picture.text_content()  # the boxes' labels are text
         assert picture.bounding_box()["width"] > 200
         assert "run this notebook (JupyterLab, Colab)" in static.inner_text()
         assert serious_violations(page, ".agl-static") == []
