@@ -1,7 +1,8 @@
 """Interactive widgets that step through autograd (ipywidgets 7.7 and 8, no custom front-end).
 
 ``from autograd_lab.widgets import ChainRuleStepper`` — each widget module (and
-ipywidgets/matplotlib with it) is imported only when its name is first used.
+ipywidgets with it) is imported only when its name is first used; no widget imports
+matplotlib (pictures are SVG markup, ``svg.py``).
 
 - :class:`ChainRuleStepper` — the hand chain rule, one step at a time (lesson 02).
 - :class:`BackwardTracer` — torch's real backward pass, node by node (lesson 03).
