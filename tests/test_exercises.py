@@ -601,3 +601,27 @@ def test_every_blank_answer_is_named() -> None:
     assert not verdict.ok and verdict.mistake == "not_attempted"
     assert "grad_after_A, grad_after_C " in verdict.message
     assert "grad_after_B" not in verdict.message
+
+
+# --- issue 28: long and huge answers get one short sentence -------------------------------------
+def test_an_answer_too_large_for_a_float_is_a_sentence_not_an_overflow() -> None:
+    verdict = check_gradient("exp_cos", "x", 10**400)
+    assert not verdict.ok and "OverflowError" not in verdict.message
+    assert "too large for a float" in verdict.message and len(verdict.message) < 120
+
+
+def test_a_huge_float_answer_is_echoed_in_a_few_characters() -> None:
+    verdict = check_gradient("exp_cos", "x", 1e308)
+    assert not verdict.ok and "1e+308" in verdict.message
+    assert len(verdict.message) < 160, len(verdict.message)
+
+
+def test_a_long_student_error_message_is_cut_to_one_short_line() -> None:
+    from autograd_lab.exercises import check_slope
+
+    def slope(x):
+        raise ValueError("the student's own message " * 117 + "\nsecond line")  # 3,042 chars
+
+    verdict = check_slope(slope)
+    assert not verdict.ok and "ValueError" in verdict.message
+    assert "\n" not in verdict.message and len(verdict.message) < 120, len(verdict.message)
