@@ -352,6 +352,8 @@ def test_cli_prints_url_and_stops_jupyterlab_on_signal(
         while _processes_mentioning(runtime) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not _processes_mentioning(runtime), "JupyterLab outlived its launcher"
+        # the launcher's state folder (TMPDIR/autograd-lab-*: log, overlay) is gone too
+        assert not list(tmp_path.glob("autograd-lab-*"))
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -397,3 +399,19 @@ def test_the_workspace_is_copied_once_per_launch(
     with pytest.raises(LabError):
         start_lab(tmp_path / "ws2")
     assert len(copies) == 2
+
+
+def test_stop_removes_the_launchers_own_state_folder(tmp_path: Path) -> None:
+    state = tmp_path / "autograd-lab-test"
+    (state / "student-config").mkdir(parents=True)
+    (state / "jupyter-server.log").write_text("log\n")
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    server = LabServer(done, 8888, "t0k", tmp_path, state / "jupyter-server.log",
+                       state_dir=state)
+    server.stop()
+    assert not state.exists()
+    kept = tmp_path / "chosen"  # a folder the caller chose (isolate_dir) is not the launcher's
+    kept.mkdir()
+    LabServer(done, 8888, "t0k", tmp_path, kept / "log").stop()
+    assert kept.is_dir()
