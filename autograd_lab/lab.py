@@ -42,6 +42,7 @@ from pathlib import Path
 
 from autograd_lab.lab_env import isolated_env, runtime_dir, student_config_env, token_file_env
 from autograd_lab.ports import free_port
+from autograd_lab.stop_signals import stop_on_terminal_signals
 from autograd_lab.workspace import WorkspaceError, copy_workspace
 
 __all__ = ["LabError", "LabServer", "default_workspace", "free_port", "main", "start_lab"]
@@ -341,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     workspace = args.workspace if args.workspace is not None else default_workspace()
-    _stop_on_terminal_signals()  # from here SIGTERM and SIGHUP stop it as Ctrl-C does
+    stop_on_terminal_signals()  # from here SIGTERM and SIGHUP stop it as Ctrl-C does
     try:
         report = copy_workspace(workspace)
     except WorkspaceError as exc:
@@ -381,22 +382,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print("Stopped.")
     return 0
-
-
-def _stop_on_terminal_signals() -> None:
-    """``kill`` (SIGTERM) and closing the terminal (SIGHUP) stop JupyterLab as Ctrl-C does.
-
-    They reach the launcher alone (``kill PID``), so the launcher turns them into the same
-    clean stop: ``LabServer.stop()`` asks the server to shut down.
-    """
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    for name in ("SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)  # Windows has no SIGHUP
-        if number is not None:
-            signal.signal(number, interrupt)
 
 
 if __name__ == "__main__":

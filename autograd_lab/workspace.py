@@ -34,19 +34,18 @@ Command line::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
 import json
 import os
 import secrets
 import signal
 import sys
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograd_lab.kernel_info import kernel_metadata
+from autograd_lab.stop_signals import signals_held, stopped_by_signals
 
 __all__ = [
     "CopyReport",
@@ -264,7 +263,7 @@ def _write_new(target: Path, data: bytes) -> bool:
     """
     temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    with _signals_held():
+    with signals_held():
         try:
             fd = os.open(temp, flags | getattr(os, "O_BINARY", 0), 0o644)
             with os.fdopen(fd, "wb") as handle:
@@ -282,27 +281,6 @@ def _write_new(target: Path, data: bytes) -> bool:
             return True
         finally:
             temp.unlink(missing_ok=True)
-
-
-#: Signals that stop a copy (Ctrl-C, kill, a closed terminal): held off while a hidden
-#: temporary file exists, so none is ever left behind.
-_STOP_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
-                 if hasattr(signal, name)}
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Block Ctrl-C, SIGTERM and SIGHUP in this thread for the block (POSIX); one that
-    arrives meanwhile is delivered as the block ends, after its ``finally`` has run. A few
-    milliseconds per file: the write, an ``fsync`` and a link."""
-    if not hasattr(signal, "pthread_sigmask") or not _STOP_SIGNALS:
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _unwritable(dest: Path, exc: OSError, rel: Path | None = None) -> WorkspaceError:
@@ -413,29 +391,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + stopped.get("signal", signal.SIGINT)
     print(report)
     return 0
-
-
-@contextlib.contextmanager
-def stopped_by_signals() -> Iterator[dict[str, int]]:
-    """For a command line: SIGTERM and SIGHUP raise KeyboardInterrupt in the block, as Ctrl-C
-    does, so the copy stops cleanly (``finally`` blocks run); the dict it yields gets the
-    number of the signal that stopped it under ``"signal"``, for the exit code (128 + it).
-    Off the main thread (where Python cannot set handlers) the block runs unchanged."""
-    stopped: dict[str, int] = {}
-
-    def interrupt(signum: int, frame: object) -> None:
-        stopped["signal"] = signum
-        raise KeyboardInterrupt
-
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for number in _STOP_SIGNALS - {signal.SIGINT}:
-            previous[number] = signal.signal(number, interrupt)
-    try:
-        yield stopped
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 if __name__ == "__main__":
