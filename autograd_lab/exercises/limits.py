@@ -25,8 +25,10 @@ answer object), so :func:`run_check` wraps each one:
   student's code raises becomes a Verdict naming it. ``KeyboardInterrupt`` (Kernel →
   Interrupt, Ctrl-C) still interrupts: the kernel stops waiting, kills the copy and raises it.
 
-Measured on the course machine (2 shared cores): the fork, the pipe and the wait add about
-10–30 ms to each check (see README, "What bad input gets").
+Measured on the shared 2-core machine (load 8): in a 260 MB kernel a check took 50 ms of
+CPU and 0.19 s of wall time this way, 2 ms and 10 ms in the kernel itself; the fork of the
+process is most of it. A watchdog thread injecting an exception instead
+(``PyThreadState_SetAsyncExc``) was swallowed 20 times out of 20 by ``except BaseException:``.
 """
 
 from __future__ import annotations
