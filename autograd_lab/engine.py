@@ -16,6 +16,13 @@ Gradients accumulate like torch's: a second ``backward()`` adds into the leaves'
 (a leaf is a Value made directly, with no inputs). Intermediate values hold the gradient
 of the latest backward call.
 
+Extreme values follow float arithmetic exactly as torch's float64 does, forward and
+backward, and never raise: a result too large for a float is ``±inf`` (``exp(1000)``,
+``1e200**2``, ``1/1e-200`` then its derivative ``-1/b² = -inf``), ``1/0`` is ``inf``,
+``log(0)`` is ``-inf``, and what has no real value is ``nan`` (``log(-1)``, ``0/0``,
+``(-8)**(1/3)``). So a ``backward()`` either finishes or (interrupted) leaves every
+``.grad`` as it was before the call.
+
 >>> x = Value(3.0)
 >>> y = x * x + 2 * x
 >>> y.backward()
@@ -42,6 +49,33 @@ def _short(x: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _divide(a: float, b: float) -> float:
+    """``a / b`` as IEEE floats (and torch) do it: ``±inf`` for a nonzero ``a`` over ``±0``,
+    ``nan`` for ``0/0``; Python's ``/`` raises ZeroDivisionError instead."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a == 0 or a != a:  # 0/0 and nan/0
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _power(a: float, n: float) -> float:
+    """``aⁿ`` as IEEE ``pow`` (and torch) does it: ``±inf`` past the largest float or for
+    ``0`` to a negative power, ``nan`` for a negative base with a fractional exponent."""
+    if n == 0.5:  # torch takes a square root here: √-0 = -0 and √-inf = nan
+        return math.sqrt(a) if a >= 0 or a != a else math.nan
+    odd = n.is_integer() and n % 2 == 1  # aⁿ keeps a's sign
+    try:
+        return math.pow(a, n)
+    except OverflowError:
+        return -math.inf if a < 0 and odd else math.inf
+    except ValueError:  # 0 to a negative power, or a negative base and a fractional n
+        if a == 0:
+            return math.copysign(math.inf, a) if odd else math.inf
+        return math.nan
+
+
 def _number(x: object, what: str) -> float:
     """``x`` as a float, or a TypeError sentence saying what ``what`` needs."""
     if type(x) is float:  # the common case, checked first
@@ -51,7 +85,12 @@ def _number(x: object, what: str) -> float:
         raise TypeError(
             f"{what} needs a real number such as 2.0, not {type(x).__name__} {_short(x)}{fix}."
         )
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:  # an int past 1.8e308: torch.tensor refuses it too
+        raise OverflowError(
+            f"{what} needs a number a float can hold (up to about 1.8e308), not {_short(x)}."
+        ) from None
 
 
 class Value:
@@ -108,13 +147,12 @@ class Value:
 
     def __truediv__(self, other: Value | float) -> Value:
         other = other if isinstance(other, Value) else Value(_number(other, "/"))
-        if other.data == 0:
-            raise ZeroDivisionError(f"Division by zero: {self.data:g} / 0 is undefined.")
-        out = Value(self.data / other.data, (self, other), "/")
+        out = Value(_divide(self.data, other.data), (self, other), "/")
 
-        def _backward() -> None:  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
-            self.grad += out.grad / other.data
-            other.grad -= self.data / (other.data * other.data) * out.grad
+        def _backward() -> None:  # d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -(a/b)/b as torch
+            b = other.data       # computes it, so b² can neither underflow to 0 nor overflow
+            self.grad += _divide(out.grad, b)
+            other.grad -= _divide(_divide(self.data, b), b) * out.grad
 
         out._backward = _backward
         return out
@@ -127,20 +165,13 @@ class Value:
             )
         n = _number(n, "** (the exponent)")
         a = self.data
-        if a == 0 and n < 0:
-            raise ZeroDivisionError(f"0 ** {n:g} is undefined (a division by zero).")
-        if a < 0 and not n.is_integer():
-            raise ValueError(f"({a:g}) ** {n:g} is not a real number: a negative base "
-                             "needs a whole-number exponent.")
-        out = Value(a**n, (self,), f"**{n:g}")
+        out = Value(_power(a, n), (self,), f"**{n:g}")
 
-        def _backward() -> None:  # d(aⁿ)/da = n·aⁿ⁻¹ (0 for n = 0; ∞ at a = 0 for 0 < n < 1)
-            if n == 0:
-                local = 0.0
-            elif a == 0 and n < 1:
-                local = math.inf
+        def _backward() -> None:  # d(aⁿ)/da = n·aⁿ⁻¹ (0 for n = 0, as torch; ∞ at a = 0, n < 1)
+            if n == 0.5:  # as torch's square root: 1/(2√a), so -inf at a = -0
+                local = _divide(0.5, out.data)
             else:
-                local = n * a ** (n - 1)
+                local = 0.0 if n == 0 else n * _power(a, n - 1)
             self.grad += local * out.grad
 
         out._backward = _backward
@@ -189,12 +220,11 @@ class Value:
         return out
 
     def log(self) -> Value:
-        if self.data <= 0:
-            raise ValueError(f"log({self.data:g}) is undefined: log needs a positive number.")
-        out = Value(math.log(self.data), (self,), "log")
+        a = self.data  # log(0) = -inf and log(negative) = nan, as torch gives
+        out = Value(math.log(a) if a > 0 else -math.inf if a == 0 else math.nan, (self,), "log")
 
         def _backward() -> None:  # d(ln a)/da = 1/a
-            self.grad += out.grad / self.data
+            self.grad += _divide(out.grad, a)
 
         out._backward = _backward
         return out
@@ -225,10 +255,10 @@ class Value:
         return out
 
     def relu(self) -> Value:
-        out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
+        out = Value(0.0 if self.data <= 0 else self.data, (self,), "relu")  # relu(nan) = nan
 
-        def _backward() -> None:  # d relu(a)/da = 1 if a > 0 else 0 (0 at a = 0, as torch)
-            if self.data > 0:
+        def _backward() -> None:  # d relu(a)/da = 1 if a > 0 else 0 (0 at a = 0, as torch;
+            if self.data > 0 or self.data != self.data:  # a nan passes the gradient on)
                 self.grad += out.grad
 
         out._backward = _backward
@@ -265,11 +295,18 @@ class Value:
         ``self.grad`` is set to 1 (dL/dL), then each node's ``_backward`` runs in reverse
         topological order, so a node passes its gradient on only after every node that uses
         it has added its share. Leaves accumulate over calls, like torch's ``.grad``.
+        If the walk stops part-way (Kernel → Interrupt), every ``.grad`` is put back.
         """
         order = self.topological_order()
-        for node in order:
-            if node._prev:  # intermediate values start from 0 on every call; leaves add up
-                node.grad = 0.0
-        self.grad = 1.0 if self._prev else self.grad + 1.0
-        for node in reversed(order):
-            node._backward()
+        before = [node.grad for node in order]
+        try:
+            for node in order:
+                if node._prev:  # intermediate values start from 0 on every call; leaves add up
+                    node.grad = 0.0
+            self.grad = 1.0 if self._prev else self.grad + 1.0
+            for node in reversed(order):
+                node._backward()
+        except BaseException:  # Interrupt (or a MemoryError): no .grad is left half updated
+            for node, grad in zip(order, before, strict=True):
+                node.grad = grad
+            raise

@@ -19,6 +19,7 @@ import ast
 import difflib
 import math
 import re
+import sys
 
 from autograd_lab.errors import ExpressionError
 from autograd_lab.functions import CONSTANTS, FUNCTIONS
@@ -233,7 +234,7 @@ def parse_expression(source: str, *, name: str | None = None) -> Expr:
             "derive('y + 1', y='...', x=1.0)."
         )
     try:
-        tree = ast.parse(text, mode="eval")
+        tree = _parse_within_the_caps(text)
     except SyntaxError as error:
         raise _fail(context, _syntax_hint(text, error)) from None
     except (RecursionError, MemoryError):
@@ -241,6 +242,27 @@ def parse_expression(source: str, *, name: str | None = None) -> Expr:
     except ValueError as error:  # e.g. a null character (a SyntaxError from Python 3.12 on)
         raise _fail(context, f"Python cannot read it ({error})") from None
     return _convert(tree.body, text, context)
+
+
+def _parse_within_the_caps(text: str) -> ast.Expression:
+    """``ast.parse(text, mode="eval")`` with room for every expression within the caps.
+
+    Python builds the tree of ``x + x + … + x`` (a flat sum, nested to the left) by
+    recursion, checked against the recursion limit: at the default limit of 1,000 a sum of
+    about 2,990 terms fails (Python 3.11 allows the tree three levels per unit of the
+    limit), far below :data:`MAX_NODES`. So the limit is raised to ``MAX_NODES // 2 + 1000``
+    for the parse alone: room for a tree ``MAX_NODES`` deep, which no expression within the
+    cap exceeds (deeper parentheses the parser refuses itself, with a MemoryError).
+    """
+    previous = sys.getrecursionlimit()
+    room = MAX_NODES // 2 + 1_000
+    if previous >= room:
+        return ast.parse(text, mode="eval")
+    sys.setrecursionlimit(room)
+    try:
+        return ast.parse(text, mode="eval")
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def _convert(root: ast.AST, source: str, context: str) -> Expr:

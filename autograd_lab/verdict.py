@@ -175,7 +175,11 @@ def as_number(answer: Any, name: str) -> float:
     if isinstance(answer, bool):
         raise AnswerError(f"{name} should be a number, not {answer!r}")
     if isinstance(answer, numbers.Real):
-        value = float(answer)
+        try:
+            value = float(answer)
+        except OverflowError:  # an int such as 10**400: no float holds it
+            raise AnswerError(f"{name} is too large for a float (more than about 1.8e308); "
+                              "check the number") from None
     else:
         numel = getattr(answer, "numel", None) or getattr(answer, "size", None)
         item = getattr(answer, "item", None)
@@ -195,15 +199,36 @@ def as_number(answer: Any, name: str) -> float:
     return value
 
 
+def show_number(value: float) -> str:
+    """A number a student's code gave, for a message: 4 decimal places (``-0.5998``), or 4
+    significant digits past a billion (``1e+308``, not 309 digits)."""
+    return f"{value:.4f}" if abs(value) < 1e9 else f"{value:.4g}"
+
+
 def close(a: float, b: float, rtol: float = RTOL, atol: float = ATOL) -> bool:
     """``|a - b| <= max(rtol·|b|, atol)`` -- the tolerance every numeric check uses."""
     return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
 
 
+#: The most characters of an error's message a Verdict echoes (the student's code may raise
+#: with a message thousands of characters long).
+ECHO = 60
+
+
+def shorten(text: str, limit: int = ECHO) -> str:
+    """``text`` on one line, cut to ``limit`` characters with ``…`` when it is longer."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def error_line(error: BaseException, limit: int | None = None) -> str:
-    """``TypeError: …``: the error's type and the first line of its message (cut at ``limit``)."""
-    lines = str(error).splitlines()
-    return f"{type(error).__name__}: {lines[0][:limit] if lines else ''}"
+    """``TypeError: …``: the error's type and the first line of its message, cut at ``limit``
+    characters (:data:`ECHO` by default)."""
+    try:
+        lines = str(error).splitlines()
+    except Exception:  # noqa: BLE001 - a student's exception whose __str__ itself raises
+        lines = []
+    return f"{type(error).__name__}: {shorten(lines[0], limit or ECHO) if lines else ''}"
 
 
 def raised(what: str, error: BaseException, limit: int | None = None) -> Verdict:
@@ -224,12 +249,9 @@ def explain_error(
 
 
 def cannot_check(error: BaseException, limit: int | None = None) -> Verdict:
-    """The check itself failed: ``Cannot check this answer (TypeError: …)``.
-
-    The whole message by default; with ``limit``, its first line cut at ``limit`` characters.
-    """
-    detail = f"{type(error).__name__}: {error}" if limit is None else error_line(error, limit)
-    return Verdict(False, None, f"Cannot check this answer ({detail})")
+    """The check itself failed: ``Cannot check this answer (TypeError: …)``, the first line of
+    the message cut at ``limit`` characters (:data:`ECHO` by default)."""
+    return Verdict(False, None, f"Cannot check this answer ({error_line(error, limit)})")
 
 
 def never_raises(

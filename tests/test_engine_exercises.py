@@ -235,3 +235,28 @@ def test_odd_answers_never_raise(answer) -> None:
     for check in (check_sin, check_backward_order, check_x_exp_y):
         verdict = check(answer)
         assert isinstance(verdict, Verdict) and not verdict.ok, (check, answer)
+
+
+def test_recursion_is_found_even_with_a_raised_recursion_limit() -> None:
+    import sys
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(20_000)  # what a student does after a RecursionError
+    try:
+        assert recursive_grad_on_the_deep_chain() == pytest.approx(1.0001**checks.DEEP_CHAIN)
+        verdict = check_backward_order(backward_recursive)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert not verdict.ok and verdict.mistake == "recursive_order", verdict
+    assert "recursion" in verdict.message
+    assert check_backward_order(backward_right).ok  # an explicit stack still passes
+
+
+def recursive_grad_on_the_deep_chain() -> float:
+    """x.grad from the recursive version on the check's deep chain (it survives at 20,000)."""
+    x = Value(1.0)
+    y = x
+    for _ in range(checks.DEEP_CHAIN):
+        y = y * 1.0001
+    backward_recursive(y)
+    return x.grad

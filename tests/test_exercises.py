@@ -500,13 +500,15 @@ def test_a_check_on_code_that_never_returns_ends_with_a_verdict(
 
     monkeypatch.setattr(limits, "TIME_LIMIT", 0.5)
     handler = signal.getsignal(signal.SIGALRM)
+    timer = signal.getitimer(signal.ITIMER_REAL)[0]  # pytest-timeout's, or none
     start = time.monotonic()
     verdict = run()
     assert time.monotonic() - start < 5
     assert isinstance(verdict, Verdict) and not verdict.ok
     assert verdict.message == f"{name} did not finish in 0.5 s — a loop that never ends?"
-    # the alarm is disarmed and the previous handler is back
-    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    # the kernel's own alarm (if any) and its handler are left as they were
+    left = signal.getitimer(signal.ITIMER_REAL)[0]
+    assert (left == 0.0) if timer == 0.0 else (0.0 < left <= timer)
     assert signal.getsignal(signal.SIGALRM) is handler
 
 
@@ -601,3 +603,120 @@ def test_every_blank_answer_is_named() -> None:
     assert not verdict.ok and verdict.mistake == "not_attempted"
     assert "grad_after_A, grad_after_C " in verdict.message
     assert "grad_after_B" not in verdict.message
+
+
+# --- issue 28: long and huge answers get one short sentence -------------------------------------
+def test_an_answer_too_large_for_a_float_is_a_sentence_not_an_overflow() -> None:
+    verdict = check_gradient("exp_cos", "x", 10**400)
+    assert not verdict.ok and "OverflowError" not in verdict.message
+    assert "too large for a float" in verdict.message and len(verdict.message) < 120
+
+
+def test_a_huge_float_answer_is_echoed_in_a_few_characters() -> None:
+    verdict = check_gradient("exp_cos", "x", 1e308)
+    assert not verdict.ok and "1e+308" in verdict.message
+    assert len(verdict.message) < 160, len(verdict.message)
+
+
+def test_a_long_student_error_message_is_cut_to_one_short_line() -> None:
+    from autograd_lab.exercises import check_slope
+
+    def slope(x):
+        raise ValueError("the student's own message " * 117 + "\nsecond line")  # 3,042 chars
+
+    verdict = check_slope(slope)
+    assert not verdict.ok and "ValueError" in verdict.message
+    assert "\n" not in verdict.message and len(verdict.message) < 120, len(verdict.message)
+
+
+# --- issue 28: student code that fights the limit, or raises what is not an Exception ----------
+class _StudentStop(BaseException):
+    """A student's own BaseException subclass."""
+
+
+def _swallows_everything(*args):
+    """A loop that swallows the alarm and any exception injected into it."""
+    while True:
+        try:
+            while True:
+                pass
+        except BaseException:  # noqa: BLE001, S110 - what the red team wrote
+            pass
+
+
+def _disarms_the_alarm(*args):
+    import signal
+
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    while True:
+        pass
+
+
+@pytest.mark.parametrize("student", [_swallows_everything, _disarms_the_alarm],
+                         ids=["except_BaseException", "setitimer_0"])
+def test_student_code_cannot_defeat_the_limit(student, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setattr(limits, "TIME_LIMIT", 0.5)
+    for run in (check_training_loop, check_intermediate_grad, exercises.check_slope):
+        start = time.monotonic()
+        verdict = run(student)
+        assert time.monotonic() - start < 3  # was 8 s and 6 s with a 3 s limit
+        assert not verdict.ok and "did not finish in 0.5 s" in verdict.message
+
+
+@pytest.mark.parametrize("error", [GeneratorExit, _StudentStop, SystemExit])
+def test_a_base_exception_from_student_code_is_a_verdict(error) -> None:
+    def raises(*args):
+        raise error
+
+    for run in (check_training_loop, check_intermediate_grad, exercises.check_hvp):
+        verdict = run(raises)
+        assert isinstance(verdict, Verdict) and not verdict.ok
+        assert "would stop the check" in verdict.message and "\n" not in verdict.message
+
+
+def test_os_exit_in_student_code_is_a_verdict() -> None:
+    import os
+
+    def leaves(*args):
+        os._exit(0)
+
+    verdict = check_training_loop(leaves)
+    assert not verdict.ok and "ended the check's process" in verdict.message
+
+
+def test_kernel_interrupt_gets_through_code_that_swallows_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+    import signal
+    import threading
+    import time
+
+    monkeypatch.setattr(limits, "TIME_LIMIT", 20.0)
+    # Kernel → Interrupt is a SIGINT to the kernel process (and its process group)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            check_training_loop(_swallows_everything)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - start < 5
+
+
+def test_the_check_runs_in_a_copy_and_the_kernel_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    pids = []
+
+    def right_and_records(*args):
+        pids.append(os.getpid())
+        return _grad_of_h_right(*args)
+
+    assert check_intermediate_grad(right_and_records).ok
+    assert pids == []  # the student's code ran in the copy: the kernel's list is untouched
+    monkeypatch.setattr(limits, "ISOLATED", False)
+    assert check_intermediate_grad(right_and_records).ok and set(pids) == {os.getpid()}

@@ -237,3 +237,29 @@ def test_checks_never_raise(check, answer) -> None:
     assert isinstance(repr(verdict), str) and "\n" not in repr(verdict)
     if answer is ... or answer is None:
         assert verdict.mistake == "not_attempted"
+
+
+# --- issue 28: torch's own hvp pair, and NumPy arrays -----------------------------------------
+def test_hvp_returning_torchs_value_and_product_pair_is_named() -> None:
+    def hvp_functional(p, v):
+        return torch.autograd.functional.hvp(lambda q: ho.h_hvp(q[0], q[1]), p, v)
+
+    value, product = hvp_functional(torch.tensor([1.2, 0.4], dtype=torch.float64),
+                                    torch.tensor([0.5, -2.0], dtype=torch.float64))
+    assert product.tolist() == pytest.approx(ho.hvp_truth((1.2, 0.4), (0.5, -2.0)))
+    verdict = check_hvp(hvp_functional)
+    assert not verdict.ok
+    assert "return only the product H·v" in verdict.message
+    assert "should be one number" not in verdict.message
+
+
+def test_a_numpy_array_of_the_right_numbers_passes_like_a_tensor() -> None:
+    def hvp_numpy(p, v):
+        return hvp_solution(p, v).detach().numpy()
+
+    assert check_hvp(hvp_numpy).ok
+
+    def hvp_wrong_numpy(p, v):
+        return hvp_solution(p, v).detach().numpy() * 2
+
+    assert not check_hvp(hvp_wrong_numpy).ok

@@ -216,3 +216,16 @@ def test_student_wrong_answers_in_the_release_are_named() -> None:
     codes = [v.rsplit("(", 1)[-1].rstrip(")") for v in found]
     assert codes == ["wrong_shape", "wrong_shape", "hook_not_returned", "not_detached"], found
     assert all(v.startswith("✗ Not quite") for v in found), found
+
+
+# --- issue 28: a NumPy array where a tensor is needed gets the reason in one sentence ----------
+def test_a_numpy_array_where_a_tensor_is_needed_says_why() -> None:
+    hook = check_clip_hook(lambda g: np.clip(g.detach().numpy(), -1.0, 1.0))
+    assert not hook.ok and "returns a ndarray" in hook.message
+    assert "torch.as_tensor" in hook.message and "\n" not in hook.message
+
+    def td_loss_numpy(w, x, x_next, r):
+        return td_loss(w, x, x_next, r).detach().numpy()
+
+    loss = check_target_loss(td_loss_numpy)
+    assert not loss.ok and "no graph, so backward() cannot reach w" in loss.message

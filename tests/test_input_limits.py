@@ -61,6 +61,19 @@ def test_too_many_names_and_too_many_pieces() -> None:
         derive("a + b + c", a=half, b=half, c=half, x=1.0)
 
 
+def test_a_flat_sum_up_to_the_piece_cap_derives() -> None:
+    import sys
+
+    # x+x+…+x nests to the left; at 2,985 terms Python's parser ran out of recursion (issue 28)
+    terms = (MAX_NODES + 1) // 2  # 4,000 names and 3,999 additions: 7,999 pieces
+    limit = sys.getrecursionlimit()
+    d = derive("+".join(["x"] * terms), x=0.5)
+    assert d.value == terms * 0.5 and d.gradient == {"x": float(terms)}
+    assert sys.getrecursionlimit() == limit  # raised for the parse alone
+    with pytest.raises(ExpressionError, match="more than 8,000 pieces"):
+        derive("+".join(["x"] * (terms + 1)), x=0.5)  # one more term: the cap, said as it is
+
+
 def test_a_sum_of_two_thousand_variables_derives_and_checks() -> None:
     n = 2_000
     values = {f"x{i}": 0.1 * (i % 7) - 0.3 for i in range(n)}

@@ -188,6 +188,44 @@ def test_without_a_start_page_the_lab_opens_on_the_file_browser(tmp_path: Path) 
     assert f"--ServerApp.file_to_run={tmp_path / '00_start_here.ipynb'}" in with_page
 
 
+def test_a_closed_notebooks_kernel_shuts_down_and_idle_kernels_are_culled(
+    lab: LabServer,
+) -> None:
+    """Kernels a student leaves behind (13 of them, 3.2 GB, after one walk through the
+    course) do not pile up: the settings JupyterLab serves shut a kernel down when its
+    notebook closes, and the server culls kernels idle for 30 minutes with no notebook open."""
+    from autograd_lab_course.lab_env import KERNEL_IDLE_TIMEOUT
+
+    plugin = "@jupyterlab/notebook-extension:tracker"
+    served = _api_json(lab, f"/lab/api/settings/{plugin}")
+    assert served["schema"]["properties"]["kernelShutdown"]["default"] is True
+    assert KERNEL_IDLE_TIMEOUT == 1800
+    # the kernel manager starts its culler (and logs it) with the first kernel
+    kernel_id = _api_call(lab, "POST", "/api/kernels", {"name": "python3"})["id"]
+    try:
+        line = "Culling kernels with idle durations > 1800 seconds at 300 second intervals"
+        deadline = time.monotonic() + 30
+        while line not in lab.log_tail(400) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert line in lab.log_tail(400)
+        assert "Culling kernels even with connected clients" not in lab.log_tail(400)
+    finally:
+        _api_call(lab, "DELETE", f"/api/kernels/{kernel_id}")
+
+
+def _api_call(lab: LabServer, method: str, path: str, body: dict | None = None) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", lab.port, timeout=120)
+    try:
+        conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                     headers={"Authorization": f"token {lab.token}"})
+        response = conn.getresponse()
+        data = response.read()
+        assert response.status in (200, 201, 204), (method, path, response.status, data[:200])
+        return json.loads(data) if data else {}
+    finally:
+        conn.close()
+
+
 def test_student_lab_has_no_news_popup(lab: LabServer) -> None:
     """The per-server overlay sets the default; the user's own settings dirs stay empty."""
     plugin = "@jupyterlab/apputils-extension:notification"
@@ -353,6 +391,8 @@ def test_cli_prints_url_and_stops_jupyterlab_on_signal(
         while _processes_mentioning(runtime) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not _processes_mentioning(runtime), "JupyterLab outlived its launcher"
+        # the launcher's state folder (TMPDIR/autograd-lab-*: log, overlay) is gone too
+        assert not list(tmp_path.glob("autograd-lab-*"))
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -398,3 +438,19 @@ def test_the_workspace_is_copied_once_per_launch(
     with pytest.raises(LabError):
         start_lab(tmp_path / "ws2")
     assert len(copies) == 2
+
+
+def test_stop_removes_the_launchers_own_state_folder(tmp_path: Path) -> None:
+    state = tmp_path / "autograd-lab-test"
+    (state / "student-config").mkdir(parents=True)
+    (state / "jupyter-server.log").write_text("log\n")
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    server = LabServer(done, 8888, "t0k", tmp_path, state / "jupyter-server.log",
+                       state_dir=state)
+    server.stop()
+    assert not state.exists()
+    kept = tmp_path / "chosen"  # a folder the caller chose (isolate_dir) is not the launcher's
+    kept.mkdir()
+    LabServer(done, 8888, "t0k", tmp_path, kept / "log").stop()
+    assert kept.is_dir()

@@ -85,3 +85,18 @@ def test_a_miss_names_the_slip_or_the_rounding_never_the_answer() -> None:
     wrong = check_prediction("1.5", truth, "dz/dx", slips)
     assert wrong.mistake is None and "decimal" not in wrong.message
     assert wrong.message == "Not quite: that is not dz/dx; try again or press Show"
+# --- issue 28: a number no float can hold --------------------------------------------------------
+def test_an_int_too_large_for_a_float_is_a_verdict() -> None:
+    verdict = check_prediction(10**400, 0.5, "dz/dx")
+    assert not verdict.ok and "too large for a float" in verdict.message
+    assert len(verdict.message) < 120 and "\n" not in verdict.message
+
+
+@pytest.mark.parametrize("make", ["ChainRuleStepper", "BackwardTracer", "GradAccumulationLab"])
+def test_each_widgets_predict_gives_a_verdict_for_10_to_the_400(make: str) -> None:
+    import autograd_lab.widgets as widgets
+
+    widget = getattr(widgets, make)("x**3", x=2.0)
+    verdict = widget.predict(10**400)  # was a raw OverflowError
+    assert not verdict.ok and "too large for a float" in verdict.message
+    assert widget.predict("") is not None  # still usable afterwards

@@ -391,3 +391,123 @@ def test_an_empty_destination_is_refused(
             copy_workspace(empty, source_root=repo)
     _refused_by_both_commands("", "The workspace path is empty", capsys)
     assert list(tmp_path.iterdir()) == [repo]  # nothing was copied into the current directory
+
+
+# --- issue 28: stopped during the copy; a huge file named like a lesson ---------------------
+def _run_in_child(main, argv: list[str], err_path: Path) -> int:
+    """``main(argv)`` in a forked copy of this process, as a fresh command line would run it
+    (SIGTERM's default action, Ctrl-C raising KeyboardInterrupt); stderr into ``err_path``."""
+    import signal
+    import traceback
+
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 99
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            sys.stderr = open(err_path, "w")  # noqa: SIM115
+            code = main(argv)
+        except BaseException:  # noqa: BLE001 - what the command line would print
+            traceback.print_exc()
+            code = 98
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    return pid
+
+
+def _stop_during_copy(main, argv: list[str], dest: Path, err: Path, signum: int,
+                      delay: float) -> int:
+    """Start ``main``; once its first notebook is in ``dest``, wait ``delay`` s and send
+    ``signum``. Returns the exit code."""
+    import time
+
+    pid = _run_in_child(main, argv, err)
+    deadline = time.monotonic() + 30
+    while not any(dest.glob("*.ipynb")) and time.monotonic() < deadline:
+        time.sleep(0.001)
+    time.sleep(delay)
+    os.kill(pid, signum)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX signals")
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_a_signal_during_the_copy_leaves_no_temporary_file_and_one_line(
+    tmp_path: Path, signame: str
+) -> None:
+    import random
+    import signal
+
+    signum = getattr(signal, signame)
+    rng = random.Random(28)
+    stopped = 0
+    tries = 12 if signame == "SIGTERM" else 4
+    for attempt in range(tries):
+        dest = tmp_path / f"ws{attempt}"
+        err = tmp_path / f"err{attempt}.txt"
+        code = _stop_during_copy(workspace.main, [str(dest)], dest, err, signum,
+                                 rng.uniform(0.0, 0.03))
+        assert not [p.name for p in dest.rglob("*.tmp")], attempt  # was 3 of 12 with SIGTERM
+        text = err.read_text()
+        if code == 0:
+            continue  # the copy had finished: nothing to stop
+        stopped += 1
+        assert code == 128 + signum, (code, text)  # 143 for kill, 130 for Ctrl-C
+        assert "Traceback" not in text and len(text.strip().splitlines()) == 1, text
+        assert "Interrupted" in text
+        # what was copied is whole: every notebook there is valid JSON
+        for notebook in dest.rglob("*.ipynb"):
+            json.loads(notebook.read_text(encoding="utf-8"))
+    assert stopped >= tries // 2, f"only {stopped} of {tries} tries stopped the copy"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX signals")
+def test_ctrl_c_during_the_lab_launchers_copy_is_one_line_and_130(tmp_path: Path) -> None:
+    import signal
+
+    from autograd_lab import lab
+
+    def main(argv: list[str]) -> int:
+        def not_started(*args: object, **kwargs: object) -> None:
+            raise lab.LabError("not started in this test")
+
+        lab._serve = not_started  # the child's copy of the module; the copy stays real
+        return lab.main(argv)
+
+    dest = tmp_path / "ws"
+    err = tmp_path / "err.txt"
+    code = _stop_during_copy(main, ["--no-browser", "--workspace", str(dest)], dest, err,
+                             signal.SIGINT, 0.0)
+    text = err.read_text()
+    assert code == 130, (code, text)
+    assert "Traceback" not in text and "Interrupted during the copy" in text
+    assert len(text.strip().splitlines()) == 1
+    assert not list(dest.rglob("*.tmp"))
+
+
+def test_a_huge_sparse_file_named_like_a_lesson_is_kept_without_being_read(
+    tmp_path: Path,
+) -> None:
+    # 6 GB of holes under a lesson's name: every existing notebook used to be read whole
+    # (MemoryError). A child process with 1.5 GB of address space shows it is not read.
+    dest = tmp_path / "ws"
+    dest.mkdir()
+    huge = dest / "01_first_gradient.ipynb"
+    with open(huge, "wb") as handle:
+        handle.truncate(6 * 1024**3)
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024**2, 1536 * 1024**2))\n"
+        "from autograd_lab import workspace\n"
+        f"report = workspace.copy_workspace({str(dest)!r})\n"
+        "print('skipped' if '01_first_gradient.ipynb' in report.skipped else 'copied')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr[-500:]
+    assert result.stdout.strip() == "skipped"
+    assert huge.stat().st_size == 6 * 1024**3  # kept as it was

@@ -25,6 +25,7 @@ from autograd_lab.verdict import (
     never_raises,
     not_attempted,
     not_attempted_among,
+    show_number,
     wrong,
 )
 
@@ -101,7 +102,7 @@ def _grad_sequence_verdict(
                 f"replace it"
             )
         return wrong(
-            f"grad_after_{label} = {given[label]:.4f}; add up d/dx of every backward call "
+            f"grad_after_{label} = {show_number(given[label])}; add up d/dx of every backward call "
             f"since the last zero_()"
         )
     values = ", ".join(f"{k}: {show_truth(true[k])}" for k in ("A", "B", "C"))
@@ -186,7 +187,7 @@ def check_intermediate_grad(grad_wrt_h: object) -> Verdict:
             continue
         if close(given, _leaf_grad(x0)):
             return wrong("that is dL/dx, the leaf's gradient (x.grad); the exercise asks dL/dh")
-        return wrong(f"grad_wrt_h({x0}) returned {given:.4f}, which is not dL/dh")
+        return wrong(f"grad_wrt_h({x0}) returned {show_number(given)}, which is not dL/dh")
     x0 = INTERMEDIATE_X[0]
     return Verdict(True, None, f"Correct: dL/dh = {intermediate_truth(x0):.6f} at x = {x0}")
 

@@ -17,8 +17,11 @@ result is then compared with the same graphs run through the plausible buggy ver
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 
@@ -32,6 +35,7 @@ from autograd_lab.verdict import (
     close,
     never_raises,
     not_attempted,
+    show_number,
     unanswered,
     wrong,
 )
@@ -112,7 +116,7 @@ def check_sin(sin: object) -> Verdict:
             for slip, code, hint in SIN_SLIPS:
                 if close(given, _engine_grad(slip, expression, x0)):
                     return wrong(f"for {label}: {hint}", code)
-            return wrong(f"for {label} at x = {x0}, x.grad is {given:.4f} but "
+            return wrong(f"for {label} at x = {x0}, x.grad is {show_number(given)} but "
                          f"d/dx = {expected:.4f}; the local derivative is cos(a.data)")
     return Verdict(True, None, "Correct: d sin(a)/da = cos(a), times out.grad, added "
                    f"into a.grad (x.grad = {3 * math.cos(SIN_POINTS[0]):.4f} for "
@@ -157,6 +161,39 @@ def _inputs_first(root: Value) -> None:
         node._backward()
 
 
+#: A function nested this deep in itself while the student's backward runs is recursion.
+RECURSION_DEPTH = 50
+
+
+class _RecursionWatch:
+    """A ``sys.setprofile`` function: how deep each function is nested in itself.
+
+    Detects recursion itself, not its depth, so a recursive sort passes for none after a
+    ``sys.setrecursionlimit(20000)`` that lets it survive the deep chain.
+    """
+
+    def __init__(self) -> None:
+        self.active: dict[object, int] = {}
+        self.deepest = 0
+
+    def __call__(self, frame: Any, event: str, arg: object) -> None:
+        if event == "call":
+            depth = self.active.get(frame.f_code, 0) + 1
+            self.active[frame.f_code] = depth
+            self.deepest = max(self.deepest, depth)
+        elif event == "return":
+            self.active[frame.f_code] = self.active.get(frame.f_code, 1) - 1
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[_RecursionWatch]:
+        previous = sys.getprofile()
+        sys.setprofile(self)
+        try:
+            yield self
+        finally:
+            sys.setprofile(previous)
+
+
 def _run_order(backward: Callable, graph: Callable, point: tuple[float, float]):
     x, y = Value(point[0]), Value(point[1])
     backward(graph(x, y))
@@ -186,18 +223,24 @@ def check_backward_order(backward_fixed: object) -> Verdict:
                     f"for L = {label}, a node passed its gradient on before every node "
                     "that uses it had added its share; call _backward in reverse "
                     "topological order", "wrong_order")
-        return wrong(f"for L = {label}, (dL/dx, dL/dy) = ({given[0]:.4f}, {given[1]:.4f}) "
-                     f"but should be ({expected[0]:.4f}, {expected[1]:.4f})")
+        return wrong(f"for L = {label}, (dL/dx, dL/dy) = ({show_number(given[0])}, "
+                     f"{show_number(given[1])}) but should be ({expected[0]:.4f}, "
+                     f"{expected[1]:.4f})")
     x = Value(1.0)
     y = x
     for _ in range(DEEP_CHAIN):
         y = y * 1.0001
     try:
-        backward_fixed(y)
+        with _RecursionWatch().watching() as watch:
+            backward_fixed(y)
     except RecursionError:
         return wrong(f"a chain of {DEEP_CHAIN:,} operations raised RecursionError: find "
                      "the order with an explicit stack instead of recursion",
                      "recursive_order")
+    if watch.deepest >= RECURSION_DEPTH:
+        return wrong(f"on a chain of {DEEP_CHAIN:,} operations a function called itself "
+                     f"{watch.deepest:,} deep (recursion, which a raised recursion limit only "
+                     "hides): find the order with an explicit stack", "recursive_order")
     if not close(x.grad, 1.0001**DEEP_CHAIN, rtol=1e-9, atol=0.0):
         return wrong(f"on a chain of {DEEP_CHAIN:,} multiplications by 1.0001, x.grad is "
                      f"{x.grad:.4f} but should be 1.0001**{DEEP_CHAIN} = "
@@ -253,7 +296,7 @@ def check_x_exp_y(function: object) -> Verdict:
             return wrong("the two gradients are swapped: return dL/dx first, then dL/dy, "
                          "in the order of forward's inputs")
         return wrong(f"at x = {x0}, y = {y0} with L = {UPSTREAM}·f, backward gives "
-                     f"({given[0]:.4f}, {given[1]:.4f}) but (dL/dx, dL/dy) = "
+                     f"({show_number(given[0])}, {show_number(given[1])}) but (dL/dx, dL/dy) = "
                      f"({expected[0]:.4f}, {expected[1]:.4f})")
     x0, y0 = FUNCTION_POINTS[0]
     return Verdict(True, None, f"Correct: df/dx = e^y = {math.exp(y0):.4f}, df/dy = x·e^y = "

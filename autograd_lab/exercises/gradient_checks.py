@@ -21,6 +21,7 @@ from autograd_lab.verdict import (
     cannot_check,
     correct,
     not_attempted,
+    show_number,
     unanswered,
     wrong,
 )
@@ -59,7 +60,7 @@ def check_quantity(quantity: Quantity, answer: object) -> Verdict:
             f"do not round intermediate values, and give at least 4 decimal places"
         )
     return wrong(
-        f"{quantity.label} = {given:.4f} is not what the chain rule gives here; write out "
+        f"{quantity.label} = {show_number(given)} is not what the chain rule gives here; write out "
         f"each local derivative and multiply them along the path"
     )
 

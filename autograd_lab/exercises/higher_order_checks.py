@@ -33,6 +33,7 @@ from autograd_lab.verdict import (
     close,
     explain_error,
     not_attempted,
+    show_number,
     wrong,
 )
 
@@ -180,9 +181,21 @@ def _number(result: Any, name: str) -> float:
     return as_number(result, name)
 
 
+def _is_pair_of_tensors(result: Any) -> bool:
+    """True for ``torch.autograd.functional.hvp``'s ``(h(p), H·v)``: a value, then a vector."""
+    return (isinstance(result, tuple | list) and len(result) == 2
+            and all(isinstance(part, torch.Tensor) for part in result)
+            and result[0].numel() == 1 and result[1].numel() == 2)
+
+
 def _pair(result: Any, name: str) -> tuple[float, float]:
     if isinstance(result, tuple | list) and len(result) == 1:
         raise AnswerError(TUPLE_HINT)
+    if not isinstance(result, torch.Tensor | tuple | list) and hasattr(result, "__array__"):
+        try:  # a NumPy array (or another array-like) of the same numbers counts as the tensor
+            result = torch.as_tensor(result, dtype=torch.float64)
+        except Exception:  # noqa: BLE001 - not numbers: refused below
+            pass
     if isinstance(result, tuple | list) and len(result) == 2:
         first, second = result
     elif isinstance(result, torch.Tensor) and result.numel() == 2:
@@ -211,7 +224,7 @@ def check_slope(slope: object) -> Verdict:
             continue
         if close(given, ground_truth.value(f_slope, {"x": x0})):
             return wrong(f"slope({x0}) returned f(x) itself, not its derivative")
-        return wrong(f"slope({x0}) returned {given:.4f}, which is not df/dx")
+        return wrong(f"slope({x0}) returned {show_number(given)}, which is not df/dx")
     x0 = SLOPE_X[0]
     value = first_derivative(f_slope, x0)
     return Verdict(True, None, f"Correct: df/dx = {value:.4f} at x = {x0}")
@@ -245,7 +258,7 @@ def check_second_derivative(second_derivative: object) -> Verdict:
                 "that is the first derivative dg/dx; differentiate it once more",
                 "first_derivative_only",
             )
-        return wrong(f"second_derivative({x0}) returned {given:.4f}, which is not d²g/dx²")
+        return wrong(f"second_derivative({x0}) returned {show_number(given)}, which is not d²g/dx²")
     x0 = SECOND_X[0]
     value = second_derivative_truth(g_second, x0)
     return Verdict(True, None, f"Correct: d²g/dx² = {value:.4f} at x = {x0}")
@@ -263,6 +276,11 @@ def check_hvp(hvp: object) -> Verdict:
         if stop is not None:
             return stop
         gradient = gradient_truth(p0)
+        if _is_pair_of_tensors(result):
+            return wrong(
+                "hvp returned a pair (h(p), H·v), as torch.autograd.functional.hvp does; "
+                "return only the product H·v"
+            )
         if isinstance(result, torch.Tensor) and result.numel() == 1:
             g_dot_v = gradient[0] * v0[0] + gradient[1] * v0[1]
             if close(as_number(result, "hvp(p, v)"), g_dot_v):
@@ -282,8 +300,8 @@ def check_hvp(hvp: object) -> Verdict:
         if all(close(a, b) for a, b in zip(given, hvp_truth(p0, (1.0, 1.0)), strict=True)):
             return wrong("your result does not depend on v: multiply the gradient by v")
         return wrong(
-            f"hvp returned ({given[0]:.4f}, {given[1]:.4f}), which is not H·v at a point "
-            f"the check chose"
+            f"hvp returned ({show_number(given[0])}, {show_number(given[1])}), which is not "
+            f"H·v at a point the check chose"
         )
     p0, v0 = HVP_CASES[0]
     hx, hy = hvp_truth(p0, v0)

@@ -32,6 +32,7 @@ from autograd_lab.verdict import (
     never_raises,
     not_attempted,
     raised,
+    show_number,
     unanswered,
     wrong,
 )
@@ -264,7 +265,9 @@ def check_clip_hook(clip_hook: object) -> Verdict:
         )
     if not isinstance(returned, torch.Tensor):
         kind = type(returned).__name__
-        return wrong(f"clip_hook should return a tensor, but it returns a {kind}")
+        why = (" (torch replaces the gradient only with a tensor; torch.as_tensor turns an "
+               "array into one)" if hasattr(returned, "__array__") else "")
+        return wrong(f"clip_hook should return a tensor, but it returns a {kind}{why}")
     if returned.shape != probe.shape:
         return wrong(
             f"clip_hook returns shape {_shape(returned)} for a gradient of shape "
@@ -323,7 +326,9 @@ def check_target_loss(td_loss: object) -> Verdict:
             return not_attempted("td_loss")
         if not isinstance(loss, torch.Tensor):
             kind = type(loss).__name__
-            return wrong(f"td_loss should return a tensor, but it returns a {kind}")
+            why = (": a NumPy array has no graph, so backward() cannot reach w; compute the "
+                   "loss with torch operations" if hasattr(loss, "__array__") else "")
+            return wrong(f"td_loss should return a tensor, but it returns a {kind}{why}")
         if loss.numel() != 1:
             return wrong(
                 f"td_loss returns shape {_shape(loss)}; a loss is one number",
@@ -356,7 +361,7 @@ def check_target_loss(td_loss: object) -> Verdict:
                 "detach_wrong_place",
             )
         return wrong(
-            f"td_loss gives dL/dw = {given:.4f} at w = {case[0]}; check which part of the "
+            f"td_loss gives dL/dw = {show_number(given)} at w = {case[0]}; check which part of the "
             f"loss the gradient should flow through"
         )
     first = target_grads(TARGET_CASES[0])["truth"]

@@ -4,7 +4,9 @@
   ``JUPYTER_CONFIG_PATH`` for this server only. It disables nbgrader's teacher tools and sets
   JupyterLab setting defaults for students (no news pop-up, no update check, no "build
   recommended" check: a student cannot rebuild JupyterLab, and the check costs the server a
-  ``node yarn config`` run on every page load).
+  ``node yarn config`` run on every page load). Kernels do not pile up: closing a notebook
+  shuts its kernel down (:data:`KERNEL_SHUTDOWN_ON_CLOSE`), and a kernel with no notebook
+  open is culled after 30 minutes idle (:data:`KERNEL_CULLING`).
 * :func:`isolated_env`: ``JUPYTER_*`` directories that keep all per-user state in one place.
 * :func:`token_file_env`: the token goes to jupyter-server through ``JUPYTER_TOKEN_FILE``
   (a file only the user can read), never on a command line that ``ps`` shows.
@@ -19,6 +21,8 @@ import secrets
 from pathlib import Path
 
 __all__ = [
+    "KERNEL_CULLING",
+    "KERNEL_SHUTDOWN_ON_CLOSE",
     "NO_BUILD_CHECK",
     "STUDENT_CONFIG",
     "isolated_env",
@@ -30,8 +34,32 @@ __all__ = [
 #: JupyterLab page settings that turn off its build check (``/lab/api/build``) for a student.
 NO_BUILD_CHECK: dict[str, bool] = {"buildCheck": False, "buildAvailable": False}
 
+#: Seconds a kernel with no notebook connected may sit idle before the server shuts it down
+#: (each kernel holds 250-380 MB; a student's walk through the course left 13 of them).
+KERNEL_IDLE_TIMEOUT = 1800
+#: How often (seconds) the server looks for such kernels.
+KERNEL_CULL_INTERVAL = 300
+
+#: jupyter-server config for a student: an idle kernel whose notebook is closed (no
+#: connection) is shut down after :data:`KERNEL_IDLE_TIMEOUT` s; a notebook still open keeps
+#: its kernel however long the student reads (``cull_connected`` False).
+KERNEL_CULLING: dict[str, dict[str, object]] = {
+    "MappingKernelManager": {
+        "cull_idle_timeout": KERNEL_IDLE_TIMEOUT,
+        "cull_interval": KERNEL_CULL_INTERVAL,
+        "cull_connected": False,
+    }
+}
+
+#: JupyterLab setting defaults for a student: closing a notebook shuts its kernel down
+#: (the notebook tracker's "Shut down kernel" setting; a student may turn it off).
+KERNEL_SHUTDOWN_ON_CLOSE: dict[str, dict[str, object]] = {
+    "@jupyterlab/notebook-extension:tracker": {"kernelShutdown": True},
+}
+
 #: What the student's lab turns off (see the module docstring): nbgrader's server extensions
-#: and its JupyterLab extension; and the setting defaults students get (no news pop-up).
+#: and its JupyterLab extension; and the setting defaults students get (no news pop-up,
+#: kernels shut down when their notebook closes, idle kernels culled).
 STUDENT_CONFIG: dict[str, dict[str, object]] = {
     "jupyter_server_config.d/autograd_lab_student.json": {
         "ServerApp": {
@@ -39,8 +67,11 @@ STUDENT_CONFIG: dict[str, dict[str, object]] = {
                 f"nbgrader.server_extensions.{name}": False
                 for name in ("formgrader", "assignment_list", "course_list", "validate_assignment")
             }
-        }
+        },
     },
+    # traitlets reads server options from jupyter_server_config.json on the config path
+    # (the .d folder above is read for jpserver_extensions alone)
+    "jupyter_server_config.json": KERNEL_CULLING,
     "labconfig/page_config.json": {
         "disabledExtensions": {"@jupyter/nbgrader": True},
         **NO_BUILD_CHECK,
@@ -50,7 +81,8 @@ STUDENT_CONFIG: dict[str, dict[str, object]] = {
         "@jupyterlab/apputils-extension:notification": {
             "fetchNews": "false",
             "checkForUpdates": False,
-        }
+        },
+        **KERNEL_SHUTDOWN_ON_CLOSE,
     },
 }
 

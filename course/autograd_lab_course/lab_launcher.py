@@ -13,7 +13,8 @@ and waits until ``GET /api/status`` answers. The rest is jupyter-server's own: i
 token from ``JUPYTER_TOKEN_FILE``; with port 0 it takes a free port, which the launcher reads
 from the ``jpserver-<pid>.json`` the server writes in its runtime directory; it opens the
 browser on the start page (``00_start_here.ipynb``, when the workspace has one); it stops on
-SIGTERM or Ctrl-C and shuts its kernels down.
+SIGTERM or Ctrl-C and shuts its kernels down. When it has stopped, the launcher removes its
+own state folder (``/tmp/autograd-lab-*``: the server log, the student overlay).
 
 Command line::
 
@@ -26,6 +27,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -46,6 +48,7 @@ from autograd_lab_course.lab_env import (
     token_file_env,
 )
 from autograd_lab_course.ports import free_port
+from autograd_lab_course.stop_signals import stop_on_terminal_signals
 from autograd_lab_course.workspace import WorkspaceError, copy_workspace
 
 __all__ = ["LabError", "LabServer", "default_workspace", "free_port", "main", "start_lab"]
@@ -101,6 +104,9 @@ class LabServer(AbstractContextManager):
     _log_handle: object = field(default=None, repr=False)
     #: The page the lab opens on (relative to ``root_dir``), or None for the file browser.
     start_page: str | None = None
+    #: The launcher's own ``/tmp/autograd-lab-*`` state folder (server log, student overlay,
+    #: token file), removed by ``stop()``; None when the caller chose the folder.
+    state_dir: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -158,6 +164,9 @@ class LabServer(AbstractContextManager):
             if handle is not None and hasattr(handle, "close"):
                 handle.close()
                 self._log_handle = None
+            if self.state_dir is not None and not self.running():
+                shutil.rmtree(self.state_dir, ignore_errors=True)
+                self.state_dir = None
 
     def __exit__(self, *exc_info: object) -> None:  # `with`: stop, whatever happened
         self.stop()
@@ -245,26 +254,33 @@ def _serve(
     env = dict(os.environ)
     # The venv's bin first: kernels, nbgrader and jupyter subcommands come from here.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    owned = None
     if isolate_dir is not None:
         state_dir = isolate_dir
         env.update(isolated_env(isolate_dir))
     else:
-        state_dir = Path(tempfile.mkdtemp(prefix="autograd-lab-"))
-    env.update(student_config_env(state_dir / "student-config", env))
-    token_file = token_file_env(state_dir, token, env)
-    start_page = START_PAGE if (root_dir / START_PAGE).is_file() else None
+        state_dir = owned = Path(tempfile.mkdtemp(prefix="autograd-lab-"))
+    try:
+        env.update(student_config_env(state_dir / "student-config", env))
+        token_file = token_file_env(state_dir, token, env)
+        start_page = START_PAGE if (root_dir / START_PAGE).is_file() else None
 
-    log_path = state_dir / "jupyter-server.log"
-    log_handle = open(log_path, "ab")  # noqa: SIM115 - closed by LabServer.stop()
-    process = subprocess.Popen(
-        _command(port, root_dir, open_browser=open_browser, start_page=start_page),
-        cwd=root_dir,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log_handle,
-        stderr=subprocess.STDOUT,
-    )
-    server = LabServer(process, port, token, root_dir, log_path, log_handle, start_page)
+        log_path = state_dir / "jupyter-server.log"
+        log_handle = open(log_path, "ab")  # noqa: SIM115 - closed by LabServer.stop()
+        process = subprocess.Popen(
+            _command(port, root_dir, open_browser=open_browser, start_page=start_page),
+            cwd=root_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_handle,
+            stderr=subprocess.STDOUT,
+        )
+    except BaseException:
+        if owned is not None:
+            shutil.rmtree(owned, ignore_errors=True)
+        raise
+    server = LabServer(process, port, token, root_dir, log_path, log_handle, start_page,
+                       state_dir=owned)
     info_file = runtime_dir(env) / f"jpserver-{process.pid}.json"
     try:
         _wait_until_ready(server, info_file, port, timeout)
@@ -333,13 +349,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     workspace = args.workspace if args.workspace is not None else default_workspace()
+    stop_on_terminal_signals()  # from here SIGTERM and SIGHUP stop it as Ctrl-C does
     try:
         report = copy_workspace(workspace)
     except WorkspaceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C, kill or a closed terminal during the copy
+        print("\nInterrupted during the copy; JupyterLab was not started (the files copied "
+              "so far are whole).", file=sys.stderr)
+        return 130
     print(report)
-    _stop_on_terminal_signals()
     try:
         server = _serve(
             Path(report.dest or workspace),
@@ -369,22 +389,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print("Stopped.")
     return 0
-
-
-def _stop_on_terminal_signals() -> None:
-    """``kill`` (SIGTERM) and closing the terminal (SIGHUP) stop JupyterLab as Ctrl-C does.
-
-    They reach the launcher alone (``kill PID``), so the launcher turns them into the same
-    clean stop: ``LabServer.stop()`` asks the server to shut down.
-    """
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    for name in ("SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)  # Windows has no SIGHUP
-        if number is not None:
-            signal.signal(number, interrupt)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ import errno
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -45,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograd_lab_course import REPO
+from autograd_lab_course.stop_signals import signals_held, stopped_by_signals
 
 __all__ = [
     "CopyReport",
@@ -200,21 +202,43 @@ def _check_target(dest: Path, rel: Path) -> Path:
     return target
 
 
+#: Bytes of an existing file read first, to tell a notebook's start from anything else.
+_HEAD = 4096
+#: An existing copy larger than this (in bytes) is never read whole to see whether it is
+#: broken; it is kept (skipped). The largest course notebook is well under a megabyte.
+LARGEST_NOTEBOOK = 64 * 1024 * 1024
+
+
 def _is_broken(target: Path) -> bool:
     """A copy an interrupted run left behind: empty, or a notebook cut short.
 
     Cut short: it starts like a notebook (``{``) but is not valid JSON. Anything else is kept
-    as it is: a notebook a student saved is valid JSON, and other text is theirs too.
+    as it is: a notebook a student saved is valid JSON, and other text is theirs too. The
+    size and the first bytes are looked at first, so a huge file (a 6 GB sparse file named
+    like a lesson) is kept without being read.
     """
     if target.is_symlink() or not target.is_file():
         return False
+    try:
+        size = target.stat().st_size
+        with open(target, "rb") as handle:  # the head first: a file may be huge (or sparse)
+            head = handle.read(_HEAD)
+    except OSError:
+        return False
+    if size == 0:
+        return True
+    if size > LARGEST_NOTEBOOK or target.suffix != ".ipynb":
+        return False  # never read a file that large whole: it is kept as it is
+    start = head.lstrip()
+    if start and not start.startswith(b"{"):
+        return False  # not a notebook's start: someone's own text, kept
     try:
         data = target.read_bytes()
     except OSError:
         return False
     if not data.strip():
         return True
-    if target.suffix != ".ipynb" or not data.lstrip().startswith(b"{"):
+    if not data.lstrip().startswith(b"{"):
         return False
     try:
         json.loads(data.decode("utf-8"))
@@ -241,23 +265,24 @@ def _write_new(target: Path, data: bytes) -> bool:
     """
     temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(temp, flags | getattr(os, "O_BINARY", 0), 0o644)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+    with signals_held():
         try:
-            os.link(temp, target)
-        except FileExistsError:
-            return False
-        except OSError:  # no hard links here (FAT, some network drives)
-            if target.exists() or target.is_symlink():
+            fd = os.open(temp, flags | getattr(os, "O_BINARY", 0), 0o644)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(temp, target)
+            except FileExistsError:
                 return False
-            os.replace(temp, target)
-        return True
-    finally:
-        temp.unlink(missing_ok=True)
+            except OSError:  # no hard links here (FAT, some network drives)
+                if target.exists() or target.is_symlink():
+                    return False
+                os.replace(temp, target)
+            return True
+        finally:
+            temp.unlink(missing_ok=True)
 
 
 def _unwritable(dest: Path, exc: OSError, rel: Path | None = None) -> WorkspaceError:
@@ -357,10 +382,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        report = copy_workspace(args.dest, keep_outputs=args.keep_outputs)
+        with stopped_by_signals() as stopped:
+            report = copy_workspace(args.dest, keep_outputs=args.keep_outputs)
     except WorkspaceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nInterrupted: the files copied so far are whole; run again to finish the copy.",
+              file=sys.stderr)
+        return 128 + stopped.get("signal", signal.SIGINT)
     print(report)
     return 0
 

@@ -8,7 +8,8 @@
     DIR/exchange/                 nbgrader's exchange (release → fetch, submit → collect)
     DIR/jupyter-config/instructor nbgrader config: course root, exchange, course id
     DIR/jupyter-config/student    nbgrader config (exchange, course id); nbgrader's teacher
-                                  tools off, the Assignments tab on
+                                  tools off, the Assignments tab on; a closed notebook's
+                                  kernel shut down, idle kernels culled (lab_env)
     DIR/jupyter-config/users/studentK   nbgrader's ``CourseDirectory.student_id``
     DIR/hub/                      the hub's state: database, cookie secret, password hashes,
                                   settings, logs
@@ -35,7 +36,7 @@ from pathlib import Path
 
 from autograd_lab_course.classroom.accounts import INSTRUCTOR
 from autograd_lab_course.grading.autograde import EXECUTE
-from autograd_lab_course.lab_env import NO_BUILD_CHECK
+from autograd_lab_course.lab_env import KERNEL_CULLING, KERNEL_SHUTDOWN_ON_CLOSE, NO_BUILD_CHECK
 from autograd_lab_course.workspace import find_notebooks_dir
 
 __all__ = [
@@ -195,11 +196,16 @@ class ClassroomLayout:
                 for name in STUDENT_SERVER_EXTENSIONS_OFF
             }}},
         )
+        # server options (traitlets) come from jupyter_server_config.json, not the .d folder
+        _write_json(student / "jupyter_server_config.json", KERNEL_CULLING)
         _write_json(
             student / "labconfig" / "page_config.json",
             {"disabledExtensions": {plugin: True for plugin in STUDENT_LAB_DISABLED},
              **NO_BUILD_CHECK},
         )
+        # as in the student lab: a closed notebook's kernel shuts down (lab_env)
+        _write_json(student / "labconfig" / "default_setting_overrides.json",
+                    KERNEL_SHUTDOWN_ON_CLOSE)
         for name in students:
             _write_json(
                 self.config_root / "users" / name / "nbgrader_config.json",
