@@ -1,4 +1,4 @@
-"""Engine exercises (lesson 11): a new operation for ``Value``, a backward pass that visits
+"""Engine exercises (lesson 14): a new operation for ``Value``, a backward pass that visits
 nodes in the right order, and a custom ``torch.autograd.Function`` with two inputs.
 
 Each check runs the student's code on small graphs and compares the gradients with the truth,

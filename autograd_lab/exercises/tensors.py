@@ -1,5 +1,5 @@
-"""Tensor exercises (lesson 10): a weight matrix's gradient, a Jacobian, a gradient hook that
-clips, and a target that must be detached.
+"""Tensor exercises (lessons 10 and 11): a weight matrix's gradient, a Jacobian, a gradient
+hook that clips, and a target that must be detached.
 
 The truth is torch autograd in float64, every entry cross-checked by a central difference
 ``(f(v + h·e) - f(v - h·e)) / 2h`` along that entry's direction ``e``:
