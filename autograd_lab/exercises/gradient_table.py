@@ -11,6 +11,7 @@ mistake (a first wrong try) and a ``detail`` (the factor itself, for a second tr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -214,6 +215,21 @@ def _build() -> dict[str, dict[str, Quantity]]:
                         "(dz/dx = dz/du · du/dx)",
                         lambda: _exp_outer_at(truth.value(torch.cos, {"input": 2.0})),
                         "with u = cos(x), the inner derivative is du/dx = -sin(x)",
+                    ),
+                    WrongAnswer(
+                        "derivative_inside_outer",
+                        "you replaced the inner function by its derivative inside exp; the "
+                        "chain rule keeps exp at u = cos(x) and multiplies by du/dx",
+                        lambda: math.exp(-math.sin(2.0)),
+                        "dz/dx = exp(cos(x)) · (-sin(x)), not exp(-sin(x))",
+                    ),
+                    WrongAnswer(
+                        "degrees_not_radians",
+                        "your value matches x = 2 read as degrees; math.sin and math.cos "
+                        "take radians, and x = 2 here means 2 radians: do not convert",
+                        lambda: math.exp(math.cos(math.radians(2.0)))
+                        * -math.sin(math.radians(2.0)),
+                        "use math.cos(x) and math.sin(x) with x = 2, without math.radians",
                     ),
                 ),
                 "the size is right but the sign is wrong; check the sign of each factor",

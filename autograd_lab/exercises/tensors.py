@@ -249,8 +249,14 @@ def check_clip_hook(clip_hook: object) -> Verdict:
         returned = clip_hook(probe)
     except Exception as exc:  # noqa: BLE001
         return raised("clip_hook(grad)", exc, limit=100)
+    changed = not torch.equal(probe, _f64(HOOK_C))
+    if changed and returned is not None:
+        return wrong(
+            "clip_hook edits grad in place (a method ending in _, such as clamp_) before "
+            "returning it; a hook must not modify its argument: return a new tensor instead",
+            "hook_in_place",
+        )
     if returned is None:
-        changed = not torch.equal(probe, _f64(HOOK_C))
         how = (
             "it changes grad in place, which a hook must not do (torch's documentation: "
             "a hook should not modify its argument)"

@@ -49,6 +49,15 @@ MISTAKES: tuple[str, ...] = (
     "params_never_moved",
     "update_not_in_place",
     "retain_grad_not_called",
+    # issue 30: holes in the checks, and the new exercises for lessons 01, 03, 05, 12
+    "autograd_not_hand",
+    "derivative_inside_outer",
+    "degrees_not_radians",
+    "hook_in_place",
+    "root_backward_called",
+    "hand_formula",
+    "hessian_built",
+    "gradient_times_v",
 )
 
 #: The colour of each mark in HTML: JupyterLab's theme variable, then a fallback that reads
