@@ -7,7 +7,8 @@ the paragraph that holds it, the next thing a learner sees must be one of
 * a ``<details>`` block (the worked answer, hidden until opened).
 
 Text after the prompt's paragraph in the same cell, or a markdown cell right after it, is
-visible before the learner tried, unless it sits in ``<details>``. A code cell that only
+visible before the learner tried, unless it sits in ``<details>`` (or is the next prompt,
+checked in its turn). A code cell that only
 shows a widget (the learner tries there) is not a reveal: the text after it is hidden too.
 """
 
@@ -50,6 +51,8 @@ def reveals_before_guess(cells: list[dict]) -> list[str]:
         for number, paragraph in enumerate(paragraphs):
             if not PROMPT.search(paragraph) or DETAILS in paragraph:
                 continue
+            if number + 1 < len(paragraphs) and PROMPT.search(paragraphs[number + 1]):
+                continue  # a second prompt follows at once: it is checked in its turn
             rest = "\n\n".join(paragraphs[number + 1:])
             where = PROMPT.search(paragraph).group(0).strip("*")
             echo = " ".join(paragraph.split())[:60]
@@ -96,6 +99,7 @@ def test_the_rule_catches_each_way_an_answer_shows_early() -> None:
     assert reveals_before_guess([_md(prompt + "\n\n<details><summary>Answer</summary>6"
                                          "</details>")]) == []
     assert reveals_before_guess([_md("**Derive** it."), _md("<details>\n\n6\n\n</details>")]) == []
+    assert reveals_before_guess([_md(prompt + "\n\n**Predict** `y.grad` too."), _code("")]) == []
     widget = _code("autograd_lab.TrainingExplorer()")
     hidden = _md("<details><summary>Once you have tried it</summary>lr = 0.12</details>")
     assert reveals_before_guess([_md(prompt), widget, hidden]) == []
