@@ -16,6 +16,7 @@ import functools
 import html
 import math
 import numbers
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,17 @@ MISTAKES: tuple[str, ...] = (
     "hessian_built",
     "gradient_times_v",
 )
+
+#: ``du/dx = -sin(x)`` in a message: a formula the browser must not wrap at its "-".
+_FORMULA = re.compile(r"[^\s(),;:]+ = -?[^\s,;]+")
+
+
+def _unbroken_formulas(escaped: str) -> str:
+    """Each ``left = right`` formula of an escaped message in a no-wrap span (the line may
+    still wrap before or after it), so a hint never splits as "du/dx = -" / "sin(x)"."""
+    return _FORMULA.sub(lambda m: f'<span style="white-space: nowrap">{m.group(0)}</span>',
+                        escaped)
+
 
 #: The colour of each mark in HTML: JupyterLab's theme variable, then a fallback that reads
 #: on a white page (nbgrader feedback, Colab, GitHub).
@@ -135,7 +147,7 @@ class Verdict:
             )
         return (
             f'<div class="agl-verdict" style="color: {MARK_COLOURS[self.mark]}">'
-            f"<b>{self.mark}</b> {html.escape(self.message)}{code}</div>"
+            f"<b>{self.mark}</b> {_unbroken_formulas(html.escape(self.message))}{code}</div>"
         )
 
 
