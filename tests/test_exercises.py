@@ -46,6 +46,7 @@ U_TANH = -0.8 * 1.5 + 0.3
 X, Y = 0.5, -1.2
 
 CLOSED_FORM = {
+    ("cubic", "x"): 3 * 2.0**2 - 2,
     ("exp_cos", "x"): -math.sin(2.0) * math.exp(math.cos(2.0)),
     ("tanh_unit", "w"): (1 - math.tanh(U_TANH) ** 2) * 1.5,
     ("tanh_unit", "b"): 1 - math.tanh(U_TANH) ** 2,
@@ -429,8 +430,9 @@ LOOP_CODES = {"non_leaf_grad", "not_zeroed", "params_never_moved", "update_not_i
 
 def test_every_mistake_code_is_exercised() -> None:
     from tests.test_check_holes import HOLE_CODES
+    from tests.test_new_exercises import NEW_EXERCISE_CODES
 
-    elsewhere = ENGINE_CODES | HIGHER_ORDER_CODES | TENSOR_CODES | HOLE_CODES
+    elsewhere = ENGINE_CODES | HIGHER_ORDER_CODES | TENSOR_CODES | HOLE_CODES | NEW_EXERCISE_CODES
     fed = {code for code, _ in MISTAKE_CASES} | LOOP_CODES
     assert fed == set(MISTAKES) - elsewhere
     assert set(MISTAKES) == {"missing_chain_factor", "sign_error", "not_zeroed",

@@ -16,6 +16,10 @@ Checks, by notebook (``notebooks/exercises/source/<name>/<name>.ipynb``):
 * gradients_of_gradients: ``check_slope(fn)``, ``check_second_derivative(fn)``, ``check_hvp(fn)``
 * tensors_and_hooks: ``check_weight_grad(grad_W)``, ``check_jacobian(J)``,
   ``check_clip_hook(fn)``, ``check_target_loss(fn)``
+* first_gradient: ``check_gradient("cubic", "x", dy_dx)``, ``check_central_difference(fn)``
+* graph_nodes: ``check_graph_nodes(root_node, next_nodes)``
+* vectors: ``check_vjp(vjp)``, ``check_bias_grad(b_grad)``
+* graph_building: ``check_bend_grad(answer)``, ``check_loop_grad(answer)``
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ from __future__ import annotations
 from autograd_lab.exercises.accumulation import check_grad_sequence, check_intermediate_grad
 from autograd_lab.exercises.choices import check_no_grad_choice
 from autograd_lab.exercises.engine import check_backward_order, check_sin, check_x_exp_y
+from autograd_lab.exercises.finite_difference import check_central_difference
 from autograd_lab.exercises.gradients import EXERCISES, check_gradient
+from autograd_lab.exercises.graph_building import check_bend_grad, check_loop_grad
+from autograd_lab.exercises.graph_nodes import check_graph_nodes
 from autograd_lab.exercises.higher_order import check_hvp, check_second_derivative, check_slope
 from autograd_lab.exercises.loops import check_no_grad_loop, check_training_loop
 from autograd_lab.exercises.tensors import (
@@ -32,6 +39,7 @@ from autograd_lab.exercises.tensors import (
     check_target_loss,
     check_weight_grad,
 )
+from autograd_lab.exercises.vector_products import check_bias_grad, check_vjp
 from autograd_lab.exercises.verdict import MISTAKES, Verdict
 
 __all__ = [
@@ -39,6 +47,12 @@ __all__ = [
     "MISTAKES",
     "Verdict",
     "check_backward_order",
+    "check_bend_grad",
+    "check_bias_grad",
+    "check_central_difference",
+    "check_graph_nodes",
+    "check_loop_grad",
+    "check_vjp",
     "check_grad_sequence",
     "check_gradient",
     "check_hvp",

@@ -57,6 +57,14 @@ def _exp_outer_at(u: float) -> float:
     return truth.partial(torch.exp, {"input": u}, "input")
 
 
+# --- first_gradient: y = x**3 - 2*x ---------------------------------------------------------
+CUBIC = {"x": 2.0}
+
+
+def _cubic(x: torch.Tensor) -> torch.Tensor:
+    return x**3 - 2 * x
+
+
 # --- chain_rule: z = tanh(w*x + b) ----------------------------------------------------------
 TANH_UNIT = {"w": -0.8, "x": 1.5, "b": 0.3}
 
@@ -203,6 +211,27 @@ def _build() -> dict[str, dict[str, Quantity]]:
     p = truth.partial
     tanh_sign = "the size is right but the sign is wrong: tanh's derivative is never negative"
     return {
+        "cubic": {
+            "x": Quantity(
+                "dy/dx",
+                "dy_dx",
+                lambda: p(_cubic, CUBIC, "x"),
+                (
+                    WrongAnswer(
+                        "value_not_gradient",
+                        "that is y itself at x = 2, not its slope; x.grad holds dy/dx",
+                        lambda: truth.value(_cubic, CUBIC),
+                        "after y.backward(), read x.grad, not y",
+                    ),
+                    WrongAnswer(
+                        "missing_chain_factor",
+                        "the -2x term has a derivative too: differentiate every term of y",
+                        lambda: 3 * CUBIC["x"] ** 2,
+                        "d/dx (-2x) = -2",
+                    ),
+                ),
+            ),
+        },
         "exp_cos": {
             "x": Quantity(
                 "dz/dx",

@@ -59,6 +59,14 @@ MISTAKES: tuple[str, ...] = (
     "hand_formula",
     "hessian_built",
     "gradient_times_v",
+    "value_not_gradient",
+    "one_sided_difference",
+    "step_not_doubled",
+    "tensor_not_node",
+    "forward_order",
+    "jv_not_vtj",
+    "bias_not_summed",
+    "path_not_taken",
 )
 
 #: ``du/dx = -sin(x)`` in a message: a formula the browser must not wrap at its "-".
