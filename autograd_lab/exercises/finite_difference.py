@@ -1,4 +1,6 @@
-"""Lesson 01's exercise: the central difference a student writes, ``central_difference(f, x, h)``.
+"""Lesson 01's exercises: a first ``x.grad`` (:data:`CUBIC_QUANTITIES`, the row ``cubic`` of
+``gradient_table.EXERCISES``: ``dy/dx`` of ``y = x³ - 2x`` at 2) and the central difference a
+student writes, ``central_difference(f, x, h)``.
 
 A correct answer returns ``(f(x + h) - f(x - h)) / 2h``. The check calls it on functions and
 points it does not show (Python floats, ``math`` functions) and compares with that formula,
@@ -12,8 +14,36 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import torch
+
+from autograd_lab.exercises import truth
 from autograd_lab.exercises.limits import checks_function
+from autograd_lab.exercises.quantity import Quantity, WrongAnswer
 from autograd_lab.exercises.verdict import Verdict, as_number, close, wrong
+
+CUBIC = {"x": 2.0}
+
+
+def _cubic(x: torch.Tensor) -> torch.Tensor:
+    return x**3 - 2 * x
+
+
+#: ``check_gradient("cubic", "x", dy_dx)``: the truth by autograd (cross-checked), two slips.
+CUBIC_QUANTITIES = {
+    "x": Quantity(
+        "dy/dx",
+        "dy_dx",
+        lambda: truth.partial(_cubic, CUBIC, "x"),
+        (
+            WrongAnswer("value_not_gradient",
+                        "that is y itself at x = 2, not its slope; x.grad holds dy/dx",
+                        lambda: truth.value(_cubic, CUBIC), "after y.backward(), read x.grad"),
+            WrongAnswer("missing_chain_factor",
+                        "the -2x term has a derivative too: differentiate every term of y",
+                        lambda: 3 * CUBIC["x"] ** 2, "d/dx (-2x) = -2"),
+        ),
+    )
+}
 
 #: (name, f, its exact derivative, x, h): the cases the check runs.
 CASES: tuple[tuple[str, Callable[[float], float], Callable[[float], float], float, float], ...] = (

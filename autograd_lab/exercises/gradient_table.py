@@ -12,37 +12,13 @@ mistake (a first wrong try) and a ``detail`` (the factor itself, for a second tr
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 
 from autograd_lab.exercises import truth
-
-
-@dataclass(frozen=True)
-class WrongAnswer:
-    """A plausible wrong answer: mistake code, first hint (the kind), how to compute it, detail."""
-
-    mistake: str | None
-    hint: str
-    compute: Callable[[], float]
-    detail: str | None = None
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """One number a student is asked for (``label`` ``dz/dx``, ``variable`` ``dz_dx``); the
-    right size with the wrong sign gets ``sign_hint``, then ``sign_detail`` (None: no check)."""
-
-    label: str
-    variable: str
-    truth: Callable[[], float]
-    wrong: tuple[WrongAnswer, ...] = field(default=())
-    sign_hint: str | None = "the size is right but the sign is wrong; check each factor's sign"
-    sign_detail: str | None = None
-
+from autograd_lab.exercises.finite_difference import CUBIC_QUANTITIES
+from autograd_lab.exercises.quantity import Quantity, WrongAnswer
 
 # --- chain_rule: z = exp(cos(x)) ------------------------------------------------------------
 EXP_COS = {"x": 2.0}
@@ -55,14 +31,6 @@ def _exp_cos(x: torch.Tensor) -> torch.Tensor:
 def _exp_outer_at(u: float) -> float:
     """d exp(u)/du at ``u``: the outer derivative alone."""
     return truth.partial(torch.exp, {"input": u}, "input")
-
-
-# --- first_gradient: y = x**3 - 2*x ---------------------------------------------------------
-CUBIC = {"x": 2.0}
-
-
-def _cubic(x: torch.Tensor) -> torch.Tensor:
-    return x**3 - 2 * x
 
 
 # --- chain_rule: z = tanh(w*x + b) ----------------------------------------------------------
@@ -211,27 +179,7 @@ def _build() -> dict[str, dict[str, Quantity]]:
     p = truth.partial
     tanh_sign = "the size is right but the sign is wrong: tanh's derivative is never negative"
     return {
-        "cubic": {
-            "x": Quantity(
-                "dy/dx",
-                "dy_dx",
-                lambda: p(_cubic, CUBIC, "x"),
-                (
-                    WrongAnswer(
-                        "value_not_gradient",
-                        "that is y itself at x = 2, not its slope; x.grad holds dy/dx",
-                        lambda: truth.value(_cubic, CUBIC),
-                        "after y.backward(), read x.grad, not y",
-                    ),
-                    WrongAnswer(
-                        "missing_chain_factor",
-                        "the -2x term has a derivative too: differentiate every term of y",
-                        lambda: 3 * CUBIC["x"] ** 2,
-                        "d/dx (-2x) = -2",
-                    ),
-                ),
-            ),
-        },
+        "cubic": CUBIC_QUANTITIES,  # lesson 01 (autograd_lab/exercises/finite_difference.py)
         "exp_cos": {
             "x": Quantity(
                 "dz/dx",

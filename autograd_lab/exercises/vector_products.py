@@ -17,13 +17,25 @@ from typing import Any
 import torch
 
 from autograd_lab.exercises.limits import guarded
-from autograd_lab.exercises.tensors import _rows, _same, as_tensor, jacobian_truth
+from autograd_lab.exercises.prediction import within_precision
+from autograd_lab.exercises.tensors import as_tensor, jacobian_truth
 from autograd_lab.exercises.verdict import AnswerError, Verdict, not_attempted, unanswered, wrong
 
 VJP_X = (2.0, -1.0)
 VJP_V = (1.0, 3.0)
 BATCH = ((1.0, 0.0, -2.0), (0.5, 1.5, 1.0), (-1.0, 2.0, 0.0), (3.0, -0.5, 1.0))
 BIAS = (0.5, -1.0, 2.0)
+
+
+def _same(given: torch.Tensor, expected: torch.Tensor) -> bool:
+    """Same shape, every entry right to 4 decimal places."""
+    return given.shape == expected.shape and all(
+        within_precision(g, e) for g, e in zip(given.tolist(), expected.tolist(), strict=True)
+    )
+
+
+def _rows(t: torch.Tensor) -> str:
+    return "[" + ", ".join(f"{v:.4f}" for v in t.tolist()) + "]"
 
 
 def vjp_fn(x: torch.Tensor) -> torch.Tensor:
