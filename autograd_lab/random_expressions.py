@@ -55,6 +55,7 @@ BINARY: dict[str, Callable[[Any, Any], Any]] = {
 }
 VARIABLES = ("x", "y", "z")
 STEP = 1e-6  # the finite difference's h
+EXAMPLE_WIDTH = 72  # the report shows only examples that fit on one short line
 
 Recipe = list[tuple[str, list[int]]]
 
@@ -146,7 +147,7 @@ def check_random_expressions(
     for _ in range(count):
         recipe = random_recipe(rng, steps)
         point = {k: rng.uniform(-2, 2) for k in VARIABLES}
-        if len(examples) < shown:
+        if len(examples) < shown and len(describe(recipe)) <= EXAMPLE_WIDTH:
             examples.append(describe(recipe))
         rows = three_way_gradients(lambda x, y, z, r=recipe: run(r, x, y, z), point)
         for ours, theirs, numerical in rows.values():

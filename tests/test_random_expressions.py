@@ -68,6 +68,7 @@ def test_report_holds_the_largest_difference_a_direct_comparison_finds() -> None
     assert report.worst_torch == worst
     assert report.worst_torch < 1e-9 and report.worst_numerical < 1e-5
     assert report.count == 15 and len(report.examples) == 2
+    assert all(len(text) <= 72 for text in report.examples)
     assert "largest difference, engine vs torch:" in str(report)
 
 
