@@ -10,6 +10,7 @@ matplotlib is imported only when something is drawn, so importing this module is
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["HIGHLIGHT_EDGE", "HIGHLIGHT_FILL", "draw_graph"]
+__all__ = ["HIGHLIGHT_EDGE", "HIGHLIGHT_FILL", "GraphLayout", "draw_graph", "graph_layout"]
 
 # Okabe–Ito palette (colour-blind safe). Boxes are light tints with black text, so they read
 # the same whichever JupyterLab theme surrounds the image; the figure itself is transparent
@@ -32,8 +33,9 @@ HIGHLIGHT_EDGE = "#d55e00"  # Okabe–Ito vermillion, drawn thick
 _ARROW = "#8c8c8c"
 _FREE_TEXT = "#8c8c8c"  # text outside a box: mid grey, readable on both themes
 
-_BOX_W = 0.78  # box width in layer units (layers are 1 apart)
-_BOX_H = 0.62  # box height in row units (rows are 1 apart)
+#: A box's width in layer units (layers are 1 apart) and height in row units.
+BOX_W = 0.78  # box width in layer units (layers are 1 apart)
+BOX_H = 0.62  # box height in row units (rows are 1 apart)
 
 
 def _format_number(value: Any) -> str:
@@ -123,26 +125,85 @@ def _layout(
     return pos, routes
 
 
-def _box_text(node: GraphNode) -> str:
+def box_lines(node: GraphNode) -> tuple[str, ...]:
+    """The lines written in ``node``'s box: its label, then ``= value`` and ``grad …`` when
+    known (a label that already ends in ``= value``, such as a leaf ``x = 3``, keeps one)."""
     lines = [node.label]
     if node.value is not None:
-        lines.append(f"= {_format_number(node.value)}")
+        value = f"= {_format_number(node.value)}"
+        if not node.label.endswith(value):
+            lines.append(value)
     if node.grad is not None:
         lines.append(f"grad {_format_number(node.grad)}")
-    return "\n".join(lines)
+    return tuple(lines)
 
 
-def box_text(node: GraphNode) -> str:
-    """The text :func:`draw_graph` writes in ``node``'s box: its label, then ``= value`` and
-    ``grad …`` lines when known (widgets key their kept box pictures by it)."""
-    return _box_text(node)
+@dataclass(frozen=True)
+class LaidBox:
+    """One node's box: centre ``(x, y)`` in layer / row units and the lines it shows."""
+
+    node: GraphNode
+    x: float
+    y: float
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LaidArrow:
+    """An arrow from an input's box to its consumer's: ``points`` from the input's right
+    edge through any free slots to the consumer's left edge; ``count`` edges it stands for
+    (``x * x`` gives 2, written ``×2`` at ``middle``)."""
+
+    points: tuple[tuple[float, float], ...]
+    count: int
+
+    @property
+    def middle(self) -> tuple[float, float]:
+        (x0, y0), (x1, y1) = self.points[0], self.points[-1]
+        return (x0 + x1) / 2, (y0 + y1) / 2
+
+
+@dataclass(frozen=True)
+class GraphLayout:
+    """Where everything goes: ``n_layers`` columns 1 apart (x = 0 … n_layers − 1), rows 1
+    apart between y = −top and top; boxes are ``BOX_W`` × ``BOX_H`` units."""
+
+    boxes: tuple[LaidBox, ...]
+    arrows: tuple[LaidArrow, ...]
+    n_layers: int
+    n_rows: int
+    top: float
+
+
+def graph_layout(graph: Graph) -> GraphLayout:
+    """The one layout of ``graph`` that :func:`draw_graph` and the widgets' SVG both draw:
+    leaves left, output right, each node one layer after its deepest input."""
+    pos, routes = _layout(graph) if graph.nodes else ({}, {})
+    n_layers = int(max((x for x, _ in pos.values()), default=0)) + 1
+    per_column: dict[float, int] = {}
+    for x, _ in pos.values():
+        per_column[x] = per_column.get(x, 0) + 1
+    n_rows = max(per_column.values(), default=1)
+    boxes = tuple(LaidBox(n, *pos[n.id], box_lines(n)) for n in graph.nodes)
+    counts: dict[tuple[int, int], int] = {}
+    for edge in graph.edges:
+        counts[edge] = counts.get(edge, 0) + 1
+    half = BOX_W / 2
+    arrows = []
+    for (a, c), n in counts.items():
+        (xa, ya), (xc, yc) = pos[a], pos[c]
+        points = [(xa + half, ya)]
+        for xv, yv in routes[(a, c)]:  # pass straight through each free slot
+            points += [(xv - half, yv), (xv + half, yv)]
+        arrows.append(LaidArrow((*points, (xc - half, yc)), n))
+    return GraphLayout(boxes, tuple(arrows), n_layers, n_rows, (n_rows - 1) / 2 + 0.55)
 
 
 def _fit_fontsize(ax: Axes, x_span: float, y_span: float, texts: Iterable[str]) -> float:
     """One font size (points) at which every box's text fits its box in this Axes."""
     points_per_pixel = 72.0 / ax.figure.dpi
-    box_w = ax.bbox.width * points_per_pixel / x_span * _BOX_W
-    box_h = ax.bbox.height * points_per_pixel / y_span * _BOX_H
+    box_w = ax.bbox.width * points_per_pixel / x_span * BOX_W
+    box_h = ax.bbox.height * points_per_pixel / y_span * BOX_H
     size = 9.0
     for text in texts:
         lines = text.split("\n")
@@ -175,36 +236,6 @@ def _fitted_text(x: float, y: float, text: str, fit: Any, **kwargs: Any) -> Any:
     return _FIT_TEXT(x, y, text, fit=fit, **kwargs)
 
 
-_OWN = "_autograd_lab_artists"
-
-
-def _add_box(ax: Axes, box: Any) -> Any:
-    """``ax.add_patch(box)`` for a rounded box with ``pad=0``, without its walk over the
-    outline's Bézier curves (a third of a widget's redraw): such a box lies inside its
-    rectangle and touches its four sides, so its data limits are the rectangle's."""
-    ax.add_artist(box)
-    if hasattr(box, "_set_in_autoscale"):  # matplotlib >= 3.10: ax.relim() counts it too
-        box._set_in_autoscale(True)
-    x0, y0 = box.get_x(), box.get_y()
-    ax.update_datalim([(x0, y0), (x0 + box.get_width(), y0 + box.get_height())])
-    return box
-
-
-def _reset_axes(ax: Axes) -> None:
-    """Empty ``ax`` for a redraw. When it holds nothing but what draw_graph put there last
-    time, removing those artists is several times faster than ``ax.clear()``."""
-    previous = getattr(ax, _OWN, None)
-    present = [*ax.patches, *ax.texts, *ax.lines, *ax.collections, *ax.images, *ax.artists]
-    if previous is not None and len(present) == len(previous) and all(
-        any(a is b for b in previous) for a in present
-    ):
-        for artist in previous:
-            artist.remove()
-    else:
-        ax.clear()
-    setattr(ax, _OWN, None)
-
-
 def _new_axes(width: float, height: float) -> Axes:
     from matplotlib.figure import Figure
 
@@ -225,7 +256,7 @@ def _draw_summary(graph: Graph, ax: Axes | None, max_nodes: int) -> Figure:
     if ax is None:
         ax = _new_axes(7.0, 3.0)
     else:
-        _reset_axes(ax)
+        ax.clear()
     ax.set_axis_off()
     ax.set_xlim(-0.6, 2.6)
     ax.set_ylim(-1.4, 1.0)
@@ -312,74 +343,50 @@ def draw_graph(
 
     import matplotlib.patches as mpatches
 
-    pos, routes = _layout(graph) if graph.nodes else ({}, {})
-    n_layers = int(max((x for x, _ in pos.values()), default=0)) + 1
-    per_column: dict[float, int] = {}
-    for x, _ in pos.values():
-        per_column[x] = per_column.get(x, 0) + 1
-    n_rows = max(per_column.values(), default=1)
+    layout = graph_layout(graph)
     if ax is None:
-        ax = _new_axes(min(max(1.9 * n_layers, 2.5), 24.0), min(max(0.95 * n_rows, 1.5), 16.0))
+        ax = _new_axes(min(max(1.9 * layout.n_layers, 2.5), 24.0),
+                       min(max(0.95 * layout.n_rows, 1.5), 16.0))
     else:
-        _reset_axes(ax)
-    own: list[Any] = []
+        ax.clear()
     ax.set_axis_off()
-    ax.set_xlim(-0.5, n_layers - 0.5)
-    top = (n_rows - 1) / 2 + 0.55
-    ax.set_ylim(-top, top)
-    texts = {node.id: _box_text(node) for node in graph.nodes}
+    ax.set_xlim(-0.5, layout.n_layers - 0.5)
+    ax.set_ylim(-layout.top, layout.top)
+    texts = ["\n".join(box.lines) for box in layout.boxes]
     cache: dict[tuple[float, float, float], float] = {}
 
     def fit(axes: Axes) -> float:
         key = (axes.bbox.width, axes.bbox.height, axes.figure.dpi)
         if key not in cache:
             cache.clear()
-            cache[key] = _fit_fontsize(axes, n_layers, 2 * top, texts.values())
+            cache[key] = _fit_fontsize(axes, layout.n_layers, 2 * layout.top, texts)
         return cache[key]
 
     fontsize = fit(ax)
-
-    for node in graph.nodes:
-        x, y = pos[node.id]
-        hot = node.id in marked
-        own.append(_add_box(ax, mpatches.FancyBboxPatch(
-            (x - _BOX_W / 2, y - _BOX_H / 2), _BOX_W, _BOX_H,
+    for box, text in zip(layout.boxes, texts, strict=True):
+        hot = box.node.id in marked
+        ax.add_patch(mpatches.FancyBboxPatch(
+            (box.x - BOX_W / 2, box.y - BOX_H / 2), BOX_W, BOX_H,
             boxstyle="round,pad=0,rounding_size=0.08",
-            fc=HIGHLIGHT_FILL if hot else _FILL.get(node.kind, "#ffffff"),
-            ec=HIGHLIGHT_EDGE if hot else _EDGE.get(node.kind, "#555555"),
-            lw=3.5 if hot else 1.0,
-            zorder=2,
-        )))
-        own.append(ax.add_artist(_fitted_text(
-            x, y, texts[node.id], fit, ha="center", va="center", fontsize=fontsize,
-            color="black", fontweight="bold" if hot else "normal", zorder=3, clip_on=True,
-        )))
-
-    counts: dict[tuple[int, int], int] = {}
-    for edge in graph.edges:
-        counts[edge] = counts.get(edge, 0) + 1
-    half = _BOX_W / 2
-    for (a, c), n in counts.items():
-        (xa, ya), (xc, yc) = pos[a], pos[c]
-        points = [(xa + half, ya)]
-        for xv, yv in routes[(a, c)]:  # pass straight through each free slot
-            points += [(xv - half, yv), (xv + half, yv)]
-        if len(points) > 1:
-            xs, ys = [p[0] for p in points], [p[1] for p in points]
-            own += ax.plot(xs, ys, color=_ARROW, lw=1.1, zorder=1, solid_capstyle="butt")
-        own.append(ax.annotate(
-            "",
-            xy=(xc - half, yc),
-            xytext=points[-1],
-            arrowprops={"arrowstyle": "-|>", "color": _ARROW, "lw": 1.1, "shrinkA": 0,
-                        "shrinkB": 1},
-            zorder=1,
+            fc=HIGHLIGHT_FILL if hot else _FILL.get(box.node.kind, "#ffffff"),
+            ec=HIGHLIGHT_EDGE if hot else _EDGE.get(box.node.kind, "#555555"),
+            lw=3.5 if hot else 1.0, zorder=2,
         ))
-        if n > 1:
-            xm, ym = (points[0][0] + xc - half) / 2, (points[0][1] + yc) / 2
-            own.append(ax.add_artist(_fitted_text(
-                xm, ym + 0.06, f"×{n}", fit, ha="center", va="bottom", fontsize=fontsize,
-                color=_FREE_TEXT, fontweight="bold", zorder=3,
-            )))
-    setattr(ax, _OWN, own)
+        ax.add_artist(_fitted_text(
+            box.x, box.y, text, fit, ha="center", va="center", fontsize=fontsize,
+            color="black", fontweight="bold" if hot else "normal", zorder=3, clip_on=True,
+        ))
+    for arrow in layout.arrows:
+        if len(arrow.points) > 2:
+            xs, ys = [p[0] for p in arrow.points[:-1]], [p[1] for p in arrow.points[:-1]]
+            ax.plot(xs, ys, color=_ARROW, lw=1.1, zorder=1, solid_capstyle="butt")
+        ax.annotate("", xy=arrow.points[-1], xytext=arrow.points[-2],
+                    arrowprops={"arrowstyle": "-|>", "color": _ARROW, "lw": 1.1, "shrinkA": 0,
+                                "shrinkB": 1}, zorder=1)
+        if arrow.count > 1:
+            xm, ym = arrow.middle
+            ax.add_artist(_fitted_text(
+                xm, ym + 0.06, f"×{arrow.count}", fit, ha="center", va="bottom",
+                fontsize=fontsize, color=_FREE_TEXT, fontweight="bold", zorder=3,
+            ))
     return ax.figure

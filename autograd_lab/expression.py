@@ -154,7 +154,7 @@ def _piece(source: str, node: ast.AST) -> str:
 def _fail(context: str, message: str) -> ExpressionError:
     # "In 'x^2': 'x^2': use **" reads better as "In 'x^2': use **"
     whole = context.split(" = ", 1)[-1].removeprefix("In ")
-    message = message.removeprefix(f"{whole}: ")
+    message = message.removeprefix(f"{whole}: ").removeprefix(f"'{whole.strip(chr(34))}': ")
     return ExpressionError(f"{context}: {message}.")
 
 

@@ -6,7 +6,8 @@ Chromium here would cost a minute). Rows:
 
 - per widget, the median browser round-trip from a click (or Enter) to the page showing the
   updated output, measured inside the page (click event → first animation frame with the new
-  content; it includes the kernel's work and the PNG transfer) — target ≤ 300 ms;
+  content; it includes the kernel's work and the SVG markup's transfer) — target ≤ 80 ms
+  (issue 27, on a quiet 2-core machine: the lead re-measures there);
 - the browser test's own duration (one JupyterLab, one Chromium, every lesson and student
   exercise notebook run plus every widget clicked through) — target under 5 minutes on a
   2-core machine; only a complete run (nothing deselected) counts;
@@ -30,7 +31,7 @@ WIDGETS = (
     "NoGradExplorer",
     "TrainingExplorer",
 )
-ROUND_TRIP_TARGET_MS = 300.0
+ROUND_TRIP_TARGET_MS = 80.0
 DURATION_TARGET_S = 300.0
 NOT_RUN = "not run yet: run `make test` with Chromium installed"
 

@@ -6,7 +6,8 @@
 - ``autograd_graph`` on a chain at the cap, ``NODE_CAP`` nodes (target < 0.1 s);
 - ``trace_backward`` on the same chain (informational target < 0.2 s);
 - ``draw_graph`` redrawing a 6-node graph into an existing Axes and rendering it to PNG at
-  100 dpi, as a widget does on every click (target < 100 ms, median of 10).
+  100 dpi, as a learner saving the figure does (target < 100 ms, median of 10; the widgets
+  draw SVG markup instead: ``python -m benchmarks widgets``).
 """
 
 from __future__ import annotations

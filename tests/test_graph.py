@@ -354,19 +354,3 @@ def test_graph_drawing_has_no_white_box_on_a_dark_theme():
     for colour in (drawing._ARROW, drawing._FREE_TEXT):
         for page in ((1.0, 1.0, 1.0), to_rgb("#111111")):
             assert _contrast(to_rgb(colour), page) >= 3.0, (colour, page)
-
-
-def test_widget_figures_are_transparent_with_mid_tone_colours():
-    pytest.importorskip("ipywidgets")
-    from matplotlib.colors import to_rgb
-
-    from autograd_lab.widgets import TrainingExplorer
-    from autograd_lab.widgets.figures import GREY, LINE_BLUE, LINE_GREEN, LINE_RED
-
-    w = TrainingExplorer()
-    w.run_button.click()
-    pixels = _rgba_png(w._fig)
-    assert pixels[0, 0, 3] == 0.0 and w._ax_loss.get_facecolor()[3] == 0.0
-    for colour in (GREY, LINE_BLUE, LINE_RED, LINE_GREEN):
-        for page in ((1.0, 1.0, 1.0), to_rgb("#111111")):
-            assert _contrast(to_rgb(colour), page) >= 3.0, (colour, page)

@@ -50,3 +50,38 @@ def test_error_is_a_prediction() -> None:
     assert not check_prediction("12", ERROR, "x.grad").ok
     assert not check_prediction("error", 12.0, "x.grad").ok
     assert check_prediction(torch.tensor([12.0]), 12.0, "x.grad").ok
+
+
+def test_a_decimal_comma_is_told_to_use_a_point() -> None:
+    verdict = check_prediction("0,4121", math.sin(9.0), "z")
+    assert not verdict.ok and "decimal comma" in verdict.message and "0.4121" in verdict.message
+
+
+def test_messages_suggest_error_only_where_a_step_can_fail_and_give_no_example_value() -> None:
+    for possible in (True, False):
+        for typed in ("abc", "twelve"):
+            message = check_prediction(typed, 1.0, "x.grad", error_possible=possible).message
+            assert ("error" in message) == possible, message
+            assert not any(ch.isdigit() for ch in message.replace("x.grad", "")), message
+
+
+def test_a_miss_names_the_slip_or_the_rounding_never_the_answer() -> None:
+    truth = _dsin_x2(3.0)  # dz/dx = dz/dv1 · dv1/dx = cos(9) · 6
+    upstream, local = math.cos(9.0), 6.0
+    slips = {"missing_upstream_grad": local, "missing_chain_factor": upstream}
+    cases = {
+        "6": "missing_upstream_grad",
+        f"{upstream:.4f}": "missing_chain_factor",
+        f"{-truth:.4f}": "sign_error",
+    }
+    for typed, code in cases.items():
+        verdict = check_prediction(typed, truth, "dz/dx", slips)
+        assert not verdict.ok and verdict.mistake == code, (typed, verdict)
+        assert f"{truth:.4f}" not in verdict.message and f"{abs(truth):.4f}" not in verdict.message
+    rounded = check_prediction(f"{truth:.2f}", truth, "dz/dx", slips)
+    assert not rounded.ok and "to 2 decimal places" in rounded.message
+    cut = check_prediction(f"{math.trunc(truth * 1e4) / 1e4:.4f}", truth, "dz/dx", slips)
+    assert not cut.ok and "4th decimal place" in cut.message
+    wrong = check_prediction("1.5", truth, "dz/dx", slips)
+    assert wrong.mistake is None and "decimal" not in wrong.message
+    assert wrong.message == "Not quite: that is not dz/dx; try again or press Show"

@@ -11,6 +11,8 @@ tensor, a string such as ``"−5.4668"`` or ``"error"``) into a :class:`Verdict`
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from autograd_lab.exercises.verdict import AnswerError, Verdict, as_number, unanswered
@@ -40,42 +42,82 @@ def _echo(text: str) -> str:
     return repr(short)
 
 
-def parse_prediction(answer: Any) -> float | str:
+def parse_prediction(answer: Any, error_possible: bool = True) -> float | str:
     """A learner's prediction as a float, or :data:`ERROR` for "it raises".
 
     Strings may use a Unicode minus (``−``), spaces, ``_`` separators or ``e`` notation;
     ``"error"`` (any case) means the step raises. Raises :class:`AnswerError` with a sentence
-    for anything else.
+    for anything else (a decimal comma, ``0,4121``, is told to use a point); the sentences
+    mention ``error`` only when ``error_possible``.
     """
     if isinstance(answer, str):
         text = answer.strip().replace("−", "-").replace("–", "-").replace(" ", "")
         if text.lower() in {ERROR, "raises", "exception", "runtimeerror"}:
             return ERROR
+        or_error = " (or 'error' if you expect an error)" if error_possible else ""
         if not text:
-            raise AnswerError("type a number (or 'error' if you expect an error), then press Check")
+            raise AnswerError(f"type a number{or_error}, then press Check")
+        if re.fullmatch(r"[-+]?\d*,\d+", text):
+            raise AnswerError(f"{_echo(text)} has a decimal comma; write it with a point: "
+                              f"{text.replace(',', '.')}")
         try:
             value = float(text.replace("_", ""))
         except ValueError:
-            raise AnswerError(
-                f"{_echo(answer.strip())} is not a number; type e.g. -0.9111 or 'error'"
-            ) from None
+            raise AnswerError(f"{_echo(answer.strip())} is not a number; type a number{or_error}"
+                              ) from None
         if not math.isfinite(value):
-            raise AnswerError(f"{_echo(answer.strip())} is not a finite number; type e.g. -0.9111")
+            raise AnswerError(f"{_echo(answer.strip())} is not a finite number; type a number")
         return value
     return as_number(answer, "your prediction")
 
 
-def check_prediction(answer: Any, truth: float | str, label: str) -> Verdict:
+#: What a prediction that equals a known slip's value is told (the exercises' mistake codes):
+#: the slip named, never the answer.
+SLIP_HINTS: dict[str, str] = {
+    "missing_upstream_grad": "that is the local derivative alone; multiply it by the "
+                             "upstream gradient arriving from the output",
+    "missing_chain_factor": "that is the upstream gradient alone; multiply it by this "
+                            "step's local (inner) derivative",
+    "sign_error": "the size is right but the sign is wrong; check the sign of each factor",
+    "grad_overwritten": "backward() adds into .grad, it does not replace what is there",
+    "not_zeroed": ".grad was cleared after the previous call, so nothing from before is left",
+}
+
+
+def _miss(guess: float, truth: float, label: str, slips: Mapping[str, float]) -> Verdict:
+    """The ✗ for a number that is not ``truth``: a named slip, a rounding slip, or wrong."""
+    named = dict(slips)
+    if truth != 0:
+        named.setdefault("sign_error", -truth)
+    for code, value in named.items():
+        if math.isfinite(value) and within_precision(guess, value):
+            return Verdict(False, code, f"Not quite: {SLIP_HINTS[code]}; try again")
+    for places in range(1, 4):
+        if guess == round(truth, places):
+            return Verdict(False, None, f"Close: that is {label} to {places} decimal place"
+                           f"{'' if places == 1 else 's'}; give 4")
+    if abs(guess - truth) < 2 * PRECISION * max(1.0, abs(truth)):
+        return Verdict(False, None, f"Close: check the 4th decimal place of {label} (round, "
+                       "do not cut off); try again")
+    return Verdict(False, None, f"Not quite: that is not {label}; try again or press Show")
+
+
+def check_prediction(answer: Any, truth: float | str, label: str,
+                     slips: Mapping[str, float] | None = None,
+                     error_possible: bool = True) -> Verdict:
     """Check a prediction of ``label`` (e.g. ``"dz/dv1"``) against ``truth`` to 4 places.
 
     ``truth`` is a float, or :data:`ERROR` when the step raises. A right prediction's message
     shows the true value (``✓ Right: dz/dv1 = -0.911130``); a wrong one says ✗ without the
-    answer; a blank or a non-number gets a not-ok Verdict with a sentence, never an exception.
+    answer, naming the slip when the guess is one of ``slips`` (mistake code → the value that
+    slip gives, e.g. ``{"missing_upstream_grad": local}``) or ``-truth`` (``sign_error``), or
+    saying it is rounded to fewer places; a blank or a non-number gets a not-ok Verdict with
+    a sentence, never an exception.
     """
     if unanswered(answer) or (isinstance(answer, str) and not answer.strip()):
         return Verdict(False, "not_attempted", f"Type your prediction of {label}, then press Check")
     try:
-        guess = parse_prediction(answer)
+        guess = parse_prediction(answer, error_possible)
     except AnswerError as exc:
         return Verdict(False, None, f"Not a prediction: {exc}")
     if truth == ERROR:
@@ -87,6 +129,4 @@ def check_prediction(answer: Any, truth: float | str, label: str) -> Verdict:
     assert isinstance(guess, float) and isinstance(truth, float)
     if within_precision(guess, truth):
         return Verdict(True, None, f"Right: {label} = {show_truth(truth)}")
-    return Verdict(
-        False, None, f"Not quite: that is not {label} to 4 decimal places; try again or press Show"
-    )
+    return _miss(guess, truth, label, slips or {})

@@ -1,7 +1,8 @@
-"""Interactive widgets that step through autograd (ipywidgets 8, no custom front-end).
+"""Interactive widgets that step through autograd (ipywidgets 7.7 and 8, no custom front-end).
 
 ``from autograd_lab.widgets import ChainRuleStepper`` — each widget module (and
-ipywidgets/matplotlib with it) is imported only when its name is first used.
+ipywidgets with it) is imported only when its name is first used; no widget imports
+matplotlib (pictures are SVG markup, ``svg.py``).
 
 - :class:`ChainRuleStepper` — the hand chain rule, one step at a time (lesson 02).
 - :class:`BackwardTracer` — torch's real backward pass, node by node (lesson 03).
@@ -9,8 +10,9 @@ ipywidgets/matplotlib with it) is imported only when its name is first used.
 - :class:`NoGradExplorer` — four ways to turn gradients off, side by side (lesson 07).
 - :class:`TrainingExplorer` — lesson 08's linear model trained epoch by epoch (lesson 08).
 
-Each widget has a plain-Python logic class beside it (``ChainRuleSteps``, ``BackwardSteps``,
-``AccumulationRun``, ``NoGradPanel``, ``TrainingSession``) that tests drive directly.
+Each widget has a plain-Python state class in a ``*_state`` module beside it
+(``ChainRuleSteps``, ``BackwardSteps``, ``AccumulationRun``, ``NoGradPanel``,
+``TrainingSession``) that tests drive directly; pictures are SVG markup (``svg.py``).
 """
 
 from __future__ import annotations
@@ -19,15 +21,15 @@ import importlib
 
 _EXPORTS: dict[str, str] = {
     "ChainRuleStepper": "chain_rule",
-    "ChainRuleSteps": "chain_rule",
+    "ChainRuleSteps": "chain_rule_state",
     "BackwardTracer": "backward_tracer",
-    "BackwardSteps": "backward_tracer",
+    "BackwardSteps": "backward_state",
     "GradAccumulationLab": "accumulation",
-    "AccumulationRun": "accumulation",
+    "AccumulationRun": "accumulation_state",
     "NoGradExplorer": "no_grad",
-    "NoGradPanel": "no_grad",
+    "NoGradPanel": "no_grad_state",
     "TrainingExplorer": "training",
-    "TrainingSession": "training",
+    "TrainingSession": "training_state",
 }
 
 __all__ = sorted(_EXPORTS)

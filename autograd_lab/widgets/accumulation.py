@@ -5,7 +5,7 @@ Predict, then call: the learner predicts ``x.grad`` right after the next backwar
 is drawn — nothing is drawn before the learner acts. ``x**3`` at 2 gives 12, 24, 36, …
 (``dy/dx = 3x² = 12`` added each call), or 12 every time with ``zero_()`` / ``= None``.
 
-:class:`AccumulationRun` (in :mod:`~autograd_lab.widgets.accumulation_run`) is the
+:class:`AccumulationRun` (in :mod:`~autograd_lab.widgets.accumulation_state`) is the
 plain-Python state; :class:`GradAccumulationLab` the view.
 """
 
@@ -15,12 +15,10 @@ import math
 from typing import Any
 
 import ipywidgets as widgets
-import numpy as np
-from matplotlib.transforms import Bbox
 
 from autograd_lab.exercises.verdict import Verdict
 from autograd_lab.formatting import fmt_short
-from autograd_lab.widgets.accumulation_run import (
+from autograd_lab.widgets.accumulation_state import (
     DTYPE,
     MAX_CALLS,
     MODES,
@@ -30,19 +28,11 @@ from autograd_lab.widgets.accumulation_run import (
     torch_forward,
 )
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
-from autograd_lab.widgets.controls import html_area, png_image
-from autograd_lab.widgets.figures import (
-    GREY,
-    LINE_BLUE,
-    LINE_RED,
-    AxisUnderlay,
-    KeptTop,
-    new_figure,
-    pin_layout,
-    style_axes,
-)
+from autograd_lab.widgets.controls import html_area, picture_area
 from autograd_lab.widgets.markup import message_html, pre_html, table_html
 from autograd_lab.widgets.prediction_box import PredictionBox
+from autograd_lab.widgets.svg import BLUE, RED, Frame, svg
+from autograd_lab.widgets.svg import text as svg_text
 
 __all__ = ["DTYPE", "MAX_CALLS", "MODES", "AccumulationResult", "AccumulationRun",
            "GradAccumulationLab", "torch_forward"]
@@ -91,7 +81,7 @@ class GradAccumulationLab(WidgetBase):
         )
         self.retain_checkbox.add_class("agl-retain")
         self.prediction = PredictionBox(self, self.state.pending, self.next_call,
-                                        error_possible=True)
+                                        error_possible=True, slips=self.state.slips)
         buttons = self.button_row(
             ("run_button", "▶▶ Run the rest", "Make every remaining backward call now",
              "agl-run", self.state.run_rest),
@@ -106,11 +96,7 @@ class GradAccumulationLab(WidgetBase):
         self.code_html = html_area("agl-code-area")
         self.table_html = html_area("agl-table-area")
         self.output_html = html_area("agl-output")
-        self.plot_image = png_image("agl-plot")
-        self._drawn: tuple[Any, ...] | None = None
-        self._fig = new_figure(5.0, 2.8)
-        self._ax = self._fig.add_axes((0.12, 0.17, 0.84, 0.7))
-        self._setup_axes()
+        self.plot_image = picture_area("agl-plot")
         self._finish([
             widgets.HTML("<b>Gradient accumulation: what backward() does to .grad</b>"),
             widgets.HBox([self.expression_box, self.calls_slider]),
@@ -200,94 +186,42 @@ class GradAccumulationLab(WidgetBase):
         self.table_html.value = table_html(
             ["backward call", f"{v}.grad after it", "then"], rows, cls="agl-table agl-grad-table"
         )
-        key = (tuple(r.grads), r.error, r.variable, s.mode, s.calls)
-        if key != self._drawn:  # a message-only change (a wrong prediction) draws nothing
-            self.plot_image.value = self._draw(r, s)
-            self._drawn = key
+        self.plot_image.value = self._picture()
 
-    def _setup_axes(self) -> None:
-        """Create every artist once; each redraw only updates them (no ``ax.clear()``)."""
-        ax = self._ax
-        style_axes(ax)
-        slots = range(1, MAX_CALLS + 1)
-        self._bars = ax.bar(slots, [0.0] * MAX_CALLS, color=LINE_BLUE, width=0.6)
-        self._labels = [ax.text(c, 0.0, "", ha="center", va="bottom", fontsize=7, color=GREY)
-                        for c in slots]
-        self._one_line = ax.axhline(0.0, color=LINE_RED, linestyle="--", lw=1.2)
-        self._error_text = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center",
-                                   color=LINE_RED, fontsize=10, fontweight="bold")
-        ax.set_xlabel("backward call", fontsize=8, color=GREY)
-        self._legend = ax.legend([self._bars, self._one_line],
-                                 ["x.grad after call", "one backward"],
-                                 fontsize=7, loc="upper left", frameon=False, labelcolor=GREY)
-        ax.set_title("", fontsize=9, color=GREY, y=1.0)  # y: placed once, text set per draw
-        pin_layout(self._fig)
-        # the x axis changes with calls; the y axis (with its ylim), the centred message, the
-        # title and the legend (drawn last, in this order, apart) are pasted while they look
-        # the same; the y axis goes after the bar labels only when none comes near it
-        tops = [KeptTop(self._fig, ax.yaxis, ax.get_ylim, extent=self._yaxis_extent,
-                        apart=self._labels_clear_of_yaxis),
-                KeptTop(self._fig, self._error_text, self._error_text.get_text),
-                KeptTop(self._fig, ax.title, ax.title.get_text),
-                KeptTop(self._fig, self._legend,
-                        lambda: tuple(t.get_text() for t in self._legend.get_texts()))]
-        self._underlay = AxisUnderlay(self._fig, ax.xaxis, tops=tops)
-        self._calls_drawn = 0
-
-    def _yaxis_extent(self, renderer: Any) -> Bbox:
-        """Where the y axis paints: its tick labels and the ticks out to the left spine."""
-        box = self._ax.bbox
-        ticks = Bbox([[box.x0 - 12.0, box.y0 - 6.0], [box.x0 + 2.0, box.y1 + 6.0]])
-        return Bbox.union([self._ax.yaxis.get_tightbbox(renderer), ticks])
-
-    def _labels_clear_of_yaxis(self, renderer: Any) -> bool:
-        """True when nothing drawn after the y axis in a full draw (the dashed line, the bar
-        labels) comes near it: the line's row is away from every tick's."""
-        ax = self._ax
-        left = ax.bbox.x0 + 6.0
-        if not all(not label.get_text() or label.get_window_extent(renderer).x0 > left
-                   for label in self._labels):
-            return False
-        if not self._one_line.get_visible():
-            return True
-        line_y = ax.transData.transform((0.0, self._one_line.get_ydata()[0]))[1]
-        ticks = ax.transData.transform([(0.0, t) for t in ax.get_yticks()])[:, 1]
-        return bool(np.all(np.abs(ticks - line_y) > 3.0))  # 1.2 and 0.8 pt wide, + antialiasing
-
-    def _draw(self, r: AccumulationResult, s: AccumulationRun) -> bytes:
-        ax = self._ax
+    def _picture(self) -> str:
+        """The bar of ``x.grad`` after each call made, the first call's value dashed."""
+        r, s = self.result, self.state
         v = short_name(r.variable)
         heights = [0.0 if g is None or not math.isfinite(g) else g for g in r.grads]
-        for i, (bar, label) in enumerate(zip(self._bars, self._labels, strict=True)):
-            shown = i < len(heights)
-            h = heights[i] if shown else 0.0
-            bar.set_height(h)
-            bar.set_visible(shown)
-            label.set_position((i + 1, h))
-            label.set_va("bottom" if h >= 0 else "top")
-            label.set_text(fmt_short(r.grads[i] if r.grads[i] is not None else 0.0)
-                           if shown else "")
-        first = heights[0] if heights and r.grads[0] is not None else None
-        self._one_line.set_visible(first is not None)
-        self._one_line.set_ydata([first or 0.0, first or 0.0])
-        texts = self._legend.get_texts()
-        texts[0].set_text(f"{v}.grad after call")
-        texts[1].set_text(f"one backward: {fmt_short(first)}" if first is not None
-                          else "one backward")
-        self._legend.set_visible(bool(heights))
-        self._error_text.set_text(f"call {r.failed_call}: RuntimeError" if r.error else
-                                  ("" if heights else "no calls yet: predict, then Check"))
-        lo = min([0.0, *heights])
-        hi = max([0.0, *heights])
+        lo, hi = min([0.0, *heights]), max([0.0, *heights])
         span = (hi - lo) or 1.0
-        ax.set_ylim(lo - (0.15 * span if lo < 0 else 0.0), hi + 0.4 * span)  # room for legend
-        if s.calls != self._calls_drawn:
-            ax.set_xlim(0.4, s.calls + 0.6)
-            ax.set_xticks(range(1, s.calls + 1))
-            self._underlay.invalidate()
-            self._calls_drawn = s.calls
-        ax.title.set_text(f"{v}.grad, mode: {s.mode} — {s.made} of {s.calls} calls")
-        return self._underlay.png()
+        frame = Frame(64.0, 34.0, 380.0, 170.0, (0.4, s.calls + 0.6),
+                      (lo - (0.15 * span if lo < 0 else 0.0), hi + 0.6 * span))
+        title = f"{v}.grad, mode: {s.mode} — {s.made} of {s.calls} calls"
+        body = frame.axes(range(1, s.calls + 1), "backward call", title)
+        _, zero = frame.px(0.0, 0.0)
+        for i, h in enumerate(heights):
+            (x0, top), (x1, _) = frame.px(i + 0.7, h), frame.px(i + 1.3, h)
+            body.append(f'<rect class="agl-bar" x="{x0:.1f}" y="{min(top, zero):.1f}" '
+                        f'width="{x1 - x0:.1f}" height="{abs(zero - top):.1f}" fill="{BLUE}"/>')
+            label = fmt_short(r.grads[i] if r.grads[i] is not None else 0.0)
+            body.append(svg_text((x0 + x1) / 2, top - 9.0 if h >= 0 else top + 9.0, label))
+        said = f"{title}: no bars yet."
+        if heights:
+            first = heights[0]
+            body.append(frame.polyline([(0.4, first), (s.calls + 0.6, first)], RED, dashed=True))
+            body += frame.legend([(BLUE, f"{v}.grad after call"),
+                                  (RED, f"one backward: {fmt_short(first)}")])
+            said = f"{title}: {v}.grad after each call " + ", ".join(
+                fmt_short(h) for h in heights) + "."
+        if r.error or not heights:
+            note = f"call {r.failed_call}: RuntimeError" if r.error else \
+                "no calls yet: predict, then Check"
+            body.append(svg_text(frame.left + frame.width / 2, frame.top + frame.height / 2,
+                                 note, extra=' font-weight="bold"'))
+            said += f" {note}." if r.error else ""
+        return svg(frame.left + frame.width + 16.0, frame.top + frame.height + 40.0, said,
+                   body, "agl-bars")
 
     def _lines(self) -> list[str]:
         lines = self.state.log_lines()

@@ -13,7 +13,7 @@ node's first ``grad_inputs`` entry (at ``AccumulateGrad``: the leaf's ``.grad`` 
 The hand derivation grows line by line beside the node being visited: at the start it shows
 only the forward pass.
 
-:class:`~autograd_lab.widgets.backward_steps.BackwardSteps` is the plain-Python state;
+:class:`~autograd_lab.widgets.backward_state.BackwardSteps` is the plain-Python state;
 :class:`BackwardTracer` the view.
 """
 
@@ -24,16 +24,15 @@ from typing import Any
 import ipywidgets as widgets
 import torch
 
-from autograd_lab.widgets.backward_steps import DTYPE, BackwardSteps, TraceView, quoted_short
+from autograd_lab.widgets.backward_state import DTYPE, BackwardSteps, TraceView, quoted_short
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
 from autograd_lab.widgets.controls import (
     ExpressionInput,
     Stepping,
     html_area,
-    png_image,
+    picture_area,
     step_buttons,
 )
-from autograd_lab.widgets.figures import GraphPngCache
 from autograd_lab.widgets.inputs import DEFAULT_VALUE, clean_values, leaf_names, with_defaults
 from autograd_lab.widgets.markup import escape, pre_html, title_html
 from autograd_lab.widgets.prediction_box import Predicting, PredictionBox
@@ -57,7 +56,6 @@ class BackwardTracer(Predicting, Stepping, WidgetBase):
         self._is_expression = isinstance(expression_or_tensor, str)
         self.state = self._start(lambda: self._build(expression_or_tensor, gradient, values),
                                  self._fallback, "sin(x**2)")
-        self._png_cache = GraphPngCache(5.6, 3.0)
         buttons = step_buttons(
             self, "Previous half-step of the backward pass",
             "Next half-step: what the node receives, then what it passes on (reveals it)",
@@ -69,11 +67,12 @@ class BackwardTracer(Predicting, Stepping, WidgetBase):
         self.expression_box = self.expression_input.box
         self.apply_button = self.expression_input.apply_button
         self.prediction = PredictionBox(self, lambda: self.state.pending(),
-                                        lambda: self.state.reveal(), idle=self._idle_prompt)
+                                        lambda: self.state.reveal(), idle=self._idle_prompt,
+                                        slips=lambda: self.state.slips())
         self.header_html = html_area("agl-header")
         self.output_html = html_area("agl-output")
         self.hand_html = html_area("agl-hand")
-        self.graph_image = png_image()
+        self.graph_image = picture_area("agl-graph")
         self._finish([
             self.header_html,
             self.expression_input.root,
@@ -129,7 +128,6 @@ class BackwardTracer(Predicting, Stepping, WidgetBase):
             return
         self.prediction.tries = 0
         self.expression_input.set_shown(text)
-        self._png_cache.clear()
         self._render()
 
     def _render(self) -> None:
@@ -144,7 +142,7 @@ class BackwardTracer(Predicting, Stepping, WidgetBase):
             "<b>Hand derivation</b>" + pre_html(hand, "agl-text agl-hand-text")
             if hand else ""
         )
-        self._show_position(view.highlight, self.state.graph, view.highlight)
+        self._show_position(self.state.graph, view)
 
     def _idle_prompt(self) -> str:
         """The prediction row's line when nothing is left to predict at this half-step."""

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import ipywidgets as widgets
 
 from autograd_lab.errors import DerivationError, ExpressionError
-from autograd_lab.widgets.markup import message_html
+from autograd_lab.widgets.markup import escape, message_html, pre_html
 
 T = TypeVar("T")
 
@@ -57,6 +57,24 @@ def one_line(exc: BaseException) -> str:
 #: What the plain-text fallback says after the name: shown wherever the widget itself cannot
 #: be (no widget front end, or its model gone after a kernel restart or a reopened notebook).
 RUN_TO_INTERACT = "run this cell to interact (re-run it after a kernel restart)"
+
+#: The one instruction after Kernel → Restart (the widget, the lessons and the start page).
+AFTER_RESTART = ("The kernel restarted, so this widget no longer responds: run its cell again "
+                 "(Shift+Enter) to use it.")
+
+#: ipywidgets' front end puts the class ``jupyter-widgets-disconnected`` on every widget view
+#: whose kernel connection is gone (a restart); its own style is a broken-link icon per view.
+#: This style shows one sentence at the top of the widget instead, and dims the rest.
+RESTART_STYLE = (
+    "<style>"
+    ".agl-widget .jupyter-widgets-disconnected::before{content:none}"
+    ".jupyter-widgets.agl-widget.jupyter-widgets-disconnected::before{"
+    f'content:"{AFTER_RESTART}";font-family:inherit;font-size:var(--jp-ui-font-size1,13px);'
+    "font-weight:600;color:var(--jp-error-color1,#b00020);line-height:1.4;height:auto;"
+    "padding:4px 0}"
+    ".agl-widget.jupyter-widgets-disconnected>*{opacity:.55;pointer-events:none}"
+    "</style>"
+)
 
 
 def plain_repr(name: str, *parts: str) -> str:
@@ -127,7 +145,8 @@ class WidgetBase:
 
     def _finish(self, children: Sequence[Any], cls: str) -> None:
         """``self.root``: the children in a column, with the widget's css classes; render."""
-        self.root = widgets.VBox(list(children))
+        style = widgets.HTML(RESTART_STYLE, layout=widgets.Layout(display="none"))
+        self.root = widgets.VBox([style, *children])
         self.root.add_class("agl-widget")
         self.root.add_class(cls)
         self._render()
@@ -175,6 +194,19 @@ class WidgetBase:
     def _lines(self) -> list[str]:  # pragma: no cover - overridden
         return []
 
+    def picture(self) -> str:
+        """The widget's picture now, as SVG markup ("" for a widget without one)."""
+        area = getattr(self, "graph_image", None) or getattr(self, "plot_image", None)
+        return str(area.value) if area is not None else ""
+
+    def static_html(self) -> str:
+        """What a page without a kernel shows (nbconvert, GitHub, the course site, a lesson
+        not run yet): the picture, the text and one line saying how to use the widget."""
+        name = type(self).__name__
+        return (f'<div class="agl-static">{self.picture()}{pre_html(self._lines())}'
+                f'<p class="agl-static-note"><i>{escape(name)} is interactive: run this '
+                "notebook (JupyterLab, Colab) to use it.</i></p></div>")
+
     @property
     def text(self) -> str:
         """What the widget shows, as plain text (for notebooks, tests and screen readers)."""
@@ -196,4 +228,5 @@ class WidgetBase:
                 }
             }
         bundle["text/plain"] = self._plain()
+        bundle["text/html"] = self.static_html()
         return bundle

@@ -5,7 +5,7 @@ by the local derivative, ``dz/dx = dz/dv · dv/dx``; the last step compares the 
 with torch autograd and a central finite difference. Before each reveal the learner may
 predict the value it shows ("your prediction", ✓ Check / Show; :meth:`predict`).
 
-:class:`~autograd_lab.widgets.chain_rule_steps.ChainRuleSteps` is the plain-Python state
+:class:`~autograd_lab.widgets.chain_rule_state.ChainRuleSteps` is the plain-Python state
 (tests drive it directly); :class:`ChainRuleStepper` is the ipywidgets view.
 """
 
@@ -17,15 +17,14 @@ from typing import Any
 import ipywidgets as widgets
 
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
-from autograd_lab.widgets.chain_rule_steps import ChainRuleSteps, FinalComparison
+from autograd_lab.widgets.chain_rule_state import ChainRuleSteps, FinalComparison
 from autograd_lab.widgets.controls import (
     ExpressionInput,
     Stepping,
     html_area,
-    png_image,
+    picture_area,
     step_buttons,
 )
-from autograd_lab.widgets.figures import GraphPngCache
 from autograd_lab.widgets.inputs import (
     DEFAULT_VALUE,
     clean_values,
@@ -59,7 +58,6 @@ class ChainRuleStepper(Predicting, Stepping, WidgetBase):
             lambda: ChainRuleSteps(expression, with_defaults(expression, clean_values(values))),
             lambda: ChainRuleSteps("sin(x**2)", {"x": DEFAULT_VALUE}), "sin(x**2)")
         self._definitions = {k: v for k, v in self.state.values.items() if isinstance(v, str)}
-        self._png_cache = GraphPngCache(5.2, 3.4)
         self.expression_input = ExpressionInput(
             self.state.expression, "e.g. sin(x**2)",
             "Expression to differentiate; press Enter or Apply to show it", self.apply)
@@ -70,12 +68,12 @@ class ChainRuleStepper(Predicting, Stepping, WidgetBase):
             "Back to step 1 (keeps the expression and the slider values)",
             "Jump to the result: manual = autograd")
         self.prediction = PredictionBox(self, self.state.pending, self.state.reveal,
-                                        idle=self._idle_prompt)
+                                        idle=self._idle_prompt, slips=self.state.slips)
         self.sliders: dict[str, widgets.FloatSlider] = {}
         self.slider_box = widgets.VBox([])
         self.header_html = html_area("agl-header")
         self.output_html = html_area("agl-output")
-        self.graph_image = png_image()
+        self.graph_image = picture_area("agl-graph")
         self._sync_sliders()
         self._finish([
             self.header_html,
@@ -120,7 +118,6 @@ class ChainRuleStepper(Predicting, Stepping, WidgetBase):
     def _apply(self, action: Any, reset: bool) -> None:
         if not self._attempt(action, keep=f" Still showing {_short(self.state.expression)}."):
             return
-        self._png_cache.clear()
         if reset:
             self.state.reset()
             self.prediction.tries = 0
@@ -163,8 +160,7 @@ class ChainRuleStepper(Predicting, Stepping, WidgetBase):
             cls = "agl-final agl-ok" if view.final.agree else "agl-final agl-error"
             body.append(f'<div class="{cls}" data-agree="{str(view.final.agree).lower()}"></div>')
         self.output_html.value = "".join(body)
-        key = (id(self.state.derivation), self.state.index)
-        self._show_position(key, self.state.graph_at(), view.highlight)
+        self._show_position(self.state.graph_at(), view)
 
     def _idle_prompt(self) -> str:
         """The prediction row's line when nothing is left to predict."""

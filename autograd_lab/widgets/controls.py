@@ -11,24 +11,10 @@ import ipywidgets as widgets
 
 from autograd_lab.widgets.base import WidgetBase, button
 from autograd_lab.widgets.markup import COLOURS, escape
+from autograd_lab.widgets.svg import graph_svg
 
 #: The hint echoes at most this many characters of the expression shown.
 _HINT_ECHO = 30
-
-
-def expression_box(value: str, placeholder: str, tooltip: str, handler: Any,
-                   visible: bool | None = None) -> Any:
-    """The "z =" text box; ``handler`` runs when Enter is pressed (``visible=False`` hides it)."""
-    layout = {"width": "360px"}
-    if visible is not None:
-        layout["display"] = "" if visible else "none"
-    box = widgets.Text(
-        value=value, description="z =", placeholder=placeholder, continuous_update=False,
-        tooltip=tooltip, layout=widgets.Layout(**layout),
-    )
-    box.add_class("agl-expression")
-    box.observe(handler, names="value")
-    return box
 
 
 def on_enter(box: Any, handler: Callable[[Any], Any]) -> None:
@@ -54,6 +40,7 @@ class ExpressionInput:
     def __init__(self, value: str, placeholder: str, tooltip: str,
                  apply: Callable[[str], Any], visible: bool | None = None) -> None:
         self.shown = value
+        self.tried = value  # the text last applied (Enter or Apply), good or not
         layout = {"width": "360px"}
         if visible is not None:
             layout["display"] = "" if visible else "none"
@@ -62,10 +49,10 @@ class ExpressionInput:
             tooltip=tooltip, layout=widgets.Layout(**layout),
         )
         self.box.add_class("agl-expression")
-        on_enter(self.box, lambda _: apply(self.box.value))
+        on_enter(self.box, lambda _: self._apply(apply))
         self.apply_button = button(
             "Apply", "Show the expression typed in the box (Enter does the same)", "agl-apply")
-        self.apply_button.on_click(lambda _: apply(self.box.value))
+        self.apply_button.on_click(lambda _: self._apply(apply))
         self.hint = widgets.HTML()
         self.hint.add_class("agl-expression-hint")
         self.box.observe(lambda _: self.refresh(), names="value")
@@ -73,6 +60,11 @@ class ExpressionInput:
         if visible is False:
             self.root.layout.display = "none"
         self.refresh()
+
+    def _apply(self, apply: Callable[[str], Any]) -> None:
+        self.tried = self.box.value
+        apply(self.box.value)
+        self.refresh()  # pressed: the hint to press goes (the message line says the rest)
 
     @property
     def differs(self) -> bool:
@@ -87,7 +79,7 @@ class ExpressionInput:
     def refresh(self) -> None:
         differs = self.differs
         self.apply_button.disabled = not differs
-        if not differs:
+        if not differs or self.box.value == self.tried:
             self.hint.value = ""
             return
         shown = self.shown if len(self.shown) <= _HINT_ECHO else self.shown[:_HINT_ECHO] + "…"
@@ -115,16 +107,11 @@ def html_area(cls: str) -> Any:
     return area
 
 
-def image_layout() -> Any:
-    """Layout for a PNG ``Image``: never wider than the page, aspect ratio kept."""
-    return widgets.Layout(max_width="100%", height="auto", object_fit="contain")
-
-
-def png_image(cls: str = "agl-graph") -> Any:
-    """An image area for a widget's PNG (never wider than the page), with a css class."""
-    image = widgets.Image(format="png", layout=image_layout())
-    image.add_class(cls)
-    return image
+def picture_area(cls: str) -> Any:
+    """An HTML area for a widget's SVG picture (never wider than the page), with a css class."""
+    area = widgets.HTML(layout=widgets.Layout(max_width="100%"))
+    area.add_class(cls)
+    return area
 
 
 class Stepping:
@@ -142,7 +129,6 @@ class Stepping:
     reset_button: Any
     end_button: Any
     graph_image: Any
-    _png_cache: Any
 
     def step(self, kind: str) -> None:
         """``kind`` is "back", "next", "reset" or "last"."""
@@ -169,16 +155,15 @@ class Stepping:
     def _reset_keeps(self) -> str:  # pragma: no cover - overridden
         return "everything else stays"
 
-    def _show_position(self, key: Any, graph: Any, highlight: Any) -> None:
+    def _show_position(self, graph: Any, view: Any) -> None:
         """The buttons that cannot move are off; the prediction row and the graph picture
-        (from the widget's ``_png_cache``, keyed by ``key``) follow the step."""
+        (the step's nodes highlighted, its title saying what it shows) follow the step."""
         s = self.state
         self.back_button.disabled = self.reset_button.disabled = s.at_start
         self.next_button.disabled = self.end_button.disabled = s.at_end
         self.prediction.refresh()
-        png, width = self._png_cache.render(key, graph, highlight)
-        self.graph_image.value = png
-        self.graph_image.layout.width = width
+        said = f"{view.title}: {view.lines[0]}" if view.lines else view.title
+        self.graph_image.value = graph_svg(graph, view.highlight, said)
 
     def _lines(self) -> list[str]:
         """The current step as plain text (what the output area shows)."""

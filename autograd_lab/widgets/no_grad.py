@@ -5,7 +5,7 @@ Predict, then reveal: the plain column is shown from the start; for every other 
 learner picks a guess for each row (``.requires_grad``, ``.is_leaf``, ``.grad_fn``, shared
 storage, ``y.grad_fn``, what ``y.backward()`` does), presses Reveal and sees ✓ / ✗ per row.
 
-:class:`NoGradPanel` (in :mod:`~autograd_lab.widgets.no_grad_panel`) is the plain-Python
+:class:`NoGradPanel` (in :mod:`~autograd_lab.widgets.no_grad_state`) is the plain-Python
 logic; :class:`NoGradExplorer` the view.
 """
 
@@ -19,7 +19,7 @@ import torch
 from autograd_lab.widgets.base import WidgetBase, guarded, plain_repr
 from autograd_lab.widgets.controls import html_area
 from autograd_lab.widgets.markup import escape, message_html, pre_html, table_html
-from autograd_lab.widgets.no_grad_panel import (
+from autograd_lab.widgets.no_grad_state import (
     CODE,
     GUESS_ROWS,
     HANDLE,

@@ -6,7 +6,9 @@ state:
 
 - ``pending() -> (label, truth) | None``: what the next reveal shows (``("dz/dv1", -0.9111…)``,
   or ``("x.grad", "error")`` when the step raises), or None when nothing is left to predict;
-- ``reveal() -> None``: advance the state by that one step.
+- ``reveal() -> None``: advance the state by that one step;
+- ``slips() -> {mistake code: value}`` (optional): what the common slips at this step give,
+  so a ✗ can name the slip (the exercises' codes, e.g. ``missing_upstream_grad``).
 
 :meth:`PredictionBox.predict` checks an answer with the exercises' rule
 (:func:`autograd_lab.exercises.prediction.check_prediction`: 4 decimal places). A right
@@ -16,7 +18,7 @@ or a non-number gets a not-ok Verdict with a sentence. It never raises.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import ipywidgets as widgets
@@ -39,9 +41,11 @@ class PredictionBox:
     """
 
     def __init__(self, view: WidgetBase, pending: Pending, reveal: Callable[[], None],
-                 error_possible: bool = False, idle: Callable[[], str] | None = None) -> None:
+                 error_possible: bool = False, idle: Callable[[], str] | None = None,
+                 slips: Callable[[], Mapping[str, float]] | None = None) -> None:
         self.view = view
         self._idle = idle
+        self._slips = slips
         self._pending = pending
         self._reveal = reveal
         self.error_possible = error_possible
@@ -50,7 +54,8 @@ class PredictionBox:
         self.prompt = widgets.HTML()
         self.prompt.add_class("agl-predict-prompt")
         self.box = widgets.Text(
-            placeholder="e.g. -0.9111", description="your prediction:",
+            placeholder="a number, or error" if error_possible else "four decimal places",
+            description="your prediction:",
             continuous_update=True, layout=widgets.Layout(width="300px"),
             style={"description_width": "initial"},
         )
@@ -84,7 +89,8 @@ class PredictionBox:
                                   if idle else "Nothing left to predict; press Reset to restart")
             else:
                 label, truth = target
-                verdict = check_prediction(answer, truth, label)
+                slips = self._slips() if self._slips is not None else None
+                verdict = check_prediction(answer, truth, label, slips, self.error_possible)
                 if verdict.ok:
                     self._advance()
                 elif verdict.mistake != "not_attempted" and not verdict.message.startswith(
@@ -112,6 +118,7 @@ class PredictionBox:
         self.show_button.disabled = done
         self.box.disabled = done
         if done:
+            self.box.value = ""  # no stale text in a box that cannot be used
             idle = self._idle() if self._idle is not None else ""
             self.prompt.value = (
                 f'<span class="agl-predict-idle">{escape(idle)}</span>' if idle else "")

@@ -32,6 +32,8 @@ from jlab_driver import (
     saved_error_cells,
 )
 
+from autograd_lab.widgets.base import AFTER_RESTART
+from tests.axe_check import describe, serious_violations
 from tests.test_widgets_no_grad import torch_truth
 
 pytestmark = pytest.mark.timeout(600)
@@ -208,7 +210,8 @@ def _text(locator: Any) -> str:
 
 
 def _src(page: Any, sel: str) -> str:
-    return str(page.locator(sel).first.get_attribute("src", timeout=10_000))
+    """The widget picture's markup (an inline SVG: a new picture is new markup)."""
+    return str(page.locator(sel).first.evaluate("e => e.outerHTML", timeout=10_000))
 
 
 #: Page predicates (JS) for click_and_wait / wait_for_function; ``a`` is the argument.
@@ -217,13 +220,12 @@ CHANGED_TEXT = (
 )
 CHANGED_SRC = (
     "(a) => { const e = document.querySelector(a.sel);"
-    " return !!e && e.src !== a.before && e.complete && e.naturalWidth > 0; }"
+    " return !!e && e.outerHTML !== a.before; }"
 )
-#: text changed AND the plot picture was replaced by a new, loaded one
+#: text changed AND the picture (an inline SVG) was replaced by new markup
 CHANGED_TEXT_AND_IMG = (
     "(a) => { const e = document.querySelector(a.sel); const i = document.querySelector(a.img);"
-    " return !!e && !!i && e.innerText !== a.before && i.src !== a.src && i.complete"
-    " && i.naturalWidth > 0; }"
+    " return !!e && !!i && e.innerText !== a.before && i.outerHTML !== a.src; }"
 )
 HAS_TEXT = (
     "(a) => { const e = document.querySelector(a.sel);"
@@ -364,13 +366,13 @@ class TestWidgets:
         root_sel = ".agl-chain-rule-stepper"
         root = page.locator(root_sel).first
         out_sel = f"{root_sel} .agl-output"
-        img_sel = f"{root_sel} img.agl-graph"
+        img_sel = f"{root_sel} .agl-graph svg"
         header = _text(root.locator(".agl-header"))
         match = re.search(r"z = (.+?)\s+at x = ([-\d.]+)", header)
         assert match, f"unexpected header {header!r}"
         expression, x_shown = match.group(1), float(match.group(2))
         assert expression == "sin(x**2)"
-        first_src = root.locator("img.agl-graph").get_attribute("src")
+        first_src = root.locator(".agl-graph svg").first.evaluate("e => e.outerHTML")
         # the wrap check can fail: a narrow break-all column breaks "difference" inside
         page.evaluate(
             "() => { const d = document.createElement('div'); d.id = 'agl-wrap-probe';"
@@ -444,9 +446,10 @@ class TestWidgets:
             # the last good expression stays, step and result included
             assert "sin(x**2)" in _text(root.locator(".agl-header"))
             assert _text(root.locator(".agl-output")) == output_before
-            # the box differs from what is shown: the hint says how to apply it
+            # Enter was pressed: no hint to press it; the message says what is still shown
             hint = _text(root.locator(".agl-expression-hint"))
-            assert "press Enter or Apply" in hint, hint
+            assert "press Enter or Apply" not in hint, hint
+            assert "Still showing sin(x**2)" in message, message
         assert "sin(x" in message, f"the message does not name the bad input: {message!r}"
         assert_wraps_at_spaces(root, "ChainRuleStepper")
         jl.screenshot_element(root, "widget-ChainRuleStepper-bad-expression")
@@ -513,7 +516,7 @@ class TestWidgets:
         root = page.locator(root_sel).first
         table_sel = f"{root_sel} .agl-grad-table"
         msg_sel = f"{root_sel} .agl-message-area"
-        img_sel = f"{root_sel} img.agl-plot"
+        img_sel = f"{root_sel} .agl-plot svg"
         accumulated, _ = _torch_accumulation(5, "nothing")
         assert accumulated[:2] == [12.0, 24.0]  # the seed's loop
         assert _revealed_grads(page, table_sel) == []  # no bar, no value before acting
@@ -553,7 +556,7 @@ class TestWidgets:
         root = page.locator(root_sel).first
         table_sel = f"{root_sel} .agl-grad-table"
         out_sel = f"{root_sel} .agl-output"
-        img_sel = f"{root_sel} img.agl-plot"
+        img_sel = f"{root_sel} .agl-plot svg"
         calls = int(root.locator(".agl-calls .widget-readout").first.inner_text().strip())
         assert calls == 5
         accumulated, _ = _torch_accumulation(calls, "nothing")
@@ -703,16 +706,16 @@ class TestWidgets:
         page = jl.page
         root_sel = ".agl-training-explorer"
         root = page.locator(root_sel).first
-        img_sel = f"{root_sel} img.agl-plot"
+        img_sel = f"{root_sel} .agl-plot svg"
         log_sel = f"{root_sel} .agl-epoch-log"
         epochs = int(root.locator(".agl-epochs input, .agl-epochs .widget-readout").first
                      .evaluate("e => e.value ?? e.textContent"))
         # Step first: Run must still end at epoch == epochs, never epochs + 1
-        src_before = root.locator("img.agl-plot").get_attribute("src")
+        src_before = root.locator(".agl-plot svg").first.evaluate("e => e.outerHTML")
         ms = click_and_wait(page, root.locator("button.agl-step"), CHANGED_SRC,
                             {"sel": img_sel, "before": src_before})
         timings.click("TrainingExplorer", ms / 1000)
-        src_before = root.locator("img.agl-plot").get_attribute("src")
+        src_before = root.locator(".agl-plot svg").first.evaluate("e => e.outerHTML")
         ms = click_and_wait(page, root.locator("button.agl-run"), CHANGED_SRC,
                             {"sel": img_sel, "before": src_before})
         timings.click("TrainingExplorer", ms / 1000)
@@ -769,6 +772,118 @@ class TestWidgets:
         assert f"(lr={lr:g})" in status and f"(lr={lr:g})" in label, (status, label)
         assert re.findall(r"lr=([\d.]+)", status) == re.findall(r"lr=([\d.]+)", label)
         jl.screenshot_element(root, "widget-TrainingExplorer-lr-0.12")
+
+
+    def test_every_widget_reads_well_in_light_and_dark(
+        self, jl: JupyterLabPage, widget_page: Any
+    ) -> None:
+        """After the clicks above: axe-core finds nothing serious or critical (colour contrast
+        included) in any widget, in JupyterLab Light and Dark; a screenshot of each, both."""
+        page = jl.page
+        found = {}
+        try:
+            for theme in ("JupyterLab Dark", "JupyterLab Light"):
+                set_theme(jl, theme)
+                mode = "dark" if "Dark" in theme else "light"
+                found[mode] = without_slider_handles(serious_violations(page, ".agl-widget"))
+                for name in WIDGET_CELLS:
+                    if name != "setup":
+                        root = page.locator(f".{_css_class(name)}").first
+                        root.locator("svg").count()  # pictures are in the page (inline SVG)
+                        jl.screenshot_element(root, f"widget-{name}-{mode}")
+        finally:
+            set_theme(jl, "JupyterLab Light")
+        assert found == {"dark": [], "light": []}, "\n".join(
+            f"{mode}: {describe(v)}" for mode, v in found.items() if v)
+
+    def test_after_a_restart_the_widget_says_to_run_its_cell_again(
+        self, jl: JupyterLabPage, widget_page: Any
+    ) -> None:
+        """Kernel → Restart: each widget shows the one sentence at its top, its controls show
+        no broken-link icon each (last in the class: the widgets' kernel is gone after it)."""
+        page = jl.page
+        jl.menu("Kernel", "Restart Kernel…")
+        page.click(".jp-Dialog button.jp-mod-accept", timeout=10_000)
+        page.wait_for_selector(".agl-widget.jupyter-widgets-disconnected", timeout=30_000)
+        notice = page.evaluate(
+            "() => [...document.querySelectorAll('.agl-widget.jupyter-widgets-disconnected')]"
+            ".map(e => getComputedStyle(e, '::before').content)")
+        icons = page.evaluate(
+            "() => [...document.querySelectorAll('.agl-widget .jupyter-widgets-disconnected')]"
+            ".filter(e => !['none', 'normal'].includes(getComputedStyle(e, '::before').content))"
+            ".length")
+        assert len(notice) == len(WIDGET_CELLS) - 1
+        assert all(AFTER_RESTART in text for text in notice), notice
+        assert icons == 0
+        jl.screenshot_element(page.locator(".agl-chain-rule-stepper").first,
+                              "widget-ChainRuleStepper-after-restart")
+
+
+def without_slider_handles(violations: list[dict]) -> list[dict]:
+    """``violations`` without axe's ``aria-input-field-name`` on ipywidgets' slider handles.
+
+    The one exception (issue 27 allows three, each with its reason): ipywidgets 8 draws a
+    slider with noUiSlider, whose handle (``div.noUi-handle``, role ``slider``) gets no
+    accessible name, and no public ipywidgets API reaches it (``description`` labels the
+    widget, ``tooltip`` titles its outer element). The widgets keep their sliders (the
+    value is also in the slider's readout and, for lr, in a labelled text box); the fix is
+    upstream (noUiSlider's ``handleAttributes`` with the description as ``aria-label``).
+    Any other violation, or this rule on any other element, still fails the test.
+    """
+    kept = []
+    for v in violations:
+        if v["id"] == "aria-input-field-name":
+            nodes = [n for n in v["nodes"] if "noUi-handle" not in n.get("html", "")]
+            if not nodes:
+                continue
+            v = {**v, "nodes": nodes}
+        kept.append(v)
+    return kept
+
+
+def set_theme(jl: JupyterLabPage, theme: str) -> None:
+    """Settings → Theme → ``theme``; waits until the page has switched."""
+    page = jl.page
+    light = "true" if "Light" in theme else "false"
+    if page.evaluate("() => document.body.dataset.jpThemeLight") == light:
+        return
+    page.click(".lm-MenuBar-itemLabel:text-is('Settings')")
+    page.hover(".lm-Menu-itemLabel:text-is('Theme')")
+    page.click(f".lm-Menu-itemLabel:text-is('{theme}')")
+    page.wait_for_function("(l) => document.body.dataset.jpThemeLight === l", arg=light,
+                           timeout=30_000)
+    page.wait_for_timeout(500)  # the theme's stylesheet applied
+
+
+def _css_class(name: str) -> str:
+    return "agl-" + re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def test_a_lesson_rendered_without_a_kernel_shows_the_widget_picture(
+    jl: JupyterLabPage, tmp_path: Path
+) -> None:
+    """``jupyter nbconvert --to html`` of lesson 02 (stored outputs, no kernel, no widget
+    state): the widget's static copy shows its SVG graph, its text and how to use it."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html",
+                    "--output-dir", str(tmp_path), str(NOTEBOOKS / "02_chain_rule.ipynb")],
+                   check=True, capture_output=True, timeout=300)
+    page = jl.page.context.new_page()
+    try:
+        page.goto((tmp_path / "02_chain_rule.html").as_uri())
+        static = page.locator(".agl-static").first
+        picture = static.locator("svg[role=img]")
+        assert picture.is_visible()
+        assert "Graph of" in picture.locator("title").text_content()
+        assert "x = 3" in picture.text_content()  # the boxes' labels are text
+        assert picture.bounding_box()["width"] > 200
+        assert "run this notebook (JupyterLab, Colab)" in static.inner_text()
+        assert serious_violations(page, ".agl-static") == []
+        static.screenshot(path=str(jl.artifacts / "nbconvert-02-widget-static.png"))
+    finally:
+        page.close()
 
 
 def _revealed_grads(page: Any, sel: str) -> list[float]:

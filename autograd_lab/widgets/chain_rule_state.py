@@ -167,6 +167,17 @@ class ChainRuleSteps(StepCursor):
             return target, float(step.result)
         return f"contribution {k} of {n} to {target}", float(step.upstream * step.local)
 
+    def slips(self) -> dict[str, float]:
+        """What the common slips give for the value the next backward step reveals: the
+        local derivative alone (``missing_upstream_grad``), the upstream gradient alone
+        (``missing_chain_factor``); nothing for a forward step."""
+        j = self.index + 1
+        steps = self.derivation.steps
+        if j >= len(steps) or steps[j].kind == "forward" or steps[j].upstream is None:
+            return {}
+        return {"missing_upstream_grad": float(steps[j].local),
+                "missing_chain_factor": float(steps[j].upstream)}
+
     def reveal(self) -> None:
         """Show the next step (what a right prediction, Show or Next does)."""
         self.next()

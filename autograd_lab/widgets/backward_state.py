@@ -105,6 +105,19 @@ class BackwardSteps(StepCursor):
                 return (f"{step.node}'s grad_inputs[{k}]", float(g)) if _one_number(g) else None
         return None
 
+    def slips(self) -> dict[str, float]:
+        """What the common slips give for the node's first ``grad_inputs`` entry: passing
+        the upstream gradient on unchanged (``missing_chain_factor``), or the local
+        derivative alone (``missing_upstream_grad``); nothing at ``AccumulateGrad``."""
+        target = self.pending()
+        if target is None or self.steps[self.node_index].node == "AccumulateGrad":
+            return {}
+        upstream = self.steps[self.node_index].grad_outputs[0]
+        if not _one_number(upstream) or float(upstream) == 0.0:
+            return {}
+        return {"missing_chain_factor": float(upstream),
+                "missing_upstream_grad": target[1] / float(upstream)}
+
     def reveal(self) -> None:
         """Show the next half-step (what a right prediction, Show or Next does)."""
         self.next()

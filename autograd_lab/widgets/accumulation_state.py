@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import torch
 
 from autograd_lab.derivation import derive
+from autograd_lab.errors import DerivationError
 from autograd_lab.expression import names_in, parse_expression
 from autograd_lab.formatting import fmt_short
 from autograd_lab.widgets.base import one_line
@@ -110,6 +111,10 @@ class AccumulationRun:
     def set_expression(self, expression: str) -> None:
         """Parse a new expression (raises on bad input, leaving the old one in place)."""
         name, forward = torch_forward(expression)
+        try:  # a value that does not exist at x is refused now, the old expression kept
+            forward(torch.tensor(self.x, dtype=DTYPE))
+        except DerivationError as exc:  # derive names the output z; this lab calls it y
+            raise DerivationError(str(exc).replace("z = ", "y = ", 1)) from None
         self.expression, self.variable, self._forward = expression.strip(), name, forward
         self.reset()
 
@@ -174,7 +179,7 @@ class AccumulationRun:
             x.grad = None
             r.after.append(f"{name}.grad = None")
         else:
-            r.after.append("nothing (keeps adding)")
+            r.after.append("nothing")
 
     def run_rest(self) -> None:
         """Make every remaining call (stops at an error)."""
@@ -193,6 +198,20 @@ class AccumulationRun:
             return label, "error"
         g = self._reference.grads[k]
         return label, float("nan") if g is None else g
+
+    def slips(self) -> dict[str, float]:
+        """The next call's common slip: ``x.grad`` replaced instead of added to
+        (``grad_overwritten``: one call's gradient) while nothing clears it, or added up
+        although it was cleared (``not_zeroed``)."""
+        target = self.pending()
+        if target is None or self._reference is None or not self._reference.grads:
+            return {}
+        one, k = self._reference.grads[0], len(self.result.grads)
+        if one is None or k == 0 or target[1] == "error":
+            return {}
+        if self.mode == "nothing":
+            return {"grad_overwritten": one}
+        return {"not_zeroed": (k + 1) * one}
 
     # -- the whole loop at once --------------------------------------------------------------
     def code_lines(self) -> list[str]:
