@@ -1,4 +1,4 @@
-"""A scalar autograd engine small enough to read in one sitting (lesson 11).
+"""A scalar autograd engine small enough to read in one sitting (lesson 14).
 
 ``Value(data)`` holds one float and the gradient ``dL/d(this value)`` that ``backward()``
 fills in. Every operation builds a new ``Value`` that remembers its inputs (``_prev``), its

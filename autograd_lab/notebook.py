@@ -8,7 +8,9 @@ nbval compares them). Two things put paths there:
 * warnings — Python prints ``/path/to/file.py:12: UserWarning: …`` plus the source line, and
   torch appends `` (Triggered internally at /pytorch/aten/src/….h:494.)``. Here a warning
   prints as ``UserWarning: <message>`` followed by the source line that triggered it
-  (indented, as Python does, e.g. ``  y.grad``), with no file name or line number.
+  (indented, as Python does, e.g. ``  y.grad``), with no file name or line number. A long
+  message is wrapped at spaces into lines of at most :data:`WARNING_WIDTH` characters:
+  JupyterLab's output area would otherwise break it mid-word ("pop|ulated").
 
 In Google Colab it also enables the custom widget manager (so ipywidgets 8 render) and,
 when the package was imported from an uploaded or cloned folder rather than installed,
@@ -24,6 +26,7 @@ import linecache
 import re
 import subprocess
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 from typing import Any, TextIO
@@ -32,6 +35,9 @@ __all__ = ["format_warning", "notebook_setup", "strip_torch_location"]
 
 #: torch's C++ warnings end with " (Triggered internally at <path>:<line>.)".
 _TRIGGERED = re.compile(r"\s*\(Triggered internally at .*\)\s*$", re.DOTALL)
+
+#: The longest line of a printed warning message; longer ones wrap at spaces.
+WARNING_WIDTH = 88
 
 _colab_done = False
 
@@ -54,6 +60,11 @@ def format_warning(
     format keeps it; a path never is.
     """
     text = strip_torch_location(str(message)).strip()
+    text = "\n".join(
+        textwrap.fill(paragraph, WARNING_WIDTH, initial_indent=" " * (len(category.__name__) + 2),
+                      break_long_words=False, break_on_hyphens=False).lstrip()
+        for paragraph in text.splitlines()
+    )
     if line is None:
         line = linecache.getline(filename, lineno) if filename else ""
     source = line.strip()

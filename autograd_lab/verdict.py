@@ -16,6 +16,7 @@ import functools
 import html
 import math
 import numbers
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -49,7 +50,35 @@ MISTAKES: tuple[str, ...] = (
     "params_never_moved",
     "update_not_in_place",
     "retain_grad_not_called",
+    # issue 30: holes in the checks, and the new exercises for lessons 01, 03, 05, 12
+    "autograd_not_hand",
+    "derivative_inside_outer",
+    "degrees_not_radians",
+    "hook_in_place",
+    "root_backward_called",
+    "hand_formula",
+    "hessian_built",
+    "gradient_times_v",
+    "value_not_gradient",
+    "one_sided_difference",
+    "step_not_doubled",
+    "tensor_not_node",
+    "forward_order",
+    "jv_not_vtj",
+    "bias_not_summed",
+    "path_not_taken",
 )
+
+#: ``du/dx = -sin(x)`` in a message: a formula the browser must not wrap at its "-".
+_FORMULA = re.compile(r"[^\s(),;:]+ = -?[^\s,;]+")
+
+
+def _unbroken_formulas(escaped: str) -> str:
+    """Each ``left = right`` formula of an escaped message in a no-wrap span (the line may
+    still wrap before or after it), so a hint never splits as "du/dx = -" / "sin(x)"."""
+    return _FORMULA.sub(lambda m: f'<span style="white-space: nowrap">{m.group(0)}</span>',
+                        escaped)
+
 
 #: The colour of each mark in HTML: JupyterLab's theme variable, then a fallback that reads
 #: on a white page (nbgrader feedback, Colab, GitHub).
@@ -126,7 +155,7 @@ class Verdict:
             )
         return (
             f'<div class="agl-verdict" style="color: {MARK_COLOURS[self.mark]}">'
-            f"<b>{self.mark}</b> {html.escape(self.message)}{code}</div>"
+            f"<b>{self.mark}</b> {_unbroken_formulas(html.escape(self.message))}{code}</div>"
         )
 
 

@@ -129,6 +129,15 @@ def test_html_is_coloured_and_the_text_stays_one_line(verdict: Verdict, mark: st
     assert "<b>" not in verdict.message or "&lt;b&gt;" in html
 
 
+def test_a_formula_in_a_hint_never_wraps_at_its_minus() -> None:
+    verdict = Verdict(False, "missing_chain_factor", "Not quite: a factor. Hint: with u = cos(x), "
+                      "the inner derivative is du/dx = -sin(x)")
+    html = verdict._repr_html_()
+    assert '<span style="white-space: nowrap">du/dx = -sin(x)</span>' in html
+    assert '<span style="white-space: nowrap">u = cos(x)</span>' in html
+    assert re.sub(r"<[^>]+>", "", html).startswith("✗ Not quite")
+
+
 def test_the_three_colours_differ() -> None:
     assert len(set(MARK_COLOURS.values())) == 3
     assert "success" in MARK_COLOURS["✓"] and "error" in MARK_COLOURS["✗"]

@@ -27,6 +27,7 @@ from autograd_lab.exercises import (
 )
 from autograd_lab.exercises import ground_truth as truth
 from autograd_lab.exercises import loop_checks as loops
+from autograd_lab.exercises.gradient_checks import BY_HAND
 
 # --- closed forms, written out independently of the checks ----------------------------------
 SIG = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
@@ -45,6 +46,7 @@ U_TANH = -0.8 * 1.5 + 0.3
 X, Y = 0.5, -1.2
 
 CLOSED_FORM = {
+    ("cubic", "x"): 3 * 2.0**2 - 2,
     ("exp_cos", "x"): -math.sin(2.0) * math.exp(math.cos(2.0)),
     ("tanh_unit", "w"): (1 - math.tanh(U_TANH) ** 2) * 1.5,
     ("tanh_unit", "b"): 1 - math.tanh(U_TANH) ** 2,
@@ -69,11 +71,15 @@ def test_truth_matches_closed_form(exercise: str, wrt: str) -> None:
 @pytest.mark.parametrize(("exercise", "wrt"), sorted(CLOSED_FORM))
 def test_correct_answer_in_any_numeric_form(exercise: str, wrt: str) -> None:
     value = CLOSED_FORM[exercise, wrt]
-    for answer in (value, round(value, 4), torch.tensor(value), np.float32(value),
-                   torch.tensor([value])):
+    tensors = (torch.tensor(value), torch.tensor([value]))
+    for answer in (value, round(value, 4), np.float32(value)) + tensors:
         verdict = check_gradient(exercise, wrt, answer)
+        if exercise in BY_HAND and isinstance(answer, torch.Tensor):
+            # a chain-rule answer by hand is a float; a tensor is autograd's (issue 30)
+            assert verdict.mistake == "autograd_not_hand", (answer, verdict)
+            continue
         assert verdict.ok and verdict.mistake is None, (answer, verdict)
-    assert repr(verdict).startswith("✓ Correct: ")
+    assert repr(check_gradient(exercise, wrt, value)).startswith("✓ Correct: ")
 
 
 def test_far_wrong_answer_is_not_ok_and_unrecognised() -> None:
@@ -305,7 +311,8 @@ def test_grad_sequence_truth_is_real_torch() -> None:
     assert not replaced.ok and replaced.mistake is None
 
 
-@pytest.mark.parametrize(("situation", "right"), [(1, "c"), (2, "b"), (3, "a")])
+@pytest.mark.parametrize(("situation", "right"),
+                         [(1, "c"), (2, "b"), (3, "a"), (4, "c"), (5, "b")])
 def test_no_grad_choices(situation: int, right: str) -> None:
     assert check_no_grad_choice(situation, right).ok
     names = {"a": "requires_grad_(False)", "b": "x.detach()", "c": "with torch.no_grad():"}
@@ -336,6 +343,27 @@ def test_no_grad_choice_claims_hold_in_torch() -> None:
     other = torch.tensor(2.0, requires_grad=True)
     (frozen * other).backward()
     assert frozen.grad is None and other.grad is not None
+    # situation 4: a hand update inside no_grad is not recorded and w stays trainable
+    w4 = torch.tensor(1.0, requires_grad=True)
+    (w4 * 3).backward()
+    with torch.no_grad():
+        w4 -= 0.1 * w4.grad
+    assert w4.grad_fn is None and w4.requires_grad and w4.is_leaf
+    # situation 5: a detached target passes no gradient; requires_grad_ on it raises
+    m = torch.tensor(2.0, requires_grad=True)
+    target = m * 0.5
+    with pytest.raises(RuntimeError):
+        target.requires_grad_(False)
+    ((m * 1.0 - target.detach()) ** 2).backward()
+    assert m.grad.item() == pytest.approx(2 * (2.0 - 1.0))  # through the prediction only
+
+
+def test_no_grad_choices_cannot_be_solved_by_elimination() -> None:
+    from autograd_lab.exercises.choices import OPTIONS, SITUATIONS
+
+    answers = [item.answer for item in SITUATIONS.values()]
+    assert len(SITUATIONS) > len(OPTIONS)  # some option fits two situations
+    assert set(answers) == set(OPTIONS)  # and every option fits at least one
 
 
 ODD_ANSWERS = ["0.5", [1.0, 2.0], {"a": 1}, True, float("nan"), float("inf"), object(),
@@ -401,7 +429,10 @@ LOOP_CODES = {"non_leaf_grad", "not_zeroed", "params_never_moved", "update_not_i
 
 
 def test_every_mistake_code_is_exercised() -> None:
-    elsewhere = ENGINE_CODES | HIGHER_ORDER_CODES | TENSOR_CODES
+    from tests.test_check_holes import HOLE_CODES
+    from tests.test_new_exercises import NEW_EXERCISE_CODES
+
+    elsewhere = ENGINE_CODES | HIGHER_ORDER_CODES | TENSOR_CODES | HOLE_CODES | NEW_EXERCISE_CODES
     fed = {code for code, _ in MISTAKE_CASES} | LOOP_CODES
     assert fed == set(MISTAKES) - elsewhere
     assert set(MISTAKES) == {"missing_chain_factor", "sign_error", "not_zeroed",
@@ -579,7 +610,8 @@ MODES = {"no_grad": torch.no_grad, "inference_mode": torch.inference_mode}
 def test_correct_answers_are_correct_inside_no_grad_and_inference_mode(mode: str) -> None:
     with MODES[mode]():
         for (exercise, wrt), value in CLOSED_FORM.items():
-            verdict = check_gradient(exercise, wrt, torch.tensor(value))
+            answer = value if exercise in BY_HAND else torch.tensor(value)
+            verdict = check_gradient(exercise, wrt, answer)
             assert verdict.ok, (exercise, wrt, verdict)
         assert check_training_loop(_loop()).ok
         assert check_no_grad_loop(_loop()).ok

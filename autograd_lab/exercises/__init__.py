@@ -22,6 +22,10 @@ Checks, by notebook (``notebooks/exercises/source/<name>/<name>.ipynb``):
 * gradients_of_gradients: ``check_slope(fn)``, ``check_second_derivative(fn)``, ``check_hvp(fn)``
 * tensors_and_hooks: ``check_weight_grad(grad_W)``, ``check_jacobian(J)``,
   ``check_clip_hook(fn)``, ``check_target_loss(fn)``
+* first_gradient: ``check_gradient("cubic", "x", dy_dx)``, ``check_central_difference(fn)``
+* graph_nodes: ``check_graph_nodes(root_node, next_nodes)``
+* vectors: ``check_vjp(vjp)``, ``check_bias_grad(b_grad)``
+* graph_building: ``check_bend_grad(answer)``, ``check_loop_grad(answer)``
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ from __future__ import annotations
 from autograd_lab.exercises.accumulation_checks import check_grad_sequence, check_intermediate_grad
 from autograd_lab.exercises.choice_checks import check_no_grad_choice
 from autograd_lab.exercises.engine_checks import check_backward_order, check_sin, check_x_exp_y
+from autograd_lab.exercises.finite_difference_checks import check_central_difference
 from autograd_lab.exercises.gradient_checks import EXERCISES, check_gradient
+from autograd_lab.exercises.graph_building_checks import check_bend_grad, check_loop_grad
+from autograd_lab.exercises.graph_node_checks import check_graph_nodes
 from autograd_lab.exercises.higher_order_checks import (
     check_hvp,
     check_second_derivative,
@@ -42,6 +49,7 @@ from autograd_lab.exercises.tensor_checks import (
     check_target_loss,
     check_weight_grad,
 )
+from autograd_lab.exercises.vector_product_checks import check_bias_grad, check_vjp
 from autograd_lab.prediction import check_prediction
 from autograd_lab.verdict import MISTAKES, Verdict
 
@@ -50,6 +58,12 @@ __all__ = [
     "MISTAKES",
     "Verdict",
     "check_backward_order",
+    "check_bend_grad",
+    "check_bias_grad",
+    "check_central_difference",
+    "check_graph_nodes",
+    "check_loop_grad",
+    "check_vjp",
     "check_grad_sequence",
     "check_gradient",
     "check_hvp",

@@ -74,6 +74,37 @@ SITUATIONS: dict[int, Situation] = {
         },
         {},
     ),
+    # 4 and 5 reuse options, so the five cannot be solved by elimination (each option fits
+    # at least one situation, two fit two).
+    4: Situation(
+        "After backward() you update each weight by hand, w -= lr * w.grad. The update "
+        "itself must not be recorded, and w must still be trained in the next step.",
+        "c",
+        {
+            "a": "requires_grad_(False) would stop w from being trained at all; you would "
+            "have to switch it back on before the next step",
+            "b": "w.detach() -= ... changes a new tensor's value, not a recording setting; "
+            "the update belongs inside a block where nothing is recorded",
+            "c": "with torch.no_grad(): w -= lr * w.grad is not recorded, and w keeps "
+            "requires_grad=True for the next step",
+        },
+        {},
+    ),
+    5: Situation(
+        "Your loss pulls the model's prediction towards a target that the same model "
+        "computes from the next input. The gradient must flow through the prediction only, "
+        "never through the target.",
+        "b",
+        {
+            "a": "requires_grad_(False) only works on leaves, and the target is a non-leaf "
+            "result of the model (it raises RuntimeError)",
+            "b": "loss = (prediction - target.detach()) ** 2: the target is a constant to "
+            "autograd, while the prediction keeps its graph",
+            "c": "torch.no_grad() around the whole loss would record nothing, not even the "
+            "prediction; it would have to wrap only the target's forward pass",
+        },
+        {"a": "non_leaf_grad"},
+    ),
 }
 
 _ALIASES = {
@@ -102,7 +133,7 @@ def normalise_choice(answer: object) -> str | None:
 
 
 def check_no_grad_choice(situation: int, answer: object) -> Verdict:
-    """Check the option chosen for situation 1, 2 or 3. Never raises."""
+    """Check the option chosen for situation 1 to 5. Never raises."""
     try:
         item = SITUATIONS.get(situation)  # type: ignore[call-overload]
         if item is None:

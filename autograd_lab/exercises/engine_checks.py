@@ -1,4 +1,4 @@
-"""Engine exercises (lesson 11): a new operation for ``Value``, a backward pass that visits
+"""Engine exercises (lesson 14): a new operation for ``Value``, a backward pass that visits
 nodes in the right order, and a custom ``torch.autograd.Function`` with two inputs.
 
 Each check runs the student's code on small graphs and compares the gradients with the truth,
@@ -13,6 +13,7 @@ result is then compared with the same graphs run through the plausible buggy ver
 * nodes visited breadth-first or inputs before outputs: ``wrong_order``
 * a recursive topological sort on a deep chain: ``recursive_order``
 * ``backward`` returning one gradient for two inputs: ``wrong_grad_count``
+* ``backward_fixed`` calling the engine's own ``root.backward()``: ``root_backward_called``
 """
 
 from __future__ import annotations
@@ -194,9 +195,36 @@ class _RecursionWatch:
             sys.setprofile(previous)
 
 
+class RootBackwardCalled(Exception):
+    """Raised when the student's backward_fixed calls the engine's own ``root.backward()``."""
+
+
+class _RootWithoutBackward(Value):
+    """A Value whose ``backward()`` the exercise forbids: the check turns the graph's output
+    into one (same slots, so only the class changes) before handing it to the student."""
+
+    __slots__ = ()
+
+    def backward(self) -> None:
+        raise RootBackwardCalled
+
+
+def _without_backward(root: Value) -> Value:
+    """``root`` itself, the graph unchanged, with ``root.backward()`` raising
+    :class:`RootBackwardCalled`."""
+    root.__class__ = _RootWithoutBackward
+    return root
+
+
+ROOT_BACKWARD_HINT = (
+    "backward_fixed calls root.backward(), the engine's own backward pass, which the exercise "
+    "asks you not to use; visit the nodes yourself and call each node's _backward"
+)
+
+
 def _run_order(backward: Callable, graph: Callable, point: tuple[float, float]):
     x, y = Value(point[0]), Value(point[1])
-    backward(graph(x, y))
+    backward(_without_backward(graph(x, y)))
     return x.grad, y.grad
 
 
@@ -209,7 +237,10 @@ def check_backward_order(backward_fixed: object) -> Verdict:
     """Check the student's ``backward_fixed(root)``: leaf gradients on shared-node graphs and
     on a chain deeper than Python's recursion limit."""
     for label, graph, point in ORDER_GRAPHS:
-        given = _run_order(backward_fixed, graph, point)
+        try:
+            given = _run_order(backward_fixed, graph, point)
+        except RootBackwardCalled:
+            return wrong(ROOT_BACKWARD_HINT, "root_backward_called")
         values = {"x": point[0], "y": point[1]}
         expected = tuple(ground_truth.partial(graph, values, v) for v in ("x", "y"))
         if all(close(g, e) for g, e in zip(given, expected, strict=True)):
@@ -232,7 +263,9 @@ def check_backward_order(backward_fixed: object) -> Verdict:
         y = y * 1.0001
     try:
         with _RecursionWatch().watching() as watch:
-            backward_fixed(y)
+            backward_fixed(_without_backward(y))
+    except RootBackwardCalled:
+        return wrong(ROOT_BACKWARD_HINT, "root_backward_called")
     except RecursionError:
         return wrong(f"a chain of {DEEP_CHAIN:,} operations raised RecursionError: find "
                      "the order with an explicit stack instead of recursion",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import torch
+
 from autograd_lab.exercises.gradient_table import EXERCISES, Quantity, WrongAnswer
 from autograd_lab.exercises.student_code import run_check
 from autograd_lab.prediction import PRECISION, within_precision
@@ -37,11 +39,23 @@ TRIES: dict[tuple[str, str], int] = {}
 ROUNDED = 5e-3
 
 
-def check_quantity(quantity: Quantity, answer: object) -> Verdict:
+#: Exercises whose answers must be derived by hand (lesson 02's chain rule): a torch tensor
+#: there is almost always ``x.grad`` or ``torch.autograd.grad`` doing the work.
+BY_HAND = frozenset({"exp_cos", "tanh_unit", "x_exp_xy"})
+AUTOGRAD_NOT_HAND = (
+    "{name} is a torch tensor, so autograd probably computed it; this exercise asks for the "
+    "chain rule by hand: write {name} as a Python expression with math (a float)"
+)
+
+
+def check_quantity(quantity: Quantity, answer: object, by_hand: bool = False) -> Verdict:
     """Compare ``answer`` with the truth (to 4 decimal places), then with each plausible wrong
-    answer (to the same precision). A wrong answer's Verdict carries its ``detail``."""
+    answer (to the same precision). A wrong answer's Verdict carries its ``detail``. With
+    ``by_hand``, a torch tensor is refused (``autograd_not_hand``) before any comparison."""
     if unanswered(answer):
         return not_attempted(quantity.variable)
+    if by_hand and isinstance(answer, torch.Tensor):
+        return wrong(AUTOGRAD_NOT_HAND.format(name=quantity.variable), "autograd_not_hand")
     try:
         given = as_number(answer, quantity.variable)
     except AnswerError as exc:
@@ -102,7 +116,8 @@ def check_gradient(exercise: str, wrt: str, answer: object) -> Verdict:
         )
     try:
         quantity = quantities[wrt]
-        verdict = run_check(quantity.variable, check_quantity, quantity, answer)
+        verdict = run_check(quantity.variable, check_quantity, quantity, answer,
+                            exercise in BY_HAND)
         return remember_try((exercise, wrt), verdict)
     except Exception as exc:  # noqa: BLE001 - a check must never show a traceback
         return cannot_check(exc)

@@ -11,37 +11,14 @@ mistake (a first wrong try) and a ``detail`` (the factor itself, for a second tr
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import math
 
 import torch
 import torch.nn.functional as F
 
 from autograd_lab.exercises import ground_truth
-
-
-@dataclass(frozen=True)
-class WrongAnswer:
-    """A plausible wrong answer: mistake code, first hint (the kind), how to compute it, detail."""
-
-    mistake: str | None
-    hint: str
-    compute: Callable[[], float]
-    detail: str | None = None
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """One number a student is asked for (``label`` ``dz/dx``, ``variable`` ``dz_dx``); the
-    right size with the wrong sign gets ``sign_hint``, then ``sign_detail`` (None: no check)."""
-
-    label: str
-    variable: str
-    truth: Callable[[], float]
-    wrong: tuple[WrongAnswer, ...] = field(default=())
-    sign_hint: str | None = "the size is right but the sign is wrong; check each factor's sign"
-    sign_detail: str | None = None
-
+from autograd_lab.exercises.finite_difference_checks import CUBIC_QUANTITIES
+from autograd_lab.exercises.quantity import Quantity, WrongAnswer
 
 # --- chain_rule: z = exp(cos(x)) ------------------------------------------------------------
 EXP_COS = {"x": 2.0}
@@ -202,6 +179,7 @@ def _build() -> dict[str, dict[str, Quantity]]:
     p = ground_truth.partial
     tanh_sign = "the size is right but the sign is wrong: tanh's derivative is never negative"
     return {
+        "cubic": CUBIC_QUANTITIES,  # lesson 01 (autograd_lab/exercises/finite_difference_checks.py)
         "exp_cos": {
             "x": Quantity(
                 "dz/dx",
@@ -214,6 +192,21 @@ def _build() -> dict[str, dict[str, Quantity]]:
                         "(dz/dx = dz/du · du/dx)",
                         lambda: _exp_outer_at(ground_truth.value(torch.cos, {"input": 2.0})),
                         "with u = cos(x), the inner derivative is du/dx = -sin(x)",
+                    ),
+                    WrongAnswer(
+                        "derivative_inside_outer",
+                        "you replaced the inner function by its derivative inside exp; the "
+                        "chain rule keeps exp at u = cos(x) and multiplies by du/dx",
+                        lambda: math.exp(-math.sin(2.0)),
+                        "dz/dx = exp(cos(x)) · (-sin(x)), not exp(-sin(x))",
+                    ),
+                    WrongAnswer(
+                        "degrees_not_radians",
+                        "your value matches x = 2 read as degrees; math.sin and math.cos "
+                        "take radians, and x = 2 here means 2 radians: do not convert",
+                        lambda: math.exp(math.cos(math.radians(2.0)))
+                        * -math.sin(math.radians(2.0)),
+                        "use math.cos(x) and math.sin(x) with x = 2, without math.radians",
                     ),
                 ),
                 "the size is right but the sign is wrong; check the sign of each factor",

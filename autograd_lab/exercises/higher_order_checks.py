@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from autograd_lab.exercises import ground_truth
+from autograd_lab.exercises.differentiation_count import DifferentiationCount
 from autograd_lab.exercises.student_code import checks_function
 from autograd_lab.verdict import (
     AnswerError,
@@ -53,6 +54,19 @@ CREATE_GRAPH_HINT = (
 RETAIN_GRAPH_HINT = (
     "your code went backward through the same graph twice, and the first call had already "
     "freed it; compute the first derivative once, with create_graph=True, and differentiate that"
+)
+HAND_FORMULA_HINT = (
+    "{name} gives the right number without asking autograd for it{times}; this exercise "
+    "asks for torch.autograd.grad to do the differentiating, not a formula by hand"
+)
+HESSIAN_BUILT_HINT = (
+    "hvp gives H·v, but not as the gradient of ∇h · v at p: building the Hessian (or "
+    "calling a library's hessian / hvp) is what this exercise asks you to avoid; use two "
+    "torch.autograd.grad calls at p"
+)
+GRAD_TIMES_V_HINT = (
+    "that is the gradient ∇h multiplied by v entry by entry; H·v is the gradient of the one "
+    "number ∇h · v (a dot product, summed), differentiated once more"
 )
 TUPLE_HINT = (
     "torch.autograd.grad returns a tuple with one gradient per input; unpack it, "
@@ -145,22 +159,26 @@ GRAPH_ERRORS: tuple[tuple[str, str, str | None], ...] = (
 )
 
 
-def _run(fn: Callable[..., Any], name: str, *args: torch.Tensor) -> tuple[Any, Verdict | None]:
-    """``fn(*args)`` with warnings silenced (backward(create_graph=True) warns), and the Verdict
-    to give instead of checking the result if it raised or is still ``...``."""
-    with warnings.catch_warnings():
+def _run(
+    fn: Callable[..., Any], name: str, *args: torch.Tensor
+) -> tuple[Any, Verdict | None, int]:
+    """``fn(*args)`` with warnings silenced (backward(create_graph=True) warns): the result,
+    the Verdict to give instead of checking it if it raised or is still ``...``, and how many
+    times the code differentiated with respect to ``args[0]`` (:mod:`differentiation_count`)."""
+    with warnings.catch_warnings(), DifferentiationCount(args[0]) as count:
         warnings.simplefilter("ignore")
         try:
             result = fn(*args)
         except Exception as exc:  # noqa: BLE001 - reported as a Verdict
-            return None, explain_error(name, exc, GRAPH_ERRORS)
-    return result, not_attempted(name) if result is Ellipsis else None
+            return None, explain_error(name, exc, GRAPH_ERRORS), count.at_leaf
+    return result, not_attempted(name) if result is Ellipsis else None, count.at_leaf
 
 
 def _run_at_leaf(
     fn: Callable[..., Any], name: str, x0: float
-) -> tuple[torch.Tensor, Any, Verdict | None]:
-    """:func:`_run` on a fresh float64 leaf ``x = x0``: ``(x, result, Verdict or None)``."""
+) -> tuple[torch.Tensor, Any, Verdict | None, int]:
+    """:func:`_run` on a fresh float64 leaf ``x = x0``: ``(x, result, Verdict or None,
+    differentiations at x)``."""
     x = _leaf(x0)
     return (x, *_run(fn, name, x))
 
@@ -214,13 +232,15 @@ def _pair(result: Any, name: str) -> tuple[float, float]:
 def check_slope(slope: object) -> Verdict:
     """``slope(x)`` returns ``df/dx`` of ``f(x) = x·exp(-x²)`` with ``torch.autograd.grad``."""
     for x0 in SLOPE_X:
-        x, result, stop = _run_at_leaf(slope, "slope", x0)
+        x, result, stop, differentiations = _run_at_leaf(slope, "slope", x0)
         none_hint = "slope returned None; return the gradient torch.autograd.grad gives"
         stop = stop or _unchecked(x, "x", result, none_hint)
         if stop is not None:
             return stop
         given = _number(result, f"slope({x0})")
         if close(given, first_derivative(f_slope, x0)):
+            if differentiations == 0:
+                return wrong(HAND_FORMULA_HINT.format(name="slope", times=""), "hand_formula")
             continue
         if close(given, ground_truth.value(f_slope, {"x": x0})):
             return wrong(f"slope({x0}) returned f(x) itself, not its derivative")
@@ -237,7 +257,9 @@ def check_slope(slope: object) -> Verdict:
 def check_second_derivative(second_derivative: object) -> Verdict:
     """``second_derivative(x)`` returns ``d²g/dx²`` of ``g(x) = log(1 + x²)``."""
     for x0 in SECOND_X:
-        x, result, stop = _run_at_leaf(second_derivative, "second_derivative", x0)
+        x, result, stop, differentiations = _run_at_leaf(
+            second_derivative, "second_derivative", x0
+        )
         if stop is not None:
             return stop
         if result is None:
@@ -252,6 +274,10 @@ def check_second_derivative(second_derivative: object) -> Verdict:
                          "backward() added onto it)")
             return wrong(hint, "accumulated_not_returned")
         if close(given, expected):
+            if differentiations < 2:
+                times = " twice" if differentiations == 0 else " a second time"
+                return wrong(HAND_FORMULA_HINT.format(name="second_derivative", times=times),
+                             "hand_formula")
             continue
         if close(given, first):
             return wrong(
@@ -270,7 +296,7 @@ def check_hvp(hvp: object) -> Verdict:
     for p0, v0 in HVP_CASES:
         p = torch.tensor(p0, dtype=torch.float64, requires_grad=True)
         v = torch.tensor(v0, dtype=torch.float64)
-        result, stop = _run(hvp, "hvp", p, v)
+        result, stop, differentiations = _run(hvp, "hvp", p, v)
         none_hint = "hvp returned None; return H·v as a tensor of shape [2]"
         stop = stop or _unchecked(p, "p", result, none_hint)
         if stop is not None:
@@ -291,7 +317,12 @@ def check_hvp(hvp: object) -> Verdict:
         given = _pair(result, "hvp")
         expected = hvp_truth(p0, v0)
         if all(close(a, b) for a, b in zip(given, expected, strict=True)):
+            if differentiations < 2:
+                return wrong(HESSIAN_BUILT_HINT, "hessian_built")
             continue
+        grad_times_v = (gradient[0] * v0[0], gradient[1] * v0[1])
+        if all(close(a, b) for a, b in zip(given, grad_times_v, strict=True)):
+            return wrong(GRAD_TIMES_V_HINT, "gradient_times_v")
         if all(close(a, b) for a, b in zip(given, gradient, strict=True)):
             return wrong(
                 "that is the gradient ∇h; H·v is the gradient of ∇h · v",

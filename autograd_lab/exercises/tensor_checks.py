@@ -1,5 +1,5 @@
-"""Tensor exercises (lesson 10): a weight matrix's gradient, a Jacobian, a gradient hook that
-clips, and a target that must be detached.
+"""Tensor exercises (lessons 10 and 11): a weight matrix's gradient, a Jacobian, a gradient
+hook that clips, and a target that must be detached.
 
 The truth is torch autograd in float64, every entry cross-checked by a central difference
 ``(f(v + h·e) - f(v - h·e)) / 2h`` along that entry's direction ``e``:
@@ -250,8 +250,14 @@ def check_clip_hook(clip_hook: object) -> Verdict:
         returned = clip_hook(probe)
     except Exception as exc:  # noqa: BLE001
         return raised("clip_hook(grad)", exc, limit=100)
+    changed = not torch.equal(probe, _f64(HOOK_C))
+    if changed and returned is not None:
+        return wrong(
+            "clip_hook edits grad in place (a method ending in _, such as clamp_) before "
+            "returning it; a hook must not modify its argument: return a new tensor instead",
+            "hook_in_place",
+        )
     if returned is None:
-        changed = not torch.equal(probe, _f64(HOOK_C))
         how = (
             "it changes grad in place, which a hook must not do (torch's documentation: "
             "a hook should not modify its argument)"
