@@ -63,6 +63,11 @@ notebooks: $(STAMP)
 sync: $(STAMP)
 	$(PY) -m tools.run_notebooks --no-execute $(NB)
 
+# The course for Google Colab: colab/ (every lesson and student exercise, outputs cleared, an
+# install cell first) and the Open-in-Colab links ([tool.autograd-lab] in pyproject.toml).
+colab: $(STAMP)
+	$(PY) -m tools.build_colab
+
 # Regenerate the student versions of the exercises with nbgrader.
 exercises: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m tools.build_exercises
