@@ -20,7 +20,7 @@ NPM_STAMP := $(NPM_TOOLS)/.installed-stamp
 # Extra classroom options, e.g. `make classroom CLASSROOM_ARGS="--students 30 --port 8001"`.
 CLASSROOM_ARGS ?=
 
-.PHONY: lab classroom test notebooks sync exercises bench lint env clean
+.PHONY: lab classroom test test-colab colab notebooks sync exercises bench lint env clean
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
@@ -75,9 +75,30 @@ exercises: $(STAMP)
 bench: $(STAMP) $(NPM_STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m benchmarks
 
+# A second, Colab-like environment (requirements/colab-lock.txt: ipywidgets 7, no JupyterLab,
+# a stand-in google.colab) that installs the wheel built from this checkout and runs every
+# colab/ notebook top to bottom (tests/colab_run.py). Independent of .venv.
+COLAB_VENV  := .venv-colab
+COLAB_PY    := $(COLAB_VENV)/bin/python
+COLAB_STAMP := $(COLAB_VENV)/.installed-stamp
+
+# Every version is in the lock, so `--no-deps` resolves nothing (and ipywidgets 7 cannot pull
+# in notebook and JupyterLab through widgetsnbextension).
+$(COLAB_STAMP): requirements/colab-lock.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	    echo "make test-colab needs Python 3.11; run e.g. 'make PYTHON=/path/to/python3.11 ...'" >&2; \
+	    exit 1; }
+	rm -rf $(COLAB_VENV)
+	$(PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements/colab-lock.txt
+	touch $(COLAB_STAMP)
+
+test-colab: $(COLAB_STAMP)
+	$(COLAB_PY) tests/colab_run.py
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
 # Never removes workspace/ or classroom/: they hold the students' saved work.
 clean:
-	rm -rf $(VENV) $(NPM_TOOLS) test-artifacts
+	rm -rf $(VENV) $(COLAB_VENV) $(NPM_TOOLS) test-artifacts
