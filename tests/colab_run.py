@@ -306,8 +306,11 @@ def main(argv: list[str]) -> int:
           f"{time.perf_counter() - wall:.0f} s wall, {cpu_seconds:.0f} CPU-seconds")
     for failure in failures:
         print(f"FAILED {failure}", file=sys.stderr)
-    print(f"{len(results) - len({f.split(' cell ')[0] for f in failures})} passed, "
-          f"{len(failures)} failed")
+    # one line a CI reads: notebooks that passed; notebooks that failed, and failed checks
+    # of the whole run (the environment, the install)
+    failed = sum(1 for r in results if r["failures"])
+    whole_run = len(failures) - sum(len(r["failures"]) for r in results)
+    print(f"{len(results) - failed} passed, {failed + whole_run} failed")
     return 1 if failures else 0
 
 

@@ -291,3 +291,26 @@ def test_the_setup_cell_is_replaced_not_stacked() -> None:
     nb = _load(COLAB / "01_first_gradient.ipynb")
     again = build_colab.colab_notebook(copy.deepcopy(nb), Settings())
     assert [c["id"] for c in again["cells"]] == [c["id"] for c in nb["cells"]]
+
+
+def test_the_probe_clicks_every_button_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """make test-colab's widget probe (tests/colab_path/colab_probe.py), here under
+    ipywidgets 8: every button of the widget clicked once, the clicks that changed it named."""
+    import importlib.util
+
+    from autograd_lab.widgets import ChainRuleStepper
+
+    spec = importlib.util.spec_from_file_location(
+        "colab_probe", ROOT / "tests" / "colab_path" / "colab_probe.py")
+    assert spec is not None and spec.loader is not None
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    widget = ChainRuleStepper("sin(x**2)", x=3.0)
+    buttons = [b.description for b in probe.widget_tree(widget.root)
+               if b.__class__.__name__ == "Button"]
+    summary = probe.click_once(widget)
+    assert summary["clicked"] == buttons and len(buttons) >= 4
+    assert summary["errors"] == [] and summary["changed"]
+    assert set(summary["changed"]) <= set(buttons)
+    printed = capsys.readouterr().out.strip()
+    assert printed.startswith(probe.MARK) and json.loads(printed[len(probe.MARK):]) == summary

@@ -16,7 +16,7 @@ from typing import Any
 MARK = "COLAB-PROBE "
 
 
-def _tree(root: Any) -> list[Any]:
+def widget_tree(root: Any) -> list[Any]:
     seen, stack = [], [root]
     while stack:
         widget = stack.pop(0)
@@ -30,7 +30,7 @@ def click_once(widget: Any) -> dict:
     import ipywidgets
 
     clicked, changed, errors = [], [], []
-    for control in _tree(widget.root):
+    for control in widget_tree(widget.root):
         before = widget.text
         if isinstance(control, ipywidgets.ToggleButton):
             control.value = not control.value
