@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
@@ -93,6 +94,7 @@ def test_every_lesson_and_exercise_is_there_without_outputs() -> None:
                 assert cell["outputs"] == [] and cell["execution_count"] is None, rel
         assert "widgets" not in nb["metadata"], rel
         assert nb["metadata"]["kernelspec"]["name"] == "python3", rel
+        nbformat.validate(nbformat.from_dict(nb))  # Colab opens it as any notebook
 
 
 def test_no_teacher_material() -> None:
