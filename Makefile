@@ -23,7 +23,7 @@ NPM_STAMP := $(NPM_TOOLS)/.installed-stamp
 # Extra classroom options, e.g. `make classroom CLASSROOM_ARGS="--students 30 --port 8001"`.
 CLASSROOM_ARGS ?=
 
-.PHONY: lab classroom check test notebooks sync exercises bench lint env clean
+.PHONY: lab classroom check test test-colab colab notebooks sync exercises bench lint env clean
 
 $(STAMP): requirements/lock.txt pyproject.toml course/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
@@ -74,6 +74,11 @@ notebooks: $(STAMP)
 sync: $(STAMP)
 	$(PY) -m tools.run_notebooks --no-execute $(NB)
 
+# The course for Google Colab: colab/ (every lesson and student exercise, outputs cleared, an
+# install cell first) and the Open-in-Colab links ([tool.autograd-lab] in pyproject.toml).
+colab: $(STAMP)
+	$(PY) -m tools.build_colab
+
 # Regenerate the student versions of the exercises with nbgrader.
 exercises: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m tools.build_exercises
@@ -81,9 +86,30 @@ exercises: $(STAMP)
 bench: $(STAMP) $(NPM_STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m benchmarks
 
+# A second, Colab-like environment (requirements/colab-lock.txt: ipywidgets 7, no JupyterLab,
+# a stand-in google.colab) that installs the wheel built from this checkout and runs every
+# colab/ notebook top to bottom (tests/colab_run.py). Independent of .venv.
+COLAB_VENV  := .venv-colab
+COLAB_PY    := $(COLAB_VENV)/bin/python
+COLAB_STAMP := $(COLAB_VENV)/.installed-stamp
+
+# Every version is in the lock, so `--no-deps` resolves nothing (and ipywidgets 7 cannot pull
+# in notebook and JupyterLab through widgetsnbextension).
+$(COLAB_STAMP): requirements/colab-lock.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	    echo "make test-colab needs Python 3.11; run e.g. 'make PYTHON=/path/to/python3.11 ...'" >&2; \
+	    exit 1; }
+	rm -rf $(COLAB_VENV)
+	$(PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements/colab-lock.txt
+	touch $(COLAB_STAMP)
+
+test-colab: $(COLAB_STAMP)
+	$(COLAB_PY) tests/colab_run.py
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
 # Never removes workspace/ or classroom/: they hold the students' saved work.
 clean:
-	rm -rf $(VENV) $(NPM_TOOLS) test-artifacts
+	rm -rf $(VENV) $(COLAB_VENV) $(NPM_TOOLS) test-artifacts

@@ -462,7 +462,10 @@ def test_teacher_notes_are_not_in_the_students_notebooks() -> None:
 def lessons_missing_from_readme(root: Path) -> list[str]:
     """Lessons (by pattern) that have no row in the README's "The lessons" table."""
     readme = (root / "README.md").read_text(encoding="utf-8")
-    rows = set(re.findall(r"^\| `(\d\d_[a-z0-9_]+)` \|", readme, re.MULTILINE))
+    # a row names the lesson as `NN_name`, or as a link [`NN_name`](…) once make colab
+    # writes the Open-in-Colab links
+    rows = set(re.findall(r"^\| \[?`(\d\d_[a-z0-9_]+)`(?:\]\([^)]*\))? \|", readme,
+                          re.MULTILINE))
     return [p.stem for p in run_notebooks.lessons(root) if p.stem not in rows]
 
 
