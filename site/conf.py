@@ -69,6 +69,8 @@ mathjax_path = "mathjax/tex-mml-chtml.js"
 # --- the book theme --------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
 html_title = "autograd-lab"
+# A browser asks every site for an icon; without one it logs a 404 on each page.
+html_favicon = "favicon.svg"
 html_last_updated_fmt = None
 html_copy_source = False
 html_show_sourcelink = False
