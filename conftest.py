@@ -76,6 +76,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 LONG_FILES = (
     "tests/test_classroom.py",
     "tests/browser/test_browser.py",
+    "tests/website/test_site.py",
     "tests/test_notebooks.py",
     "tests/test_exercise_notebooks.py",
     "tests/test_lab.py",
