@@ -176,7 +176,8 @@ def test_a_widget_cell_says_where_to_run_it_and_shows_its_picture(visit: Any) ->
         for index in range(cells.count()):
             text = " ".join(cells.nth(index).locator(".cell_output").inner_text().split())
             assert re.search(r"run the notebook", text, re.IGNORECASE), (stem, text)
-            pictures = cells.nth(index).locator(".cell_output svg")
+            # the widget's own picture (not the copy button's icon on a text output)
+            pictures = cells.nth(index).locator(".cell_output .output.text_html svg")
             if pictures.count() == 0 or not pictures.first.is_visible():
                 missing_pictures.append(f"{stem} widget cell {index}")
     assert visit.errors == [] and visit.outside == []
