@@ -19,6 +19,8 @@ from tools import build_site
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "site"))
+# sphinx-book-theme 1.4 and myst-parser 5.2 use Sphinx APIs that Sphinx 11 will remove
+pytestmark = pytest.mark.filterwarnings("ignore:.*Check CHANGES for Sphinx API")
 
 import notebook_cells  # noqa: E402  (site/, where conf.py finds it too)
 import page_links  # noqa: E402
@@ -210,3 +212,44 @@ def test_a_repository_that_is_not_on_github_is_one_sentence(tmp_path: Path) -> N
         page_links.read_repository(root)
     assert "https://github.com/OWNER/REPO" in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_repository_paths_map_to_site_pages_and_back() -> None:
+    for docname in ("index", "lessons/02_chain_rule", "exercises/training", "docs/teachers",
+                    "teacher-notes/02_chain_rule"):
+        assert page_links.site_page(page_links.source_path(docname)) == docname
+    assert page_links.site_page("notebooks/02_chain_rule.md") == "lessons/02_chain_rule"
+    assert page_links.site_page("notebooks/exercises/source/training/training.ipynb") is None
+    assert page_links.site_page("ARCHITECTURE.md") is None
+    assert page_links.source_path("search") is None
+
+
+def _build_with_links(course: Path, out: Path, link_line: str) -> str:
+    (course / "ARCHITECTURE.md").write_text("# Architecture\n", encoding="utf-8")
+    (course / "docs" / "teachers.md").write_text(f"# For teachers\n\n{link_line}\n", "utf-8")
+    build_site.build(out, root=course)
+    return (out / "docs" / "teachers.html").read_text(encoding="utf-8")
+
+
+def test_a_docs_link_to_a_repository_file_becomes_a_page_github_or_text(
+        course: Path, tmp_path: Path) -> None:
+    line = ("See [the layout](../ARCHITECTURE.md#architecture), "
+            "[lesson one](../notebooks/01_first.md) and [bad input](bad-input.md).")
+    page = _build_with_links(course, tmp_path / "a" / "html", line)
+    assert 'href="../lessons/01_first.html"' in page
+    assert 'href="bad-input.html"' in page
+    assert "the layout" in page and "ARCHITECTURE.md" not in page  # no repository: text
+    _pyproject(course, "[tool.autograd-lab]\n"
+               "repository = 'https://github.com/someone/autograd-lab'\n")
+    page = _build_with_links(course, tmp_path / "b" / "html", line)
+    assert ('href="https://github.com/someone/autograd-lab/blob/main/ARCHITECTURE.md'
+            '#architecture"') in page
+    lesson = (tmp_path / "b" / "html" / "lessons" / "01_first.html").read_text("utf-8")
+    assert ("https://colab.research.google.com/github/someone/autograd-lab/blob/main/"
+            "notebooks/01_first.ipynb") in lesson
+
+
+def test_a_link_to_no_file_fails_the_build_with_sphinxs_warning(
+        course: Path, tmp_path: Path) -> None:
+    with pytest.raises(build_site.SiteError, match="Sphinx failed"):
+        _build_with_links(course, tmp_path / "html", "See [gone](../NO_SUCH_FILE.md).")

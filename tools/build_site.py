@@ -155,7 +155,8 @@ def stage(dest: Path, *, root: Path = REPO, teachers: bool = False) -> Pages:
 
 def build(out: Path = DEFAULT_OUT, *, root: Path = REPO, teachers: bool = False,
           quiet: bool = True) -> Pages:
-    """Stage the pages beside ``out`` and build the HTML site into ``out`` (Sphinx ``-W -E``).
+    """Stage the pages of the repository at ``root`` beside ``out`` and build the HTML site
+    into ``out`` (Sphinx ``-W -E``, ``site/conf.py``).
 
     Raises :class:`SiteError` when Sphinx reports a warning or an error.
     """
@@ -170,8 +171,8 @@ def build(out: Path = DEFAULT_OUT, *, root: Path = REPO, teachers: bool = False,
     args = ["-W", "-E", "-b", "html", "-c", str(SITE), "-d", str(doctrees)]
     if quiet:
         args.append("-q")
-    if teachers:
-        args += ["-t", "teachers"]
+    # the repository whose pyproject.toml and files the pages' links are resolved against
+    args += ["-D", f"course_repository_root={root.resolve()}"]
     status = build_main([*args, str(staging), str(out)])
     if status != 0:
         raise SiteError(f"Sphinx failed (exit {status}): fix the warning printed above.")
