@@ -15,6 +15,7 @@ which changes the copy it renders:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import nbformat
@@ -49,8 +50,8 @@ def _output_text(cell: Any) -> str:
 
 def says_where_to_run(cell: Any) -> bool:
     """True when a widget cell's stored output already tells the reader where to run it."""
-    text = " ".join(_output_text(cell).lower().split())
-    return RUN_HINT in text
+    text = re.sub(r"<[^>]*>", " ", _output_text(cell))  # the words, not the markup
+    return RUN_HINT in " ".join(text.lower().split())
 
 
 def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

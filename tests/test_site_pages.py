@@ -149,7 +149,7 @@ def test_a_widget_cell_gets_one_run_note_unless_its_picture_says_where_to_run() 
     picture = {"output_type": "display_data", "metadata": {}, "data": {
         "text/plain": "NoGradExplorer()",
         "text/html": '<div class="agl-static"><svg role="img"></svg>'
-                     "<p>Run the notebook\nin JupyterLab to use it.</p></div>"}}
+                     "<p>Run the <b>notebook</b>\nin JupyterLab to use it.</p></div>"}}
     nb = nbformat.v4.new_notebook(cells=[_code(["widget"], text_only),
                                          _code(["widget"], picture)])
     notebook_cells.prepare(nb)

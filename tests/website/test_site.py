@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlparse
@@ -20,9 +21,13 @@ import pytest
 from tests.axe_check import axe_installed, serious_violations
 from tests.website.conftest import build_site
 
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "site"))
+
+import page_links  # noqa: E402  (site/, where conf.py finds it too)
+
 pytestmark = pytest.mark.timeout(900)
 
-REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 RELEASE = NOTEBOOKS / "exercises" / "release"
 SOURCE = NOTEBOOKS / "exercises" / "source"
@@ -194,6 +199,7 @@ def test_each_notebook_page_downloads_its_own_notebook_and_has_copy_buttons(
         site_dir: Path, visit: Any) -> None:
     pages = {f"lessons/{s}.html": NOTEBOOKS / f"{s}.ipynb" for s in _lesson_stems()}
     pages |= {f"exercises/{n}.html": RELEASE / n / f"{n}.ipynb" for n in _exercise_names()}
+    repository = page_links.read_repository(REPO)
     for path, notebook in pages.items():
         text = (site_dir / path).read_text("utf-8")
         links = re.findall(r'<p class="agl-page-links">(.*?)</p>', text, re.DOTALL)
@@ -201,8 +207,11 @@ def test_each_notebook_page_downloads_its_own_notebook_and_has_copy_buttons(
         href = re.search(r'href="([^"]+\.ipynb)"', links[0]).group(1)
         target = (site_dir / path).parent / href
         assert target.read_bytes() == notebook.read_bytes(), path
-        # no repository is configured in this checkout: no Colab link
-        assert "colab.research.google.com" not in text
+        # a Colab link exactly where [tool.autograd-lab] names a repository
+        colab = re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', links[0])
+        expected = page_links.colab_url(repository, path.removesuffix(".html"), REPO)
+        assert colab == ([expected] if expected else []), path
+        assert text.count("colab.research.google.com") == len(colab)
     page = visit.open("lessons/02_chain_rule.html")
     code_cells = page.locator("div.cell div.cell_input div.highlight")
     assert code_cells.count() > 0
