@@ -16,14 +16,14 @@ TEST_JOBS ?= auto
 # note), a name (NB=chain_rule) or a path to a .md; empty means all of them.
 NB ?=
 
-# Node tools from npm (JupyterHub's configurable-http-proxy), pinned in requirements/npm/,
-# installed into a git-ignored folder; a changed pin reinstalls them.
+# Node tools from npm (JupyterHub's configurable-http-proxy, the site's MathJax, axe-core),
+# pinned in requirements/npm/, installed into a git-ignored folder; a changed pin reinstalls them.
 NPM_TOOLS := .npm-tools
 NPM_STAMP := $(NPM_TOOLS)/.installed-stamp
 # Extra classroom options, e.g. `make classroom CLASSROOM_ARGS="--students 30 --port 8001"`.
 CLASSROOM_ARGS ?=
 
-.PHONY: lab classroom check test test-colab colab notebooks sync exercises bench lint env clean
+.PHONY: lab classroom check test test-colab colab notebooks sync exercises site site-teachers bench lint env clean
 
 $(STAMP): requirements/lock.txt pyproject.toml course/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
@@ -38,7 +38,7 @@ $(STAMP): requirements/lock.txt pyproject.toml course/pyproject.toml
 
 $(NPM_STAMP): requirements/npm/package.json requirements/npm/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { \
-	    echo "make classroom and make test need Node.js 20+ with npm (apt-get install nodejs npm)" >&2; \
+	    echo "make classroom, make site and make test need Node.js 20+ with npm (apt-get install nodejs npm)" >&2; \
 	    exit 1; }
 	rm -rf $(NPM_TOOLS)
 	mkdir -p $(NPM_TOOLS)
@@ -83,6 +83,16 @@ colab: $(STAMP)
 exercises: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m tools.build_exercises
 
+# The course as a static website (Sphinx + myst-nb, offline, from the stored outputs) in
+# site/_build/html: open its index.html, or copy the folder to any static host.
+site: $(STAMP) $(NPM_STAMP)
+	$(PY) -m tools.build_site
+
+# The same site with the teacher notes, in site/_build/teachers (never the default; keep it
+# off a public host).
+site-teachers: $(STAMP) $(NPM_STAMP)
+	$(PY) -m tools.build_site --teachers
+
 bench: $(STAMP) $(NPM_STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m benchmarks
 
@@ -112,4 +122,4 @@ lint: $(STAMP)
 
 # Never removes workspace/ or classroom/: they hold the students' saved work.
 clean:
-	rm -rf $(VENV) $(COLAB_VENV) $(NPM_TOOLS) test-artifacts
+	rm -rf $(VENV) $(COLAB_VENV) $(NPM_TOOLS) test-artifacts site/_build

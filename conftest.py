@@ -58,6 +58,7 @@ TIERS: dict[str, tuple[str, ...]] = {
     "tests/test_exercise_notebooks.py": ("notebooks", "kernels"),
     "tests/test_adding_a_lesson.py": ("notebooks", "kernels"),
     "tests/browser/": ("browser", "kernels"),
+    "tests/website/": ("browser", "kernels"),  # builds the site, then Chromium
     "tests/test_classroom.py": ("classroom", "kernels"),
     "tests/test_lab.py": ("kernels",),
     "tests/test_warm_kernels.py": ("kernels",),
@@ -110,6 +111,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 LONG_FILES = (
     "tests/test_classroom.py",
     "tests/browser/test_browser.py",
+    "tests/website/test_site.py",
     "tests/test_notebooks_execute.py",
     "tests/test_exercise_notebooks.py",
     "tests/test_lab.py",
