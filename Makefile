@@ -56,7 +56,7 @@ classroom: $(STAMP) $(NPM_STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograd_lab_course.classroom $(CLASSROOM_ARGS)
 
 # Before a commit: ruff and every test that starts no kernel, server, hub or browser (the tiers
-# in conftest.py), with fewer hypothesis examples. About half a minute on 2 cores.
+# in tests/tiers.py), with fewer hypothesis examples (its time: docs/performance.md).
 check: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n $(TEST_JOBS) -m "not kernels" --hypothesis-profile=check -q tests

@@ -16,11 +16,12 @@
   that reuse nbval's execution and kernel (``Run All again``, ``Teacher solutions pass``).
 * Kernels are forked from a process that imported torch once (``tests/forked_kernels.py``):
   torch's import is paid once per process that starts kernels, not once per notebook.
-* Test tiers: every test in a file of :data:`TIERS` gets that file's markers (``kernels``,
-  ``notebooks``, ``browser``, ``classroom``; registered in pyproject.toml), before ``-m``
-  deselects, so nobody has to remember them. ``make check`` runs ``-m "not kernels"`` with
-  the ``check`` hypothesis profile (fewer examples); ``make test`` runs everything with the
-  ``full`` one. A test that starts a kernel in another file carries ``@pytest.mark.kernels``.
+* Test tiers: every test in a file of ``TIERS`` (``tests/tiers.py``) gets that file's
+  markers (``kernels``, ``notebooks``, ``browser``, ``classroom``; registered in
+  pyproject.toml) as it is collected, before ``-m`` deselects, so nobody has to remember
+  them. ``make check`` runs ``-m "not kernels"`` with the ``check`` hypothesis profile
+  (fewer examples); ``make test`` runs everything with the ``full`` one. A test that starts
+  a kernel in another file carries ``@pytest.mark.kernels``.
 """
 
 from __future__ import annotations
@@ -50,27 +51,6 @@ collect_ignore_glob = [
 settings.register_profile("full", max_examples=100)
 settings.register_profile("check", max_examples=10)
 settings.load_profile(os.environ.get("AUTOGRAD_LAB_HYPOTHESIS", "full"))
-
-#: Markers every test of a file (or of a folder, ending in /) gets: the test tiers.
-TIERS: dict[str, tuple[str, ...]] = {
-    "notebooks/": ("notebooks", "kernels"),  # nbval's cells and the checks sharing its kernel
-    "tests/test_notebooks_execute.py": ("notebooks", "kernels"),
-    "tests/test_exercise_notebooks.py": ("notebooks", "kernels"),
-    "tests/test_adding_a_lesson.py": ("notebooks", "kernels"),
-    "tests/browser/": ("browser", "kernels"),
-    "tests/website/": ("browser", "kernels"),  # builds the site, then Chromium
-    "tests/test_classroom.py": ("classroom", "kernels"),
-    "tests/test_lab.py": ("kernels",),
-    "tests/test_warm_kernels.py": ("kernels",),
-}
-
-
-def tier_markers(nodeid: str) -> tuple[str, ...]:
-    """The tier markers of a test by its file (``TIERS``)."""
-    path = nodeid.split("::", 1)[0]
-    return next((marks for key, marks in TIERS.items()
-                 if path == key or (key.endswith("/") and path.startswith(key))), ())
-
 
 _forked_kernels_dir: Path | None = None
 
@@ -126,6 +106,8 @@ def _file_rank(item: pytest.Item) -> int:
 
 def pytest_itemcollected(item: pytest.Item) -> None:
     """Each test gets its file's tier markers as it is collected (before ``-m`` deselects)."""
+    from tests.tiers import tier_markers
+
     for name in tier_markers(item.nodeid):
         item.add_marker(name)
 

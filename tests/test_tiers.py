@@ -1,4 +1,4 @@
-"""The test tiers: markers by file (conftest.TIERS) and the hypothesis profiles."""
+"""The test tiers: markers by file (tiers.TIERS) and the hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import tomllib
 from hypothesis import settings
 
-import conftest
+from tests import tiers
 from tests.tiers import FULL, examples
 
 REPO = Path(__file__).resolve().parents[1]
@@ -17,18 +17,18 @@ REPO = Path(__file__).resolve().parents[1]
 def test_every_tiered_path_exists_and_every_marker_is_registered() -> None:
     registered = {m.split(":")[0] for m in tomllib.loads(
         (REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["markers"]}
-    for path, marks in conftest.TIERS.items():
+    for path, marks in tiers.TIERS.items():
         assert (REPO / path).exists(), path
         assert "kernels" in marks and set(marks) <= registered
 
 
 def test_markers_follow_the_file() -> None:
-    assert conftest.tier_markers("tests/test_classroom.py::test_x") == ("classroom", "kernels")
-    assert conftest.tier_markers("tests/browser/test_browser.py::t[a]") == ("browser", "kernels")
-    assert conftest.tier_markers("notebooks/02_chain_rule.ipynb::Cell 3") == (
+    assert tiers.tier_markers("tests/test_classroom.py::test_x") == ("classroom", "kernels")
+    assert tiers.tier_markers("tests/browser/test_browser.py::t[a]") == ("browser", "kernels")
+    assert tiers.tier_markers("notebooks/02_chain_rule.ipynb::Cell 3") == (
         "notebooks", "kernels")
-    assert conftest.tier_markers("tests/test_notebooks.py::test_x") == ()  # the static half
-    assert conftest.tier_markers("tests/test_engine.py::test_x") == ()
+    assert tiers.tier_markers("tests/test_notebooks.py::test_x") == ()  # the static half
+    assert tiers.tier_markers("tests/test_engine.py::test_x") == ()
 
 
 def test_this_file_runs_in_the_fast_tier(request: pytest.FixtureRequest) -> None:

@@ -1,4 +1,5 @@
-"""Test tiers (see conftest.py): how many examples a property test runs in this tier.
+"""Test tiers (see conftest.py): which markers each file's tests get, and how many examples
+a property test runs in this tier.
 
 ``make test`` loads hypothesis' ``full`` profile (100 examples by default), ``make check`` the
 ``check`` profile (10): a test that asks for a count of its own scales it by the same ratio,
@@ -17,3 +18,24 @@ FULL = 100
 def examples(full: int) -> int:
     """``full`` in the full tier; scaled with the loaded profile's count otherwise (at least 5)."""
     return max(5, full * settings.default.max_examples // FULL)
+
+
+#: Markers every test of a file (or of a folder, ending in /) gets: the test tiers.
+TIERS: dict[str, tuple[str, ...]] = {
+    "notebooks/": ("notebooks", "kernels"),  # nbval's cells and the checks sharing its kernel
+    "tests/test_notebooks_execute.py": ("notebooks", "kernels"),
+    "tests/test_exercise_notebooks.py": ("notebooks", "kernels"),
+    "tests/test_adding_a_lesson.py": ("notebooks", "kernels"),
+    "tests/browser/": ("browser", "kernels"),
+    "tests/website/": ("browser", "kernels"),  # builds the site, then Chromium
+    "tests/test_classroom.py": ("classroom", "kernels"),
+    "tests/test_lab.py": ("kernels",),
+    "tests/test_warm_kernels.py": ("kernels",),
+}
+
+
+def tier_markers(nodeid: str) -> tuple[str, ...]:
+    """The tier markers of a test by its file (``TIERS``)."""
+    path = nodeid.split("::", 1)[0]
+    return next((marks for key, marks in TIERS.items()
+                 if path == key or (key.endswith("/") and path.startswith(key))), ())
