@@ -4,8 +4,8 @@ per operator."""
 from __future__ import annotations
 
 import ast
-import re
 import functools
+import re
 from pathlib import Path
 
 import pytest

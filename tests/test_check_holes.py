@@ -12,7 +12,11 @@ import torch
 
 from autograd_lab.engine import Value
 from autograd_lab.exercises import check_backward_order, check_gradient
-from autograd_lab.exercises.higher_order_checks import check_hvp, check_second_derivative, check_slope
+from autograd_lab.exercises.higher_order_checks import (
+    check_hvp,
+    check_second_derivative,
+    check_slope,
+)
 from autograd_lab.exercises.tensor_checks import check_clip_hook
 
 #: The codes this file feeds (tests/test_exercises.py counts them as fed elsewhere).

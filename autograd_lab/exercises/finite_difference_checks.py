@@ -17,8 +17,8 @@ from collections.abc import Callable
 import torch
 
 from autograd_lab.exercises import ground_truth
-from autograd_lab.exercises.student_code import checks_function
 from autograd_lab.exercises.quantity import Quantity, WrongAnswer
+from autograd_lab.exercises.student_code import checks_function
 from autograd_lab.verdict import Verdict, as_number, close, wrong
 
 CUBIC = {"x": 2.0}
@@ -37,7 +37,8 @@ CUBIC_QUANTITIES = {
         (
             WrongAnswer("value_not_gradient",
                         "that is y itself at x = 2, not its slope; x.grad holds dy/dx",
-                        lambda: ground_truth.value(_cubic, CUBIC), "after y.backward(), read x.grad"),
+                        lambda: ground_truth.value(_cubic, CUBIC),
+                        "after y.backward(), read x.grad"),
             WrongAnswer("missing_chain_factor",
                         "the -2x term has a derivative too: differentiate every term of y",
                         lambda: 3 * CUBIC["x"] ** 2, "d/dx (-2x) = -2"),

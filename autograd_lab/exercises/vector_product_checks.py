@@ -17,8 +17,8 @@ from typing import Any
 import torch
 
 from autograd_lab.exercises.student_code import guarded
-from autograd_lab.prediction import within_precision
 from autograd_lab.exercises.tensor_checks import as_tensor, jacobian_truth
+from autograd_lab.prediction import within_precision
 from autograd_lab.verdict import AnswerError, Verdict, not_attempted, unanswered, wrong
 
 VJP_X = (2.0, -1.0)
