@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 #: One page per audience or topic (issue 26); the Sphinx site (issue 32) renders them.
 PAGES = ("teachers", "package", "widgets", "exercises", "bad-input", "classroom",
-         "performance", "testing")
+         "performance", "testing", "site")
 #: Markdown files whose links are checked.
 LINKED = sorted([REPO / "README.md", REPO / "ARCHITECTURE.md", *DOCS.glob("*.md")])
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")

@@ -359,7 +359,7 @@ def test_no_grad_choice_claims_hold_in_torch() -> None:
 
 
 def test_no_grad_choices_cannot_be_solved_by_elimination() -> None:
-    from autograd_lab.exercises.choices import OPTIONS, SITUATIONS
+    from autograd_lab.exercises.choice_checks import OPTIONS, SITUATIONS
 
     answers = [item.answer for item in SITUATIONS.values()]
     assert len(SITUATIONS) > len(OPTIONS)  # some option fits two situations

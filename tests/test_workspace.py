@@ -469,7 +469,7 @@ def test_a_signal_during_the_copy_leaves_no_temporary_file_and_one_line(
 def test_ctrl_c_during_the_lab_launchers_copy_is_one_line_and_130(tmp_path: Path) -> None:
     import signal
 
-    from autograd_lab import lab
+    from autograd_lab_course import lab_launcher as lab
 
     def main(argv: list[str]) -> int:
         def not_started(*args: object, **kwargs: object) -> None:
@@ -502,7 +502,7 @@ def test_a_huge_sparse_file_named_like_a_lesson_is_kept_without_being_read(
     code = (
         "import resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024**2, 1536 * 1024**2))\n"
-        "from autograd_lab import workspace\n"
+        "from autograd_lab_course import workspace\n"
         f"report = workspace.copy_workspace({str(dest)!r})\n"
         "print('skipped' if '01_first_gradient.ipynb' in report.skipped else 'copied')\n"
     )
