@@ -19,7 +19,8 @@ from sphinx.errors import ConfigError
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE))  # the site's extensions: notebook_cells, page_links
+sys.path.insert(1, str(REPO))  # tools.course_address, the one reader of the course's address
 
 #: MathJax 3 as npm installs it (``make .npm-tools/.installed-stamp``; ``make site`` does it).
 MATHJAX = REPO / ".npm-tools" / "node_modules" / "mathjax" / "es5"

@@ -19,55 +19,26 @@ resolved against the repository: :class:`RepositoryFileLinks`.
 from __future__ import annotations
 
 import posixpath
-import re
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import tomllib
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 
+from tools.course_address import (
+    AddressError,
+    CourseAddress,
+    colab_link,
+    github_link,
+    read_address,
+)
+
 logger = logging.getLogger(__name__)
 
-COLAB_HOST = "https://colab.research.google.com/github"
-GITHUB = re.compile(r"^https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
-BRANCH = re.compile(r"[A-Za-z0-9._/-]+")
 LINKS_CLASS = "agl-page-links"
-
-
-@dataclass(frozen=True)
-class Repository:
-    """``[tool.autograd-lab]``: the public GitHub repository (None when unset) and branch."""
-
-    url: str | None = None
-    branch: str = "main"
-
-
-class SettingError(ValueError):
-    """``[tool.autograd-lab]`` holds a value no link can be made from."""
-
-
-def read_repository(root: Path) -> Repository:
-    """``repository`` and ``branch`` of ``[tool.autograd-lab]`` in ``root/pyproject.toml``."""
-    path = root / "pyproject.toml"
-    table: dict[str, Any] = {}
-    if path.is_file():
-        with open(path, "rb") as handle:
-            table = tomllib.load(handle).get("tool", {}).get("autograd-lab", {})
-    url = str(table.get("repository") or "").strip() or None
-    branch = str(table.get("branch") or "main").strip()
-    if url is not None and not GITHUB.match(url):
-        raise SettingError(
-            f"[tool.autograd-lab] repository = {url[:60]!r} is not a GitHub address: "
-            "write https://github.com/OWNER/REPO, or leave it empty."
-        )
-    if not BRANCH.fullmatch(branch):
-        raise SettingError(f"[tool.autograd-lab] branch = {branch[:40]!r} is not a branch name.")
-    return Repository(url, branch)
 
 
 def repository_path(docname: str) -> str | None:
@@ -113,28 +84,16 @@ def site_page(path: str) -> str | None:
     return None
 
 
-def file_url(repository: Repository, path: str, anchor: str = "") -> str | None:
-    """A repository file's address on GitHub at the configured branch (None: no repository)."""
-    if repository.url is None:
-        return None
-    url = f"{repository.url.rstrip('/').removesuffix('.git')}/blob/{repository.branch}/{path}"
-    return f"{url}#{anchor}" if anchor else url
-
-
-def colab_url(repository: Repository, docname: str, root: Path) -> str | None:
-    """The "Open in Colab" address of a page's notebook, or None (no repository set)."""
+def colab_url(address: CourseAddress, docname: str, root: Path) -> str | None:
+    """The "Open in Colab" address of a page's notebook: its ``colab/`` copy where the checkout
+    has one, else the notebook itself; None when no repository is set."""
     path = repository_path(docname)
-    if repository.url is None or path is None:
+    if path is None:
         return None
-    match = GITHUB.match(repository.url)
-    assert match is not None  # read_repository checked it
-    owner, repo = match.groups()
     colab = f"colab/{PurePosixPath(docname).name}.ipynb"
     if docname.startswith("exercises/"):
         colab = f"colab/exercises/{PurePosixPath(docname).name}.ipynb"
-    if (root / colab).is_file():
-        path = colab
-    return f"{COLAB_HOST}/{owner}/{repo}/blob/{repository.branch}/{path}"
+    return colab_link(address, colab if (root / colab).is_file() else path)
 
 
 class NotebookLinks(SphinxTransform):
@@ -158,8 +117,8 @@ class NotebookLinks(SphinxTransform):
         paragraph = nodes.paragraph("", "", download, classes=[LINKS_CLASS])
         root = Path(self.config.course_repository_root)
         try:
-            url = colab_url(read_repository(root), docname, root)
-        except SettingError as exc:
+            url = colab_url(read_address(root), docname, root)
+        except AddressError as exc:
             logger.warning(str(exc), location=docname)
             url = None
         if url is not None:
@@ -185,7 +144,7 @@ class RepositoryFileLinks(SphinxTransform):
         if origin is None:
             return
         root = Path(self.config.course_repository_root)
-        repository: Repository | None = None
+        address: CourseAddress | None = None
         for node in list(self.document.findall(addnodes.pending_xref)):
             target = str(node.get("reftarget", ""))
             if node.get("reftype") != "myst" or node.get("refdomain") == "doc" or \
@@ -200,13 +159,13 @@ class RepositoryFileLinks(SphinxTransform):
                 node["refdomain"], node["reftarget"] = "doc", page
                 node["reftargetid"] = anchor or None
                 continue
-            if repository is None:
+            if address is None:
                 try:
-                    repository = read_repository(root)
-                except SettingError as exc:
+                    address = read_address(root)
+                except AddressError as exc:
                     logger.warning(str(exc), location=node)
-                    repository = Repository()
-            url = file_url(repository, resolved, anchor)
+                    address = CourseAddress()
+            url = github_link(address, resolved, anchor)
             content = node.children[0].deepcopy() if node.children else nodes.Text(target)
             if url is None:
                 node.replace_self(content)

@@ -18,24 +18,18 @@ import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
+from autograd_lab_course.workspace import student_notebook
 from tools import build_colab
 from tools.build_colab import (
     COLAB_DIR,
     SETUP_ID,
-    ColabError,
-    Settings,
     colab_sources,
-    read_settings,
     setup_cell,
     start_page_text,
     update_links,
     write_colab,
 )
-
-try:
-    from autograd_lab_course.workspace import student_notebook
-except ImportError:
-    from autograd_lab.workspace import student_notebook
+from tools.course_address import AddressError, CourseAddress, colab_link, read_address
 
 ROOT = Path(__file__).resolve().parent.parent
 COLAB = ROOT / COLAB_DIR
@@ -57,7 +51,7 @@ def _load(path: Path) -> dict:
 
 def test_colab_folder_is_up_to_date(tmp_path: Path) -> None:
     """colab/ is what make colab writes from the committed notebooks (regenerated here)."""
-    write_colab(tmp_path, ROOT, read_settings(ROOT))
+    write_colab(tmp_path, ROOT, read_address(ROOT))
     fresh, committed = _files(tmp_path), _files(COLAB)
     assert sorted(committed) == sorted(fresh), "colab/ is stale: run `make colab` and commit"
     stale = [rel for rel in fresh if fresh[rel] != committed[rel]]
@@ -66,7 +60,7 @@ def test_colab_folder_is_up_to_date(tmp_path: Path) -> None:
 
 def test_links_are_up_to_date() -> None:
     """The README's lesson table and the start page agree with [tool.autograd-lab]."""
-    settings = read_settings(ROOT)
+    settings = read_address(ROOT)
     rels = [rel for _, rel in colab_sources(ROOT)]
     names = {Path(rel).stem for rel in rels if "/" not in rel}
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -125,7 +119,7 @@ def _run_transformed(cell: dict) -> str:
 def test_setup_cell_when_no_repository_is_set() -> None:
     """Unset: no install address is written; the cell installs AUTOGRAD_LAB_INSTALL or a
     wheel uploaded beside the notebook, and says what to do when there is neither."""
-    cell = setup_cell(Settings())
+    cell = setup_cell(CourseAddress())
     source = "".join(cell["source"])
     assert "git+" not in source and LINK not in source and "github.com" not in source
     python = _run_transformed(cell)
@@ -139,7 +133,7 @@ def test_setup_cell_when_no_repository_is_set() -> None:
 
 
 def test_setup_cell_when_a_repository_is_set() -> None:
-    cell = setup_cell(Settings(REPOSITORY, BRANCH))
+    cell = setup_cell(CourseAddress(REPOSITORY, BRANCH))
     source = "".join(cell["source"])
     _run_transformed(cell)
     assert f'os.environ.get("AUTOGRAD_LAB_INSTALL", "git+{REPOSITORY}@{BRANCH}")' in source
@@ -149,7 +143,7 @@ def test_setup_cell_when_a_repository_is_set() -> None:
 def test_the_setup_cell_installs_from_the_variable(tmp_path: Path) -> None:
     """Run the (unset) setup cell's Python with the kit "missing" and pip recorded: it
     installs exactly what AUTOGRAD_LAB_INSTALL names; with nothing to install, one sentence."""
-    python = _run_transformed(setup_cell(Settings()))
+    python = _run_transformed(setup_cell(CourseAddress()))
     stub = (
         "import importlib.util, sys, types\n"
         "calls = []\n"
@@ -209,8 +203,8 @@ def test_links_when_set_and_none_when_unset(tmp_path: Path) -> None:
     readme_before = (root / "README.md").read_text(encoding="utf-8")
     start_before = (root / "notebooks" / "00_start_here.ipynb").read_text(encoding="utf-8")
     _set_repository(root, REPOSITORY, BRANCH)
-    settings = read_settings(root)
-    assert settings == Settings(REPOSITORY, BRANCH)
+    settings = read_address(root)
+    assert settings == CourseAddress(REPOSITORY, BRANCH)
     update_links(root)
     write_colab(root / COLAB_DIR, root)
     base = f"https://colab.research.google.com/github/example-org/autograd-lab/blob/{BRANCH}/colab"
@@ -248,7 +242,7 @@ def test_links_when_set_and_none_when_unset(tmp_path: Path) -> None:
 
 def test_no_link_is_written_while_unset() -> None:
     """In this repository as committed: no address is set, so no Colab link anywhere."""
-    if read_settings(ROOT).published:
+    if read_address(ROOT).published:
         pytest.skip("[tool.autograd-lab] repository is set: test_links_are_up_to_date covers it")
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout.split()
@@ -271,8 +265,8 @@ def test_a_bad_setting_is_one_sentence(tmp_path: Path, repository: str, branch: 
     (tmp_path / "pyproject.toml").write_text(
         f'[tool.autograd-lab]\nrepository = "{repository}"\nbranch = "{branch}"\n',
         encoding="utf-8")
-    with pytest.raises(ColabError) as raised:
-        read_settings(tmp_path)
+    with pytest.raises(AddressError) as raised:
+        read_address(tmp_path)
     message = str(raised.value)
     assert says in message and "\n" not in message and len(message) < 160
 
@@ -280,18 +274,18 @@ def test_a_bad_setting_is_one_sentence(tmp_path: Path, repository: str, branch: 
 def test_a_repository_address_is_normalised(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         f'[tool.autograd-lab]\nrepository = "{REPOSITORY}.git"\n', encoding="utf-8")
-    settings = read_settings(tmp_path)
-    assert settings == Settings(REPOSITORY, "main")
-    assert build_colab.colab_url(settings, "exercises/engine.ipynb") == (
+    settings = read_address(tmp_path)
+    assert settings == CourseAddress(REPOSITORY, "main")
+    assert colab_link(settings, "colab/exercises/engine.ipynb") == (
         "https://colab.research.google.com/github/example-org/autograd-lab/blob/main/"
         "colab/exercises/engine.ipynb")
-    assert build_colab.colab_url(Settings(), "01_first_gradient.ipynb") is None
+    assert colab_link(CourseAddress(), "colab/01_first_gradient.ipynb") is None
 
 
 def test_the_setup_cell_is_replaced_not_stacked() -> None:
     """Building from an already built notebook keeps one setup cell."""
     nb = _load(COLAB / "01_first_gradient.ipynb")
-    again = build_colab.colab_notebook(copy.deepcopy(nb), Settings())
+    again = build_colab.colab_notebook(copy.deepcopy(nb), CourseAddress())
     assert [c["id"] for c in again["cells"]] == [c["id"] for c in nb["cells"]]
 
 

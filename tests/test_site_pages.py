@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from tools import build_site
+from tools.course_address import AddressError, read_address
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "site"))
@@ -182,15 +183,15 @@ def _pyproject(root: Path, table: str) -> Path:
 def test_no_repository_no_colab_link(tmp_path: Path) -> None:
     for table in ("", "[tool.autograd-lab]\nrepository = ''\nbranch = 'main'\n"):
         root = _pyproject(tmp_path / str(len(table)), table)
-        repo = page_links.read_repository(root)
-        assert repo.url is None
+        repo = read_address(root)
+        assert repo.repository is None
         assert page_links.colab_url(repo, "lessons/01_first_gradient", root) is None
 
 
 def test_colab_links_open_the_notebook_or_its_colab_copy(tmp_path: Path) -> None:
     root = _pyproject(tmp_path, "[tool.autograd-lab]\n"
                       "repository = 'https://github.com/someone/autograd-lab'\nbranch = 'v2'\n")
-    repo = page_links.read_repository(root)
+    repo = read_address(root)
     base = "https://colab.research.google.com/github/someone/autograd-lab/blob/v2/"
     assert page_links.colab_url(repo, "lessons/02_chain_rule", root) == (
         base + "notebooks/02_chain_rule.ipynb")
@@ -208,8 +209,8 @@ def test_colab_links_open_the_notebook_or_its_colab_copy(tmp_path: Path) -> None
 
 def test_a_repository_that_is_not_on_github_is_one_sentence(tmp_path: Path) -> None:
     root = _pyproject(tmp_path, "[tool.autograd-lab]\nrepository = 'ftp://example/x'\n")
-    with pytest.raises(page_links.SettingError) as info:
-        page_links.read_repository(root)
+    with pytest.raises(AddressError) as info:
+        read_address(root)
     assert "https://github.com/OWNER/REPO" in str(info.value)
     assert "\n" not in str(info.value)
 

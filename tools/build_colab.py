@@ -22,10 +22,10 @@ The one setting is ``[tool.autograd-lab]`` in the root ``pyproject.toml``::
 When ``repository`` is set, the setup cell installs ``git+REPOSITORY@BRANCH``, and the README's
 lesson table and the start page link each notebook as
 ``https://colab.research.google.com/github/OWNER/REPO/blob/BRANCH/colab/NN_name.ipynb``
-(:func:`colab_url`). When it is empty, no link is written anywhere and the setup cell installs
-a wheel uploaded beside the notebook (``autograd_lab-*.whl``). Either way the environment
-variable ``AUTOGRAD_LAB_INSTALL`` (a pip requirement or a wheel path) comes first: ``make
-test-colab`` points it at the wheel built from the checkout.
+(:func:`tools.course_address.colab_link`). When it is empty, no link is written anywhere
+and the setup cell installs a wheel uploaded beside the notebook (``autograd_lab-*.whl``).
+Either way the environment variable ``AUTOGRAD_LAB_INSTALL`` (a pip requirement or a wheel
+path) comes first: ``make test-colab`` points it at the wheel built from the checkout.
 
     python -m tools.build_colab            # make colab
 """
@@ -35,15 +35,10 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-import tomllib
-
-try:  # the course tooling's own package (autograd_lab_course), once it is split off
-    from autograd_lab_course.workspace import student_notebook
-except ImportError:  # before that split, the workspace copy lives in the learner package
-    from autograd_lab.workspace import student_notebook
+from autograd_lab_course.workspace import student_notebook
+from tools.course_address import AddressError, CourseAddress, colab_link, read_address
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The folder ``make colab`` writes, relative to the repository root.
@@ -66,61 +61,13 @@ NUMBERED = re.compile(r"^\d\d_[a-z0-9_]+$")
 #: The generated part of the start page's markdown, between these two lines.
 START_BEGIN = "<!-- colab: written by make colab from [tool.autograd-lab] -->"
 START_END = "<!-- /colab -->"
-COLAB_HOST = "https://colab.research.google.com/github"
-GITHUB = re.compile(r"^https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
 
 class ColabError(ValueError):
-    """The setting or the course files cannot give ``colab/`` (one sentence says why)."""
+    """The course files cannot give ``colab/`` (one sentence says why)."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """``[tool.autograd-lab]``: the public repository (None when unset) and its branch."""
-
-    repository: str | None = None
-    branch: str = "main"
-
-    @property
-    def published(self) -> bool:
-        return self.repository is not None
-
-
-def read_settings(root: Path = ROOT) -> Settings:
-    """``repository`` and ``branch`` from ``[tool.autograd-lab]`` of ``root/pyproject.toml``.
-
-    An empty or missing ``repository`` means unset. A set one must be a GitHub address
-    ``https://github.com/OWNER/REPO`` (Colab opens notebooks from GitHub by that path).
-    """
-    with open(root / "pyproject.toml", "rb") as handle:
-        table = tomllib.load(handle).get("tool", {}).get("autograd-lab", {})
-    repository = str(table.get("repository") or "").strip() or None
-    branch = str(table.get("branch") or "main").strip()
-    if repository is not None:
-        if not GITHUB.match(repository):
-            raise ColabError(
-                f"[tool.autograd-lab] repository = {repository[:60]!r} is not a GitHub "
-                "address; write it as https://github.com/OWNER/REPO (or leave it empty)."
-            )
-        repository = repository.rstrip("/").removesuffix(".git")
-    if not re.fullmatch(r"[A-Za-z0-9._/-]+", branch):
-        raise ColabError(
-            f"[tool.autograd-lab] branch = {branch[:40]!r} is not a branch name; write e.g. main."
-        )
-    return Settings(repository, branch)
-
-
-def colab_url(settings: Settings, rel: str) -> str | None:
-    """The "Open in Colab" address of ``colab/<rel>``, or None while no repository is set."""
-    if settings.repository is None:
-        return None
-    match = GITHUB.match(settings.repository)
-    assert match is not None  # read_settings checked it
-    owner, repo = match.groups()
-    return f"{COLAB_HOST}/{owner}/{repo}/blob/{settings.branch}/{COLAB_DIR}/{rel}"
-
-
-def install_source(settings: Settings) -> str | None:
+def install_source(settings: CourseAddress) -> str | None:
     """What the setup cell installs by default: the repository at the branch, or None."""
     if settings.repository is None:
         return None
@@ -153,7 +100,7 @@ def colab_sources(root: Path = ROOT) -> list[tuple[Path, str]]:
     return pairs
 
 
-def setup_cell(settings: Settings) -> dict:
+def setup_cell(settings: CourseAddress) -> dict:
     """The first cell of every Colab notebook: install the kit when missing, then set up.
 
     ``%pip install -q SOURCE`` runs only when ``autograd_lab`` is not importable, with SOURCE
@@ -206,7 +153,7 @@ def setup_cell(settings: Settings) -> dict:
     }
 
 
-def colab_notebook(notebook: dict, settings: Settings) -> dict:
+def colab_notebook(notebook: dict, settings: CourseAddress) -> dict:
     """``notebook`` as ``colab/`` holds it (in place): the student copy, then the setup cell.
 
     The outputs are cleared by the student workspace copy's own ``student_notebook``; the
@@ -220,18 +167,18 @@ def colab_notebook(notebook: dict, settings: Settings) -> dict:
     return notebook
 
 
-def colab_text(source: Path, settings: Settings) -> str:
+def colab_text(source: Path, settings: CourseAddress) -> str:
     """The text of ``colab/``'s copy of ``source`` (JSON as the workspace copy writes it)."""
     notebook = colab_notebook(json.loads(source.read_text(encoding="utf-8")), settings)
     return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def write_colab(dest: Path, root: Path = ROOT, settings: Settings | None = None) -> list[str]:
+def write_colab(dest: Path, root: Path = ROOT, settings: CourseAddress | None = None) -> list[str]:
     """Write every Colab notebook into ``dest``; remove notebooks there with no source.
 
     Returns the paths written, relative to ``dest`` (POSIX).
     """
-    settings = settings if settings is not None else read_settings(root)
+    settings = settings if settings is not None else read_address(root)
     wanted = {rel: colab_text(src, settings) for src, rel in colab_sources(root)}
     for old in sorted(dest.glob("**/*.ipynb")) if dest.is_dir() else []:
         if old.relative_to(dest).as_posix() not in wanted:
@@ -247,7 +194,7 @@ def write_colab(dest: Path, root: Path = ROOT, settings: Settings | None = None)
 # --- the links: README's lesson table and the start page -------------------------------------
 
 
-def _table_row(line: str, settings: Settings, names: set[str]) -> str:
+def _table_row(line: str, settings: CourseAddress, names: set[str]) -> str:
     """A README lesson-table row with its first cell linked (or plain, when unset)."""
     match = re.match(r"^\| (?:\[`(?P<a>[^`]+)`\]\([^)]*\)|`(?P<b>[^`]+)`) \|", line)
     if not match:
@@ -255,19 +202,19 @@ def _table_row(line: str, settings: Settings, names: set[str]) -> str:
     name = match.group("a") or match.group("b")
     if name not in names:
         return line
-    url = colab_url(settings, f"{name}.ipynb")
+    url = colab_link(settings, f"{COLAB_DIR}/{name}.ipynb")
     cell = f"[`{name}`]({url})" if url else f"`{name}`"
     return f"| {cell} |" + line[match.end():]
 
 
-def readme_text(text: str, settings: Settings, names: set[str]) -> str:
+def readme_text(text: str, settings: CourseAddress, names: set[str]) -> str:
     """README with each lesson-table row's notebook name linked to Colab (or unlinked)."""
     return "".join(_table_row(line, settings, names) for line in text.splitlines(keepends=True))
 
 
-def start_section(settings: Settings, rels: list[str]) -> str:
+def start_section(settings: CourseAddress, rels: list[str]) -> str:
     """The start page's "In Colab" text between :data:`START_BEGIN` and :data:`START_END`."""
-    links = [(rel, colab_url(settings, rel)) for rel in rels]
+    links = [(rel, colab_link(settings, f"{COLAB_DIR}/{rel}")) for rel in rels]
     lines = [START_BEGIN]
     if settings.published:
         lines += [
@@ -293,7 +240,7 @@ def start_section(settings: Settings, rels: list[str]) -> str:
     return "\n".join(lines)
 
 
-def start_page_text(text: str, settings: Settings, rels: list[str]) -> str:
+def start_page_text(text: str, settings: CourseAddress, rels: list[str]) -> str:
     """The start page's markdown with its generated Colab part replaced."""
     pattern = re.compile(re.escape(START_BEGIN) + r".*?" + re.escape(START_END), re.DOTALL)
     if not pattern.search(text):
@@ -305,12 +252,12 @@ def start_page_text(text: str, settings: Settings, rels: list[str]) -> str:
     return pattern.sub(lambda _: section, text, count=1)
 
 
-def update_links(root: Path = ROOT, settings: Settings | None = None) -> list[Path]:
+def update_links(root: Path = ROOT, settings: CourseAddress | None = None) -> list[Path]:
     """Rewrite the README's lesson table and the start page's Colab part; return changed files.
 
     The start page's ``.ipynb`` is synced from its ``.md`` (markdown only: no cell runs).
     """
-    settings = settings if settings is not None else read_settings(root)
+    settings = settings if settings is not None else read_address(root)
     rels = [rel for _, rel in colab_sources(root)]
     names = {Path(rel).stem for rel in rels if "/" not in rel}
     changed: list[Path] = []
@@ -336,11 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m tools.build_colab``: the links first (the start page), then ``colab/``."""
     del argv
     try:
-        settings = read_settings(ROOT)
+        settings = read_address(ROOT)
         for path in update_links(ROOT, settings):
             print(f"updated {path.relative_to(ROOT)}")
         written = write_colab(ROOT / COLAB_DIR, ROOT, settings)
-    except ColabError as exc:
+    except (AddressError, ColabError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     where = settings.repository or "no repository set: no links, wheel upload"

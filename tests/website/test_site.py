@@ -20,6 +20,7 @@ import pytest
 
 from tests.axe_check import axe_installed, serious_violations
 from tests.website.conftest import build_site
+from tools.course_address import read_address
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "site"))
@@ -199,7 +200,7 @@ def test_each_notebook_page_downloads_its_own_notebook_and_has_copy_buttons(
         site_dir: Path, visit: Any) -> None:
     pages = {f"lessons/{s}.html": NOTEBOOKS / f"{s}.ipynb" for s in _lesson_stems()}
     pages |= {f"exercises/{n}.html": RELEASE / n / f"{n}.ipynb" for n in _exercise_names()}
-    repository = page_links.read_repository(REPO)
+    repository = read_address(REPO)
     for path, notebook in pages.items():
         text = (site_dir / path).read_text("utf-8")
         links = re.findall(r'<p class="agl-page-links">(.*?)</p>', text, re.DOTALL)
