@@ -1,4 +1,6 @@
-"""Lesson 15's network exercise checks: right answers pass, each slip gets its message/code."""
+"""Lesson 15's network exercise checks: right answers pass, each slip gets its message/code.
+
+NETWORK_CODES also lists lesson 13's codes, fed in tests/test_mode_exercises.py."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from autograd_lab.exercises import (
 )
 
 #: Codes only these tests feed (tests/test_exercises.py checks every code is fed somewhere).
-NETWORK_CODES = {"parameter_rebound"}
+NETWORK_CODES = {"parameter_rebound", "row_not_column", "mode_swapped"}
 
 
 class NestedLayer(mlp.Layer):

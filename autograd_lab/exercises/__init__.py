@@ -20,6 +20,8 @@ Checks, by notebook (``notebooks/exercises/source/<name>/<name>.ipynb``):
 * graph_nodes: ``check_graph_nodes(root_node, next_nodes)``
 * vectors: ``check_vjp(vjp)``, ``check_bias_grad(b_grad)``
 * graph_building: ``check_bend_grad(answer)``, ``check_loop_grad(answer)``
+* forward_and_reverse: ``check_jvp(fn)``, ``check_mode_choice(mode_for)``,
+  ``check_jacobian_column(column)``
 * train_network: ``check_layer_parameters(Layer)``, ``check_mlp_zero_grad(MLP)``,
   ``check_train_loop(fn)``
 """
@@ -35,6 +37,7 @@ from autograd_lab.exercises.graph_building import check_bend_grad, check_loop_gr
 from autograd_lab.exercises.graph_nodes import check_graph_nodes
 from autograd_lab.exercises.higher_order import check_hvp, check_second_derivative, check_slope
 from autograd_lab.exercises.loops import check_no_grad_loop, check_training_loop
+from autograd_lab.exercises.modes import check_jacobian_column, check_jvp, check_mode_choice
 from autograd_lab.exercises.network import (
     check_layer_parameters,
     check_mlp_zero_grad,
@@ -64,6 +67,9 @@ __all__ = [
     "check_gradient",
     "check_hvp",
     "check_intermediate_grad",
+    "check_jacobian_column",
+    "check_jvp",
+    "check_mode_choice",
     "check_layer_parameters",
     "check_mlp_zero_grad",
     "check_train_loop",
