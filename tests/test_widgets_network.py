@@ -19,6 +19,7 @@ def test_session_steps_are_lesson_15s_gradient_descent() -> None:
         expected_before = mlp.gd_step(model, points, labels, 1.0)
         assert math.isclose(result.loss_before, expected_before, rel_tol=1e-12)
     assert math.isclose(session.losses[-1], mlp.loss(model, points, labels).data, rel_tol=1e-12)
+    assert session.accuracy() == mlp.accuracy(model, points, labels)
     # the float evaluation of the boundary agrees with the Value network
     for x in points[:5]:
         assert math.isclose(session.logit(*x), model(x).data, rel_tol=1e-12, abs_tol=1e-15)

@@ -68,15 +68,24 @@ class NetworkSession:
     def steps(self) -> int:
         return len(self.results)
 
+    def logits(self) -> list[float]:
+        """Every point's logit, in plain floats (no graph is built)."""
+        return [self.logit(*x) for x in self.points]
+
     def current_loss(self) -> float:
-        return mlp.loss(self.model, self.points, self.labels).data
+        """:func:`autograd_lab.mlp.loss` in plain floats: (1/N) Σ softplus(zᵢ) − yᵢ·zᵢ."""
+        total = 0.0
+        for z, y in zip(self.logits(), self.labels, strict=True):
+            total += max(z, 0.0) + math.log1p(math.exp(-abs(z))) - y * z
+        return total / len(self.points)
 
     def classes(self) -> list[int]:
         """Each point's predicted class now (1 where the logit is above 0)."""
-        return [int(self.model(x).data > 0) for x in self.points]
+        return [int(z > 0) for z in self.logits()]
 
     def accuracy(self) -> float:
-        return mlp.accuracy(self.model, self.points, self.labels)
+        return sum(c == y for c, y in zip(self.classes(), self.labels, strict=True)) / len(
+            self.labels)
 
     def step(self) -> StepResult | None:
         """One gradient-descent step (None once the loss stopped being finite)."""
