@@ -254,6 +254,19 @@ class Value:
         out._backward = _backward
         return out
 
+    def softplus(self) -> Value:
+        """log(1 + eᵃ), written max(a, 0) + log(1 + e^-|a|) so that no exponent is positive
+        (lesson 14's stable form). Lesson 15's loss: -log σ(z) = softplus(-z)."""
+        a = self.data
+        out = Value(max(a, 0.0) + math.log1p(math.exp(-abs(a))), (self,), "softplus")
+
+        def _backward() -> None:  # d log(1 + eᵃ)/da = eᵃ/(1 + eᵃ) = σ(a)
+            s = 1.0 / (1.0 + math.exp(-a)) if a >= 0 else math.exp(a) / (1.0 + math.exp(a))
+            self.grad += s * out.grad
+
+        out._backward = _backward
+        return out
+
     def relu(self) -> Value:
         out = Value(0.0 if self.data <= 0 else self.data, (self,), "relu")  # relu(nan) = nan
 

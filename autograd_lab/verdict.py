@@ -67,6 +67,11 @@ MISTAKES: tuple[str, ...] = (
     "jv_not_vtj",
     "bias_not_summed",
     "path_not_taken",
+    # issue 31: lesson 15's network exercise
+    "parameter_rebound",
+    # issue 31: lesson 13's forward/reverse-mode exercise
+    "row_not_column",
+    "mode_swapped",
 )
 
 #: ``du/dx = -sin(x)`` in a message: a formula the browser must not wrap at its "-".

@@ -72,6 +72,7 @@ def run() -> list[dict]:
         BackwardTracer,
         ChainRuleStepper,
         GradAccumulationLab,
+        NetworkTrainer,
         NoGradExplorer,
         TrainingExplorer,
     )
@@ -201,6 +202,15 @@ def run() -> list[dict]:
         "TrainingExplorer lr typed after a run (fresh run, plot relabelled)",
         _times(lambda i: setattr(tr.lr_box, "value", f"{lrs[i]:.3f}"),
                before=lambda _: tr.run_button.click()), plot=True)
+
+    # NetworkTrainer (lesson 15): width 4, lr 2, 40 points; one Step is one engine step
+    rows.append(_construct_row("NetworkTrainer", NetworkTrainer))
+    nt = NetworkTrainer()
+    rows += _click_rows("NetworkTrainer Step (one engine GD step)",
+                        _times(lambda _: nt.step_button.click()), plot=True)
+    rows += _click_rows("NetworkTrainer Run (20 engine GD steps)",
+                        _times(lambda _: nt.run_button.click(),
+                               before=lambda _: nt.reset_button.click(), repeats=5), plot=True)
     return rows
 
 

@@ -134,7 +134,11 @@ class RunAllAgain(pytest.Item):
                         "is no first pass to compare with", pytrace=False)
         first = [c.test_outputs for c in self.cells]
         second = [execute(kernel, c.cell.source) for c in self.cells]
-        drifted = drift(first, second)
+        # a cell whose output nbval ignores (allow-listed, e.g. a timing) is not compared
+        # on the second pass either
+        ignored = {i for i, c in enumerate(self.cells)
+                   if "nbval-ignore-output" in c.cell.metadata.get("tags", [])}
+        drifted = [i for i in drift(first, second) if i not in ignored]
         if drifted:
             pytest.fail(
                 f"{self.path.name}: code cells {drifted} print something else on the second "

@@ -42,6 +42,9 @@ OPS = {
     "tanh": (1, lambda a: a.tanh()),
     "sigmoid": (1, lambda a: a.sigmoid()),
     "relu": (1, lambda a: a.relu()),
+    # torch tensors have no .softplus(); threshold=inf keeps torch's exact log(1 + eᵃ)
+    "softplus": (1, lambda a: a.softplus() if isinstance(a, Value)
+                 else torch.nn.functional.softplus(a, threshold=math.inf)),
 }
 NAMES = ("x", "y", "z")
 TOL = dict(rel=1e-9, abs=1e-12)
@@ -108,7 +111,7 @@ def test_rows_cover_every_operation_of_the_engine() -> None:
     produced = {
         (x + y)._op, (x - y)._op, (x * y)._op, (x / y)._op, (2 + x)._op, (2 - x)._op,
         (2 * x)._op, (2 / x)._op, (-x)._op, (x**3)._op, x.exp()._op, x.log()._op,
-        x.tanh()._op, x.sigmoid()._op, x.relu()._op,
+        x.tanh()._op, x.sigmoid()._op, x.relu()._op, x.softplus()._op,
     }
     tested = set()
     for arity, fn in OPS.values():
@@ -118,7 +121,8 @@ def test_rows_cover_every_operation_of_the_engine() -> None:
     # ** writes its exponent into the name; compare the family
     family = {op if not op.startswith("**") else "**" for op in produced}
     assert family - {op if not op.startswith("**") else "**" for op in tested} == set()
-    assert {"+", "-", "*", "/", "neg", "**", "exp", "log", "tanh", "sigmoid", "relu"} == family
+    assert {"+", "-", "*", "/", "neg", "**", "exp", "log", "tanh", "sigmoid", "relu",
+            "softplus"} == family
 
 
 # --- against torch float64 ------------------------------------------------------------------

@@ -20,6 +20,7 @@ from autograd_lab.widgets import (  # noqa: E402
     BackwardTracer,
     ChainRuleStepper,
     GradAccumulationLab,
+    NetworkTrainer,
     NoGradExplorer,
     TrainingExplorer,
 )
@@ -94,7 +95,9 @@ def test_every_colour_is_a_theme_variable_and_text_is_large_enough() -> None:
     a.run_button.click()
     t = TrainingExplorer()
     t.run_button.click()
-    pictures += [a.plot_image.value, t.plot_image.value]
+    n = NetworkTrainer()
+    n.step_button.click()
+    pictures += [a.plot_image.value, t.plot_image.value, n.plot_image.value]
     for markup in pictures:
         _tree(markup)
         colours = re.findall(r"(?:fill|stroke|color)[:=]\"?([^;\"}]+)", markup)
@@ -157,8 +160,8 @@ def test_nice_ticks_are_round_and_cover_the_range() -> None:
     "make",
     [lambda: ChainRuleStepper("sin(x**2)", x=3.0),
      lambda: BackwardTracer("exp(sin(x**2))", x=3.0),
-     GradAccumulationLab, NoGradExplorer, TrainingExplorer],
-    ids=["stepper", "tracer", "accumulation", "no_grad", "training"],
+     GradAccumulationLab, NoGradExplorer, TrainingExplorer, NetworkTrainer],
+    ids=["stepper", "tracer", "accumulation", "no_grad", "training", "network"],
 )
 def test_display_bundle_carries_a_static_copy_for_pages_without_a_kernel(make) -> None:
     widget = make()

@@ -15,6 +15,7 @@ from autograd_lab.widgets import (
     BackwardTracer,
     ChainRuleStepper,
     GradAccumulationLab,
+    NetworkTrainer,
     NoGradExplorer,
     TrainingExplorer,
 )
@@ -37,8 +38,9 @@ def _walk(root: widgets.Widget) -> list[widgets.Widget]:
         lambda: GradAccumulationLab("x**3", x=2.0),
         NoGradExplorer,
         TrainingExplorer,
+        NetworkTrainer,
     ],
-    ids=["stepper", "tracer", "accumulation", "no_grad", "training"],
+    ids=["stepper", "tracer", "accumulation", "no_grad", "training", "network"],
 )
 def test_no_description_less_widget_carries_a_tooltip(make) -> None:
     tree = _walk(make().root)

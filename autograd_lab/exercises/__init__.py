@@ -26,6 +26,10 @@ Checks, by notebook (``notebooks/exercises/source/<name>/<name>.ipynb``):
 * graph_nodes: ``check_graph_nodes(root_node, next_nodes)``
 * vectors: ``check_vjp(vjp)``, ``check_bias_grad(b_grad)``
 * graph_building: ``check_bend_grad(answer)``, ``check_loop_grad(answer)``
+* forward_and_reverse: ``check_jvp(fn)``, ``check_mode_choice(mode_for)``,
+  ``check_jacobian_column(column)``
+* train_network: ``check_layer_parameters(Layer)``, ``check_mlp_zero_grad(MLP)``,
+  ``check_train_loop(fn)``
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ from autograd_lab.exercises.higher_order_checks import (
     check_slope,
 )
 from autograd_lab.exercises.loop_checks import check_no_grad_loop, check_training_loop
+from autograd_lab.exercises.mode_checks import check_jacobian_column, check_jvp, check_mode_choice
+from autograd_lab.exercises.network_checks import (
+    check_layer_parameters,
+    check_mlp_zero_grad,
+    check_train_loop,
+)
 from autograd_lab.exercises.tensor_checks import (
     check_clip_hook,
     check_jacobian,
@@ -69,6 +79,12 @@ __all__ = [
     "check_hvp",
     "check_prediction",
     "check_intermediate_grad",
+    "check_jacobian_column",
+    "check_jvp",
+    "check_mode_choice",
+    "check_layer_parameters",
+    "check_mlp_zero_grad",
+    "check_train_loop",
     "check_no_grad_choice",
     "check_no_grad_loop",
     "check_sin",

@@ -9,6 +9,7 @@ matplotlib (pictures are SVG markup, ``svg.py``).
 - :class:`GradAccumulationLab` — ``.grad`` accumulating over backward calls (lesson 06).
 - :class:`NoGradExplorer` — four ways to turn gradients off, side by side (lesson 07).
 - :class:`TrainingExplorer` — lesson 08's linear model trained epoch by epoch (lesson 08).
+- :class:`NetworkTrainer` — lesson 15's MLP on the engine, step by step, predict then step.
 
 Each widget has a plain-Python state class in a ``*_state`` module beside it
 (``ChainRuleSteps``, ``BackwardSteps``, ``AccumulationRun``, ``NoGradPanel``,
@@ -30,6 +31,8 @@ _EXPORTS: dict[str, str] = {
     "NoGradPanel": "no_grad_state",
     "TrainingExplorer": "training",
     "TrainingSession": "training_state",
+    "NetworkTrainer": "network_trainer",
+    "NetworkSession": "network_state",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,76 @@
+"""NetworkTrainer (lesson 15): the state class against autograd_lab.mlp's own loop, and the
+widget driven by button clicks."""
+
+from __future__ import annotations
+
+import math
+
+from autograd_lab import mlp
+from autograd_lab.widgets.network_state import NetworkSession, check_prediction
+from autograd_lab.widgets.network_trainer import NetworkTrainer
+
+
+def test_session_steps_are_lesson_15s_gradient_descent() -> None:
+    session = NetworkSession(width=3, lr=1.0, n_points=20)
+    points, labels = mlp.two_circles(n=20)
+    model = mlp.MLP(2, [3], seed=0)
+    for _ in range(5):
+        result = session.step()
+        expected_before = mlp.gd_step(model, points, labels, 1.0)
+        assert math.isclose(result.loss_before, expected_before, rel_tol=1e-12)
+    assert math.isclose(session.losses[-1], mlp.loss(model, points, labels).data, rel_tol=1e-12)
+    assert session.accuracy() == mlp.accuracy(model, points, labels)
+    # the float evaluation of the boundary agrees with the Value network
+    for x in points[:5]:
+        assert math.isclose(session.logit(*x), model(x).data, rel_tol=1e-12, abs_tol=1e-15)
+
+
+def test_flips_and_predictions() -> None:
+    session = NetworkSession(width=4, lr=2.0)
+    results = session.run(40)
+    assert any(r.flipped for r in results)
+    for r in results:
+        classes_changed = r.flipped
+        assert all(0 <= i < len(session.points) for i in classes_changed)
+    r = next(r for r in results if r.flipped and r.loss_after < r.loss_before)
+    lines = check_prediction(r, loss_down=True, any_flip=False)
+    assert "right" in lines[0] and "not this time" in lines[1]
+    assert check_prediction(r, None, None) == []
+
+
+def test_bad_settings_are_refused_with_a_sentence() -> None:
+    session = NetworkSession()
+    for bad in (0, 9, 2.5):
+        try:
+            session.set_width(bad)
+        except ValueError as exc:
+            assert "width" in str(exc)
+        else:
+            raise AssertionError(f"width {bad} accepted")
+
+
+def test_widget_buttons_and_static_copy() -> None:
+    w = NetworkTrainer(width=4, lr=2.0)
+    assert w.reset_button.disabled
+    w.loss_down.value = "yes"
+    w.step_button.click()
+    assert w.session.steps == 1
+    assert "You predicted the loss would go down" in w.text
+    assert w.loss_down.value == "no prediction"
+    w.run_button.click()
+    assert w.session.steps == 21 and w.session.losses[-1] < w.session.losses[0]
+    bundle = w._repr_mimebundle_()
+    assert "<svg" in bundle["text/html"] and "step 21" in bundle["text/html"]
+    assert bundle["text/plain"] == repr(w)
+    w.reset_button.click()
+    assert w.session.steps == 0
+    w.width_slider.value = 2
+    assert len(w.session.model.parameters()) == 2 * 2 + 2 + 2 + 1
+    w.lr_choice.value = "0.3"
+    assert w.session.lr == 0.3 and w.session.steps == 0
+    assert w.last_error is None
+
+
+def test_a_bad_start_falls_back_with_one_line() -> None:
+    w = NetworkTrainer(width=50)
+    assert w.session.width == 4 and "width" in w.message.value
