@@ -85,8 +85,9 @@ def test_system_users_are_made_locked_down_and_removed(tmp_path: Path) -> None:
         entry = system_users.ensure_user(name, home)
         assert entry.pw_uid != 0 and entry.pw_gecos == system_users.MARK
         assert system_users.ensure_user(name, home).pw_uid == entry.pw_uid  # reused
-        with pytest.raises(system_users.SystemUserError, match="lives in"):
-            system_users.ensure_user(name, tmp_path / "elsewhere")
+        moved = system_users.ensure_user(name, tmp_path / "elsewhere")  # another --dir
+        assert moved.pw_dir == str(tmp_path / "elsewhere") and moved.pw_uid == entry.pw_uid
+        system_users.ensure_user(name, home)
         system_users.lock_down({name: home}, state)
         assert home.stat().st_mode & 0o777 == 0o700 and home.stat().st_uid == entry.pw_uid
         assert (home / "work.ipynb").stat().st_uid == entry.pw_uid

@@ -32,7 +32,7 @@ from jupyterhub.auth import Authenticator
 from jupyterhub.handlers.login import LogoutHandler
 from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner
 from jupyterhub.utils import new_token
-from traitlets import Integer, Unicode
+from traitlets import HasTraits, Integer, Unicode
 
 from autograd_lab_course.classroom.accounts import (
     INSTRUCTOR,
@@ -117,7 +117,7 @@ class ClassroomAuthenticator(Authenticator):
         return None
 
 
-class _ClassroomSpawnerMixin:
+class _ClassroomSpawnerMixin(HasTraits):
     """What both classroom spawners add: the role's overlay, the runtime, a port of ours."""
 
     config_root = Unicode(help="DIR/jupyter-config: the per-role overlays").tag(config=True)

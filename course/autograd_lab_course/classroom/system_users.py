@@ -65,7 +65,7 @@ def ensure_user(name: str, home: Path) -> pwd.struct_passwd:
     """The system user ``name`` with home ``home``: made now, or the classroom's from before.
 
     A user of that name that the classroom did not make is refused (its files are not ours
-    to hand out); so is one whose home is elsewhere (another ``--dir``).
+    to hand out); a classroom account of another ``--dir`` gets its home moved here.
     """
     entry = _entry(name)
     if entry is None:
@@ -86,11 +86,15 @@ def ensure_user(name: str, home: Path) -> pwd.struct_passwd:
             f"A system user {name!r} exists and is not a classroom account: remove it or "
             "run the classroom on another machine."
         )
-    if Path(entry.pw_dir) != home:
-        raise SystemUserError(
-            f"The classroom account {name!r} lives in {entry.pw_dir[:50]}: use that --dir, "
-            "or remove the accounts first with --remove-accounts."
-        )
+    if Path(entry.pw_dir) != home:  # a classroom account from another DIR: it moves here
+        moved = subprocess.run(["usermod", "--home", str(home), name],
+                               capture_output=True, text=True, check=False)
+        entry = _entry(name)
+        if moved.returncode != 0 or entry is None:
+            raise SystemUserError(
+                f"Cannot move the classroom account {name!r} to this --dir (usermod said: "
+                f"{moved.stderr.strip()[:50]})."
+            )
     return entry
 
 
