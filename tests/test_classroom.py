@@ -575,6 +575,15 @@ def test_a_student_output_runs_no_script_in_the_formgrader(released: Hub) -> Non
         assert "onerror" not in page.text.lower()
         csp = page.headers["Content-Security-Policy"]
         assert "script-src-attr 'none'" in csp and "frame-ancestors 'none'" in csp
+        from classroom_browser import formgrader_page_in_browser, skip_or_fail_without_chromium
+
+        seen = formgrader_page_in_browser(
+            skip_or_fail_without_chromium(), released.url, "instructor",
+            released.passwords["instructor"], f"formgrader/submission/{submitted['id']}")
+        assert "probe-visible" in seen["text"]  # the submission is still readable
+        assert seen["title"] != "1"  # the sanitized handler never ran
+        # and an inline handler that got into the page anyway is blocked by the CSP
+        assert seen["injected_ran"] is False and seen["violations"] >= 1
     finally:
         student.put_notebook(NOTEBOOK, mine)
 

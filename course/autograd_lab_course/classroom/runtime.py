@@ -6,11 +6,13 @@ of the system's ``python3.X`` (same minor version as the course environment, so 
 compiled packages load) that reads the course environment's packages — a ``.pth`` file adds
 its site-packages with ``site.addsitedir`` (editable installs included) — instead of copying
 them (no second 1 GB install: building it takes about a second). It is root's and read-only
-to everyone else; JupyterLab's assets and the server extensions' settings are links into the
-course environment, and it holds its own kernelspecs (``python3`` and the grading kernel,
-both starting this interpreter).
+to everyone else; Jupyter's data and settings are links into the course environment
+(everything under ``share/jupyter`` but the kernelspecs, and ``etc/jupyter``); its ``bin``
+holds the course environment's console scripts, rewritten to start it; and it holds its own
+kernelspecs (``python3`` and the grading kernel, both starting this interpreter).
 
-A later start reuses it when its ``.pth`` still names this course environment.
+A later start reuses it when its ``.pth`` still names this course environment (and this
+layout's version).
 """
 
 from __future__ import annotations
@@ -25,10 +27,8 @@ from pathlib import Path
 __all__ = ["RuntimeError_", "build_runtime", "runtime_python", "system_python"]
 
 _PTH = "autograd_lab_course_env.pth"
-#: What the runtime links to in the course environment (JupyterLab's build, extensions,
-#: server-extension settings).
-_LINKS = ("share/jupyter/lab", "share/jupyter/labextensions", "share/jupyter/nbextensions",
-          "etc/jupyter")
+#: Bumped when what the runtime holds changes (an older runtime is rebuilt).
+_VERSION = 3
 
 
 class RuntimeError_(RuntimeError):  # noqa: N801 - a builtin already has the plain name
@@ -55,7 +55,34 @@ def runtime_python(runtime: Path) -> Path:
 
 
 def _pth_line(site_packages: str) -> str:
-    return f"import site; site.addsitedir({site_packages!r})\n"
+    return f"import site; site.addsitedir({site_packages!r})  # runtime {_VERSION}\n"
+
+
+def _links() -> list[tuple[str, Path]]:
+    """``(where in the runtime, what in the course environment)``: every data folder of
+    ``share/jupyter`` (JupyterLab's build, lab extensions, nbconvert's templates, …) but the
+    kernelspecs, and ``etc/jupyter`` (which server extensions are on)."""
+    share = Path(sys.prefix) / "share" / "jupyter"
+    links = [(f"share/jupyter/{p.name}", p) for p in sorted(share.iterdir())
+             if p.name != "kernels"] if share.is_dir() else []
+    etc = Path(sys.prefix) / "etc" / "jupyter"
+    return links + ([("etc/jupyter", etc)] if etc.is_dir() else [])
+
+
+def _copy_scripts(python: Path) -> None:
+    """The course environment's console scripts (``alembic``, ``jupyter``, ``nbgrader``, …:
+    nbgrader runs ``alembic`` from PATH) into the runtime's ``bin``, starting its python."""
+    for script in sorted((Path(sys.prefix) / "bin").iterdir()):
+        copy = python.parent / script.name
+        if copy.exists() or copy.is_symlink() or not script.is_file():
+            continue
+        try:
+            head, _, body = script.read_bytes().partition(b"\n")
+        except OSError:
+            continue
+        if head.startswith(b"#!") and b"python" in head:
+            copy.write_bytes(b"#!" + str(python).encode() + b"\n" + body)
+            copy.chmod(0o755)
 
 
 def build_runtime(runtime: Path) -> Path:
@@ -73,12 +100,11 @@ def build_runtime(runtime: Path) -> Path:
         raise RuntimeError_(f"Cannot make the runtime venv ({made.stderr.strip()[:60]}).")
     pth.parent.mkdir(parents=True, exist_ok=True)
     pth.write_text(_pth_line(site_packages))
-    for rel in _LINKS:
-        target = Path(sys.prefix) / rel
-        if target.exists():
-            link = runtime / rel
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(target)
+    for rel, target in _links():
+        link = runtime / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(target)
+    _copy_scripts(python)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "JUPYTER_PATH")}
     for command in (["-m", "ipykernel", "install", "--sys-prefix"],
                     ["-m", "autograd_lab_course.grading"]):
