@@ -135,6 +135,11 @@ def test_the_runtime_runs_the_course_packages_as_an_unprivileged_user(tmp_path: 
     assert executable == str(python)
     assert sorted(argv0) == ["autograd-lab-grading", "python3"]
     assert set(argv0.values()) == {str(python)}  # both start the runtime's interpreter
+    # nbgrader runs `alembic` from PATH: the runtime's copy starts the runtime's python
+    alembic = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                              str(python.parent / "alembic"), "--help"], capture_output=True,
+                             text=True, check=False, cwd="/", env={"HOME": "/tmp"})
+    assert alembic.returncode == 0 and "usage" in alembic.stdout.lower(), alembic.stderr[-300:]
     shutil.rmtree(open_folder)
 
 
