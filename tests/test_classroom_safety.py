@@ -8,6 +8,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -113,7 +114,7 @@ def test_a_user_the_classroom_did_not_make_is_refused_and_never_removed(tmp_path
 
 @ROOT_ONLY
 def test_the_runtime_runs_the_course_packages_as_an_unprivileged_user(tmp_path: Path) -> None:
-    from autograd_lab_course.classroom.runtime import build_runtime
+    from autograd_lab_course.classroom.runtime import build_runtime, library_path
 
     open_folder = Path(tempfile.mkdtemp(prefix="autograd-lab-runtime-", dir="/tmp"))
     os.chmod(open_folder, 0o755)  # pytest's tmp_path is closed to other users
@@ -126,19 +127,25 @@ def test_the_runtime_runs_the_course_packages_as_an_unprivileged_user(tmp_path: 
             "specs = K().get_all_specs();"
             "print(json.dumps([os.getuid(), sys.executable,"
             " {n: s['spec']['argv'][0] for n, s in specs.items()}]))")
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", **({"LD_LIBRARY_PATH": library_path(
+        runtime)} if library_path(runtime) else {})}
     done = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                            str(python), "-c", code], capture_output=True, text=True,
-                          check=False, cwd="/", env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+                          check=False, cwd="/", env=env)
     assert done.returncode == 0, done.stderr[-800:]
     uid, executable, argv0 = json.loads(done.stdout)
     assert uid == pwd.getpwnam("nobody").pw_uid
     assert executable == str(python)
     assert sorted(argv0) == ["autograd-lab-grading", "python3"]
     assert set(argv0.values()) == {str(python)}  # both start the runtime's interpreter
+    # the same interpreter as the course environment (not an older system patch release)
+    version = subprocess.run(env=env, args=[str(python), "-c", "import sys; print(sys.version)"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert version == sys.version
     # nbgrader runs `alembic` from PATH: the runtime's copy starts the runtime's python
     alembic = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                               str(python.parent / "alembic"), "--help"], capture_output=True,
-                             text=True, check=False, cwd="/", env={"HOME": "/tmp"})
+                             text=True, check=False, cwd="/", env=env)
     assert alembic.returncode == 0 and "usage" in alembic.stdout.lower(), alembic.stderr[-300:]
     shutil.rmtree(open_folder)
 

@@ -39,7 +39,7 @@ from autograd_lab_course.classroom.accounts import (
     write_password_file,
 )
 from autograd_lab_course.classroom.layout import ClassroomLayout
-from autograd_lab_course.classroom.runtime import RuntimeError_, build_runtime
+from autograd_lab_course.classroom.runtime import RuntimeError_, build_runtime, library_path
 from autograd_lab_course.classroom.system_users import (
     SHARED_USER_WARNING,
     SystemUserError,
@@ -242,13 +242,14 @@ def start_classroom(
     names = student_names(students)
     try:
         layout.prepare(names, isolated=isolated)
-        python = sys.executable
+        python, libraries = sys.executable, None
         if isolated:
             os.chmod(root, 0o755)
             os.chmod(layout.homes, 0o755)
             for name in [INSTRUCTOR, *names]:
                 ensure_user(name, layout.home(name))
             python = str(build_runtime(layout.runtime))
+            libraries = library_path(layout.runtime)
             lock_down({name: layout.home(name) for name in [INSTRUCTOR, *names]}, layout.state)
     except OSError as exc:
         raise _preparation_error(root, exc) from None
@@ -271,6 +272,7 @@ def start_classroom(
         "users": [INSTRUCTOR, *names],
         "python": python,
         "isolated": isolated,
+        "ld_library_path": libraries,
         "start_timeout": SPAWN_START_TIMEOUT,
         "http_timeout": SPAWN_HTTP_TIMEOUT,
     }

@@ -47,6 +47,8 @@ else:  # --unsafe-shared-user: every server runs as the (non-root) user who star
 c.Spawner.config_root = s["config_root"]
 c.Spawner.homes = s["homes"]
 c.Spawner.runtime_bin = os.path.dirname(s["python"])
+if s.get("ld_library_path"):  # the runtime's copied interpreter finds its shared library
+    c.Spawner.environment = {"LD_LIBRARY_PATH": s["ld_library_path"]}
 c.Spawner.ip = host
 c.Spawner.cmd = [s["python"], "-m", "jupyterhub.singleuser"]
 c.Spawner.default_url = "/lab"
