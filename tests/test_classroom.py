@@ -554,6 +554,9 @@ def test_a_student_output_runs_no_script_in_the_formgrader(released: Hub) -> Non
     """student3's answer displays ``<img src=x onerror=…>``; the formgrader's page for it
     carries the text but no handler, under a CSP that forbids inline handlers."""
     student, teacher = released.user("student3"), released.user("instructor")
+    if not [a for a in student.assignments(COURSE_ID)
+            if a["assignment_id"] == ASSIGNMENT and a["status"] != "released"]:
+        student.assignment_action("fetch", COURSE_ID, ASSIGNMENT)
     notebook = student.contents(NOTEBOOK)["content"]
     mine = json.loads(json.dumps(notebook))
     probe = ("from IPython.display import HTML, display\n"
@@ -569,17 +572,17 @@ def test_a_student_output_runs_no_script_in_the_formgrader(released: Hub) -> Non
         teacher.formgrader("POST", f"submission/{ASSIGNMENT}/student3/autograde")
         (submitted,) = [s for s in teacher.formgrader(
             "GET", f"submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}") if s["student"] == "student3"]
-        page = teacher.server("GET", f"formgrader/submission/{submitted['id']}")
+        page = teacher.server("GET", f"formgrader/submissions/{submitted['id']}")
         assert page.status_code == 200
-        assert "probe-visible" in page.text
-        assert "onerror" not in page.text.lower()
+        assert "<p>probe-visible</p>" in page.text  # the output, rendered
+        assert not re.search(r"<img[^>]*onerror", page.text, re.I)  # without its handler
         csp = page.headers["Content-Security-Policy"]
         assert "script-src-attr 'none'" in csp and "frame-ancestors 'none'" in csp
         from classroom_browser import formgrader_page_in_browser, skip_or_fail_without_chromium
 
         seen = formgrader_page_in_browser(
             skip_or_fail_without_chromium(), released.url, "instructor",
-            released.passwords["instructor"], f"formgrader/submission/{submitted['id']}")
+            released.passwords["instructor"], f"formgrader/submissions/{submitted['id']}")
         assert "probe-visible" in seen["text"]  # the submission is still readable
         assert seen["title"] != "1"  # the sanitized handler never ran
         # and an inline handler that got into the page anyway is blocked by the CSP

@@ -211,7 +211,8 @@ def test_instructor_overlay_sanitizes_and_forbids_inline_handlers(tmp_path: Path
     layout.write_overlays(["student1"], isolated=True)
     instructor = layout.config_root / "instructor"
     nbgrader = json.loads((instructor / "nbgrader_config.json").read_text())
-    assert nbgrader["HTMLExporter"] == {"sanitize_html": True}
+    assert nbgrader["HTMLExporter"] == {
+        "preprocessors": ["autograd_lab_course.grading.sanitize_outputs.SanitizeOutputs"]}
     assert nbgrader["ExchangeFactory"] == {"collect": OWNER_CHECKED_COLLECT}
     server = json.loads((instructor / "jupyter_server_config.d" /
                          "autograd_lab_classroom_instructor.json").read_text())
@@ -221,3 +222,28 @@ def test_instructor_overlay_sanitizes_and_forbids_inline_handlers(tmp_path: Path
     shared.write_overlays(["student1"])
     assert "ExchangeFactory" not in json.loads(
         (shared.config_root / "instructor" / "nbgrader_config.json").read_text())
+
+
+def test_outputs_lose_scripts_and_handlers_but_keep_their_text() -> None:
+    import nbformat
+
+    from autograd_lab_course.grading.sanitize_outputs import SanitizeOutputs
+
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        "text/html": '<p>probe-visible</p><img src=x onerror="alert(1)"><script>alert(2)'
+                     '</script><small title="t" style="color: red">(code)</small>',
+        "application/javascript": "alert(3)", "text/plain": "plain"})]
+    note = nbformat.v4.new_markdown_cell('# Answer\n<a href="javascript:alert(4)">x</a>'
+                                         '<img src="a.png" onload="alert(5)">')
+    notebook = nbformat.v4.new_notebook(cells=[cell, note])
+    cleaned, _ = SanitizeOutputs().preprocess(notebook, {})
+    html = cleaned.cells[0].outputs[0].data["text/html"]
+    assert "<p>probe-visible</p>" in html and '<img src="x">' in html
+    assert "onerror" not in html and "<script" not in html and "alert(2)" in html  # text kept
+    assert '<small title="t" style="color: red;">(code)</small>' in html
+    assert "application/javascript" not in cleaned.cells[0].outputs[0].data
+    assert cleaned.cells[0].outputs[0].data["text/plain"] == "plain"
+    source = cleaned.cells[1].source
+    assert source.startswith("# Answer") and "javascript:" not in source
+    assert "onload" not in source and '<img src="a.png">' in source

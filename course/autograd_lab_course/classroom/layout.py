@@ -69,8 +69,10 @@ STUDENT_LAB_DISABLED = (
 #: The instructor's server's Content-Security-Policy: no inline event handler (an
 #: ``<img onerror>`` in a student's output), no plugins, no framing.
 INSTRUCTOR_CSP = "frame-ancestors 'none'; script-src-attr 'none'; object-src 'none'"
-#: Student outputs shown sanitized in the formgrader and in feedback (nbconvert's option).
-SANITIZED = {"HTMLExporter": {"sanitize_html": True}}
+#: Student outputs shown sanitized in the formgrader and in feedback
+#: (:mod:`autograd_lab_course.grading.sanitize_outputs`).
+SANITIZED = {"HTMLExporter": {"preprocessors": [
+    "autograd_lab_course.grading.sanitize_outputs.SanitizeOutputs"]}}
 OWNER_CHECKED_COLLECT = "autograd_lab_course.classroom.submission_owner.OwnerCheckedCollect"
 _SKIP = {".ipynb_checkpoints", "__pycache__", "gradebook.db", ".nbgrader.log", "jupytext.toml"}
 
@@ -194,8 +196,8 @@ class ClassroomLayout:
     def write_overlays(self, students: list[str], *, isolated: bool = False) -> None:
         """The instructor's and the students' Jupyter config overlays (rewritten each start).
 
-        The instructor's server shows student outputs sanitized (nbconvert's
-        ``HTMLExporter.sanitize_html``: no script, no event handler) and sends
+        The instructor's server shows student outputs sanitized (no script, no event
+        handler: :mod:`autograd_lab_course.grading.sanitize_outputs`) and sends
         :data:`INSTRUCTOR_CSP`, which forbids inline event handlers. ``isolated`` (one
         system user per account): collect files a submission under the student who owns it
         (:mod:`autograd_lab_course.classroom.submission_owner`).
