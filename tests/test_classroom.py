@@ -233,7 +233,7 @@ def test_deploy_overlays_are_the_classroom_overlays(tmp_path: Path) -> None:
     deployed = REPO / "deploy" / "jupyter-config"
     for rel in ("student/jupyter_server_config.d/autograd_lab_classroom_student.json",
                 "student/labconfig/page_config.json",
-                "instructor/jupyter_server_config.d/autograd_lab_classroom_instructor.json"):
+                "instructor/jupyter_server_config.json"):
         assert json.loads((deployed / rel).read_text()) == json.loads(
             (layout.config_root / rel).read_text()), rel
     for role in ("student", "instructor"):

@@ -214,8 +214,7 @@ def test_instructor_overlay_sanitizes_and_forbids_inline_handlers(tmp_path: Path
     assert nbgrader["HTMLExporter"] == {
         "preprocessors": ["autograd_lab_course.grading.sanitize_outputs.SanitizeOutputs"]}
     assert nbgrader["ExchangeFactory"] == {"collect": OWNER_CHECKED_COLLECT}
-    server = json.loads((instructor / "jupyter_server_config.d" /
-                         "autograd_lab_classroom_instructor.json").read_text())
+    server = json.loads((instructor / "jupyter_server_config.json").read_text())
     csp = server["ServerApp"]["tornado_settings"]["headers"]["Content-Security-Policy"]
     assert csp == INSTRUCTOR_CSP and "script-src-attr 'none'" in csp
     shared = ClassroomLayout(tmp_path / "shared")

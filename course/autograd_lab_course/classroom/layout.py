@@ -36,7 +36,12 @@ from pathlib import Path
 from autograd_lab_course.classroom.accounts import INSTRUCTOR
 from autograd_lab_course.grading.autograde import EXECUTE
 from autograd_lab_course.lab_env import NO_BUILD_CHECK
-from autograd_lab_course.workspace import _is_broken, _set_aside, _write_new, find_notebooks_dir
+from autograd_lab_course.workspace import (
+    find_notebooks_dir,
+    is_broken_copy,
+    set_aside,
+    write_new,
+)
 
 __all__ = [
     "COURSE_ID",
@@ -99,8 +104,8 @@ def _copy_new(src: Path, dest: Path, clear: bool) -> bool:
     run left empty or cut short is set aside as ``NAME.broken`` and written again, as the
     workspace does (:mod:`autograd_lab_course.workspace`).
     """
-    if _is_broken(dest):
-        _set_aside(dest)
+    if is_broken_copy(dest):
+        set_aside(dest)
     elif dest.exists() or dest.is_symlink():
         return False
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -109,7 +114,7 @@ def _copy_new(src: Path, dest: Path, clear: bool) -> bool:
         data = (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
     else:
         data = src.read_bytes()
-    return _write_new(dest, data)
+    return write_new(dest, data)
 
 
 def copy_lessons(home: Path, notebooks: Path | None = None) -> list[str]:
@@ -217,7 +222,9 @@ class ClassroomLayout:
              **({"ExchangeFactory": {"collect": OWNER_CHECKED_COLLECT}} if isolated else {})},
         )
         _write_json(
-            instructor / "jupyter_server_config.d" / "autograd_lab_classroom_instructor.json",
+            # the server's own settings file (a jupyter_server_config.d file sets only
+            # which extensions are on)
+            instructor / "jupyter_server_config.json",
             {"ServerApp": {"tornado_settings": {"headers": {
                 "Content-Security-Policy": INSTRUCTOR_CSP}}},
              **SANITIZED},
