@@ -113,3 +113,42 @@ def _dismiss(page: object) -> None:
         else:
             page.keyboard.press("Escape")  # type: ignore[attr-defined]
         page.wait_for_timeout(200)  # type: ignore[attr-defined]
+
+
+def formgrader_page_in_browser(chromium: str, hub_url: str, name: str, password: str,
+                               path: str) -> dict[str, object]:
+    """Log in as ``name`` and open ``/user/NAME/PATH`` (a formgrader page) in Chromium.
+
+    Returns ``title`` (the page's, after the images had time to fail), ``text`` (its visible
+    text), and ``injected_ran`` / ``violations``: an ``<img onerror>`` added to the page by
+    script afterwards, as unsanitized output would arrive, and the CSP violations reported.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            page.set_default_timeout(60_000)
+            page.goto(hub_url + "hub/login", timeout=LONG)
+            page.fill("input[name=username]", name)
+            page.fill("input[name=password]", password)
+            page.click("input[type=submit], button[type=submit]")
+            page.wait_for_url(f"**/user/{name}/**", timeout=LONG)
+            page.goto(hub_url + f"user/{name}/" + path, timeout=LONG)
+            page.wait_for_load_state("load", timeout=LONG)
+            page.wait_for_timeout(1000)
+            title, text = page.title(), page.inner_text("body")
+            injected = page.evaluate("""() => new Promise(done => {
+                window.__violations = 0;
+                document.addEventListener('securitypolicyviolation', () => window.__violations++);
+                const holder = document.createElement('div');
+                holder.innerHTML = '<img src="x-missing" onerror="window.__ran = true">';
+                document.body.appendChild(holder);
+                setTimeout(() => done({ran: window.__ran === true,
+                                       violations: window.__violations}), 1500);
+            })""")
+            return {"title": title, "text": text, "injected_ran": injected["ran"],
+                    "violations": injected["violations"]}
+        finally:
+            browser.close()

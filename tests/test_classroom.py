@@ -21,9 +21,11 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -87,10 +89,12 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Hub:
+def hub() -> Hub:
     if not NPM_PROXY.is_file():
         pytest.fail("configurable-http-proxy missing: run `make test` (it installs .npm-tools/)")
-    directory = tmp_path_factory.mktemp("classroom")
+    # Every account's system user must reach its home: not under pytest's tmp (mode 0700).
+    directory = Path(tempfile.mkdtemp(prefix="autograd-lab-classroom-", dir="/tmp"))
+    os.chmod(directory, 0o755)
     port = free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -118,6 +122,10 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Hub:
         yield hub
     finally:
         _stop(proc)
+        if os.geteuid() == 0:  # the system users the classroom made (homes go with DIR)
+            subprocess.run([sys.executable, "-m", "autograd_lab_course.classroom",
+                            "--remove-accounts"], check=False, capture_output=True)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +234,8 @@ def test_deploy_overlays_are_the_classroom_overlays(tmp_path: Path) -> None:
     for rel in ("student/jupyter_server_config.d/autograd_lab_classroom_student.json",
                 "student/labconfig/page_config.json",
                 "student/labconfig/default_setting_overrides.json",
-                "student/jupyter_server_config.json"):
+                "student/jupyter_server_config.json",
+                "instructor/jupyter_server_config.json"):
         assert json.loads((deployed / rel).read_text()) == json.loads(
             (layout.config_root / rel).read_text()), rel
     for role in ("student", "instructor"):
@@ -234,7 +243,8 @@ def test_deploy_overlays_are_the_classroom_overlays(tmp_path: Path) -> None:
         image = json.loads((deployed / role / "nbgrader_config.json").read_text())
         assert image["CourseDirectory"]["course_id"] == local["CourseDirectory"]["course_id"]
         assert image["Exchange"]["root"] == "/srv/nbgrader/exchange"
-        for grading in ("Execute", "Autograde"):  # how the formgrader grades (warm kernels)
+        # how the formgrader grades (warm kernels) and shows student outputs (sanitized)
+        for grading in ("Execute", "Autograde", "HTMLExporter"):
             assert image.get(grading) == local.get(grading), (role, grading)
     assert json.loads((layout.config_root / "users" / "student1" / "nbgrader_config.json")
                       .read_text()) == {"CourseDirectory": {"student_id": "student1"}}
@@ -426,6 +436,198 @@ def test_a_class_runs_through_the_hub(released: Hub) -> None:
     assert MISTAKE not in feedback["student1"] and MISTAKE not in feedback["student3"]
     assert "not attempted" in feedback["student3"].lower()
     released.timings["class run (s)"] = time.perf_counter() - t0
+
+
+# --- red team (issue 29): what one student can do to the class ----------------------------------
+def _kernel_run(user: HubUser, code: str) -> str:
+    kernel = user.start_kernel()
+    try:
+        return "".join(user.execute(kernel, code, timeout=120))
+    finally:
+        user.server("DELETE", f"api/kernels/{kernel}")
+
+
+def _server_processes(hub: Hub) -> dict[str, psutil.Process]:
+    servers = {}
+    for proc in psutil.Process(hub.proc.pid).children(recursive=True):
+        command = " ".join(_cmdline(proc))
+        if "jupyterhub.singleuser" in command:
+            try:
+                servers[proc.environ().get("JUPYTERHUB_USER", "?")] = proc
+            except psutil.NoSuchProcess:
+                pass
+    return servers
+
+
+def test_every_server_runs_as_its_own_system_user_never_root(servers: Hub) -> None:
+    import pwd
+
+    running = _server_processes(servers)
+    assert sorted(running) == sorted(["instructor", *STUDENTS])
+    for name, proc in running.items():
+        assert proc.uids().real == proc.uids().effective == pwd.getpwnam(name).pw_uid != 0
+        assert "--allow-root" not in _cmdline(proc) and "allow_root" not in str(_cmdline(proc))
+    # Inside a student's kernel: their own uid, and `id` says so.
+    said = _kernel_run(servers.user("student1"),
+                       "import os, subprocess\n"
+                       "print(os.getuid(), subprocess.run(['id', '-un'], capture_output=True,"
+                       " text=True).stdout.strip())")
+    uid, name = said.split()
+    assert int(uid) == pwd.getpwnam("student1").pw_uid and name == "student1"
+
+
+def test_class_files_are_not_world_readable(servers: Hub) -> None:
+    root = servers.directory
+    for name in ["instructor", *STUDENTS]:
+        home = root / "home" / name
+        assert home.stat().st_mode & 0o777 == 0o700, name
+    state = root / "hub"
+    assert state.stat().st_uid == 0 and state.stat().st_mode & 0o777 == 0o700
+    gradebook = root / "home" / "instructor" / "course"
+    assert gradebook.is_relative_to(root / "home" / "instructor")
+
+
+def test_a_student_kernel_reads_no_token_secret_or_other_home(servers: Hub) -> None:
+    """The ``/proc/*/environ`` token read, the cookie secret, solutions, the gradebook,
+    another student's home: each is refused to student1's kernel."""
+    root = servers.directory
+    course = root / "home" / "instructor" / "course"
+    code = f"""
+import glob, os
+tokens = set()
+for path in glob.glob('/proc/[0-9]*/environ'):
+    try:
+        env = open(path, 'rb').read().split(b'\\0')
+    except OSError:
+        continue
+    for item in env:
+        if item.startswith(b'JUPYTERHUB_API_TOKEN='):
+            tokens.add(item.split(b'=', 1)[1].decode())
+print('TOKENS', len(tokens), os.environ.get('JUPYTERHUB_API_TOKEN') in tokens)
+for path in {[str(root / "hub" / "jupyterhub_cookie_secret"),
+              str(root / "hub" / "passwords.json"),
+              str(course / "gradebook.db"), str(course / "source" / ASSIGNMENT),
+              str(root / "home" / "student2")]!r}:
+    try:
+        (os.listdir if os.path.isdir(path) else lambda p: open(p, 'rb').read(1))(path)
+        print('READ', path)
+    except PermissionError:
+        print('DENIED', path)
+"""
+    said = _kernel_run(servers.user("student1"), code)
+    assert "READ" not in said, said
+    assert said.count("DENIED") == 5, said
+    # Only student1's own processes' environments were readable: its own server's token.
+    match = re.search(r"TOKENS (\d+) (\w+)", said)
+    assert match and match.group(1) == "1" and match.group(2) == "True", said
+
+
+def test_a_config_file_cannot_submit_as_another_student(released: Hub) -> None:
+    """student1 saves ``nbgrader_config.py`` naming student2 and submits a blank notebook;
+    collect and autograde leave student2's work and score as they were."""
+    from nbgrader.api import Gradebook
+
+    course = released.directory / "home" / "instructor" / "course"
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID) as gradebook:
+        before = gradebook.find_submission(ASSIGNMENT, "student2").score
+    mallory = released.user("student1")
+    mallory.json("PUT", "api/contents/nbgrader_config.py", json={
+        "type": "file", "format": "text",
+        "content": "c = get_config()\nc.CourseDirectory.student_id = 'student2'\n"})
+    blank = released.user("student3").contents(NOTEBOOK)["content"]  # student3 left it blank
+    mine = mallory.contents(NOTEBOOK)["content"]
+    try:
+        mallory.put_notebook(NOTEBOOK, blank)
+        mallory.assignment_action("submit", COURSE_ID, ASSIGNMENT)
+        inbound = [p for p in (released.directory / "exchange" / COURSE_ID / "inbound").iterdir()
+                   if p.name.startswith("student2+")]
+        assert any(p.owner() == "student1" for p in inbound)  # the probe did file it so
+        teacher = released.user("instructor")
+        teacher.formgrader("POST", f"assignment/{ASSIGNMENT}/collect")
+        teacher.formgrader("POST", f"submission/{ASSIGNMENT}/student2/autograde")
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID) as gradebook:
+            assert gradebook.find_submission(ASSIGNMENT, "student2").score == before
+    finally:
+        mallory.server("DELETE", "api/contents/nbgrader_config.py")
+        mallory.put_notebook(NOTEBOOK, mine)  # nothing student1 saved is lost
+
+
+def test_a_student_output_runs_no_script_in_the_formgrader(released: Hub) -> None:
+    """student3's answer displays ``<img src=x onerror=…>``; the formgrader's page for it
+    carries the text but no handler, under a CSP that forbids inline handlers."""
+    student, teacher = released.user("student3"), released.user("instructor")
+    if not [a for a in student.assignments(COURSE_ID)
+            if a["assignment_id"] == ASSIGNMENT and a["status"] != "released"]:
+        student.assignment_action("fetch", COURSE_ID, ASSIGNMENT)
+    notebook = student.contents(NOTEBOOK)["content"]
+    mine = json.loads(json.dumps(notebook))
+    probe = ("from IPython.display import HTML, display\n"
+             "display(HTML('<p>probe-visible</p><img src=x onerror=\"document.title=1\">'))\n")
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("solution"):
+            cell["source"] = probe
+            break
+    try:
+        student.put_notebook(NOTEBOOK, notebook)
+        student.assignment_action("submit", COURSE_ID, ASSIGNMENT)
+        teacher.formgrader("POST", f"assignment/{ASSIGNMENT}/collect")
+        teacher.formgrader("POST", f"submission/{ASSIGNMENT}/student3/autograde")
+        (submitted,) = [s for s in teacher.formgrader(
+            "GET", f"submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}") if s["student"] == "student3"]
+        page = teacher.server("GET", f"formgrader/submissions/{submitted['id']}")
+        assert page.status_code == 200
+        assert "<p>probe-visible</p>" in page.text  # the output, rendered
+        assert not re.search(r"<img[^>]*onerror", page.text, re.I)  # without its handler
+        csp = page.headers["Content-Security-Policy"]
+        assert "script-src-attr 'none'" in csp and "frame-ancestors 'none'" in csp
+        from classroom_browser import formgrader_page_in_browser, skip_or_fail_without_chromium
+
+        seen = formgrader_page_in_browser(
+            skip_or_fail_without_chromium(), released.url, "instructor",
+            released.passwords["instructor"], f"formgrader/submissions/{submitted['id']}")
+        assert "probe-visible" in seen["text"]  # the submission is still readable
+        assert seen["title"] != "1"  # the sanitized handler never ran
+        # and an inline handler that got into the page anyway is blocked by the CSP
+        assert seen["injected_ran"] is False and seen["violations"] >= 1
+    finally:
+        student.put_notebook(NOTEBOOK, mine)
+
+
+def test_a_login_burst_gets_nowhere_and_takes_no_longer_for_a_known_name(hub: Hub) -> None:
+    right = hub.passwords["student3"]
+    burst = HubUser(hub.url, "student3", "wrong")
+    codes = [burst.login(password=f"wrong-{i}").status_code for i in range(40)]
+    assert set(codes) == {403}
+    assert burst.login(password=right).status_code == 403  # still waiting: refused unchecked
+    deadline = time.monotonic() + 150  # the waits double: 2 s, 4 s, … as the burst went on
+    while burst.login(password=right).status_code != 302:
+        assert time.monotonic() < deadline, "the right password never worked again"
+        time.sleep(1)
+
+    def refusal_seconds(name: str) -> float:
+        user = HubUser(hub.url, name, "wrong")
+        user.session.get(user.url("hub/login"), timeout=30)
+        t0 = time.perf_counter()
+        assert user.login().status_code == 403
+        return time.perf_counter() - t0
+
+    known = sorted(refusal_seconds("instructor") for _ in range(3))[1]
+    unknown = sorted(refusal_seconds(f"nobody{i}") for i in range(3))[1]
+    assert unknown > 0.5 * known, (known, unknown)  # hashed too: not 10 times quicker
+    assert HubUser(hub.url, "instructor", hub.passwords["instructor"]).login().status_code == 302
+
+
+def test_a_saved_cookie_stops_working_after_logout(hub: Hub) -> None:
+    user = HubUser(hub.url, "student2", hub.passwords["student2"])
+    assert user.login().status_code == 302
+    saved = requests.utils.dict_from_cookiejar(user.session.cookies)
+    assert user.session.get(user.url("hub/api/user"), timeout=30).status_code == 200
+    user.session.get(user.url("hub/logout"), timeout=120)
+    replay = requests.Session()
+    replay.trust_env = False
+    replay.cookies.update(saved)
+    answer = replay.get(user.url("hub/api/user"), timeout=30)
+    assert answer.status_code == 403, answer.text[:200]
 
 
 def test_sigterm_stops_the_hub_the_proxy_and_every_server(hub: Hub) -> None:

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +245,69 @@ def test_the_test_suite_kernelspec_forks_unless_told_otherwise(
     request.getfixturevalue("usual_kernels")
     assert "kernel_provisioner" not in KernelSpecManager().get_kernel_spec("python3").metadata
 
+
+
+def test_a_forker_that_exits_is_reaped_at_once() -> None:
+    """Issue 29: a forker's idle exit left a zombie, one more per grading batch."""
+    import psutil
+
+    forker = warm_kernels.Forker((sys.executable,))
+    try:
+        os.kill(forker.process.pid, 15)  # as its idle exit, seen from outside
+        deadline = time.monotonic() + 30
+        while forker.process.returncode is None:  # set by the reaper thread, not by us
+            assert time.monotonic() < deadline, "the forker was not waited for"
+            time.sleep(0.05)
+        assert not psutil.pid_exists(forker.process.pid) or \
+            psutil.Process(forker.process.pid).status() != psutil.STATUS_ZOMBIE
+    finally:
+        forker.stop()
+
+
+@pytest.mark.usefixtures("usual_kernels")
+def test_each_forked_kernel_gets_a_fresh_home_and_ipythondir(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 29: a graded notebook that writes an IPython start-up file (replacing a check)
+    reaches no later kernel: each starts with an empty HOME and IPYTHONDIR of its own."""
+    warm_kernels.stop_forkers()
+    installed = Path(install_grading_kernelspec(prefix=str(tmp_path / "prefix")))
+    monkeypatch.setenv("JUPYTER_PATH", os.pathsep.join(
+        p for p in (str(installed.parents[1]), os.environ.get("JUPYTER_PATH", "")) if p))
+    sabotage = (
+        "import os, pathlib\n"
+        "startup = pathlib.Path(os.environ['IPYTHONDIR'], 'profile_default', 'startup')\n"
+        "startup.mkdir(parents=True, exist_ok=True)\n"
+        "(startup / 'sabotage.py').write_text('SABOTAGED = True')\n"
+    )
+    look = ("import json, os\nprint(json.dumps({'home': os.environ['HOME'], "
+            "'ipythondir': os.environ['IPYTHONDIR'], 'sabotaged': 'SABOTAGED' in globals(), "
+            "'empty': not os.path.exists(os.path.join(os.environ['IPYTHONDIR'], "
+            "'profile_default', 'startup', 'sabotage.py'))}))\n")
+
+    async def run_kernel(code: str) -> dict[str, Any]:
+        km = AsyncKernelManager(kernel_name=GRADING_KERNEL)
+        await km.start_kernel(cwd=str(tmp_path), env=dict(os.environ))
+        kc = km.client()
+        kc.start_channels()
+        lines: list[str] = []
+        try:
+            await kc.wait_for_ready(timeout=120)
+            await kc.execute_interactive(
+                look + code, timeout=120,
+                output_hook=lambda m: lines.append(m["content"]["text"])
+                if m["msg_type"] == "stream" else None)
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+        return json.loads(lines[0])
+
+    async def run() -> tuple[dict, dict]:
+        return await run_kernel(sabotage), await run_kernel("")
+
+    first, second = asyncio.run(run())
+    warm_kernels.stop_forkers()
+    assert first["home"] != second["home"] and first["ipythondir"] != second["ipythondir"]
+    assert first["home"] != os.path.expanduser("~")
+    assert first["ipythondir"].startswith(first["home"])
+    assert not second["sabotaged"] and second["empty"]
+    assert not Path(first["home"]).exists()  # removed when that kernel ended

@@ -53,9 +53,12 @@ __all__ = [
     "WorkspaceError",
     "copy_workspace",
     "find_notebooks_dir",
+    "is_broken_copy",
     "kernel_metadata",
     "main",
+    "set_aside",
     "student_notebook",
+    "write_new",
 ]
 
 #: Directory (under ``notebooks/``) whose contents students receive as ``DEST/exercises``.
@@ -283,6 +286,10 @@ def _write_new(target: Path, data: bytes) -> bool:
             return True
         finally:
             temp.unlink(missing_ok=True)
+
+
+#: Public names of the three steps above (the classroom's preparation uses them too).
+is_broken_copy, set_aside, write_new = _is_broken, _set_aside, _write_new
 
 
 def _unwritable(dest: Path, exc: OSError, rel: Path | None = None) -> WorkspaceError:

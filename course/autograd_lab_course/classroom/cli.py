@@ -1,5 +1,9 @@
-"""``python -m autograd_lab_course.classroom [--students N] [--port P] [--dir DIR]``
-(``make classroom``).
+"""``python -m autograd_lab_course.classroom [--students N] [--port P] [--dir DIR]
+[--unsafe-shared-user]`` (``make classroom``), and ``… --remove-accounts``.
+
+Run as root, each account is a system user of its own; ``--remove-accounts`` deletes those
+users again (homes under DIR stay). Not run as root it refuses, saying what it could not
+isolate, unless ``--unsafe-shared-user``.
 
 Prints the hub's address and one line per account, ``NAME  password: PASSWORD``, then keeps
 the hub running until Ctrl-C or SIGTERM, which stop the hub, the proxy and every single-user
@@ -20,6 +24,11 @@ from autograd_lab_course.classroom.hub import (
     default_directory,
     prepare_directory,
     start_classroom,
+)
+from autograd_lab_course.classroom.system_users import (
+    SystemUserError,
+    can_isolate,
+    remove_users,
 )
 from autograd_lab_course.ports import port_in_use
 
@@ -53,6 +62,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dir", default=None,
                         help="where homes, the course and the exchange live "
                         "(default: classroom/ in the repository)")
+    parser.add_argument("--unsafe-shared-user", action="store_true",
+                        help="not run as root: run every account's server as you anyway "
+                        "(nothing is isolated; a dry run on your own only)")
+    parser.add_argument("--remove-accounts", action="store_true",
+                        help="delete the system users the classroom made (their homes under "
+                        "DIR stay) and exit; needs root")
     return parser.parse_args(argv)
 
 
@@ -64,8 +79,24 @@ def _raise_stop(signum: int, frame: object) -> None:
     raise _Stop
 
 
+def _remove_accounts() -> int:
+    if not can_isolate():
+        print("error: only root can delete system users: run --remove-accounts as root.",
+              file=sys.stderr)
+        return 2
+    try:
+        removed = remove_users()
+    except SystemUserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Removed {len(removed)} classroom accounts: {' '.join(removed) or '(none)'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
+    if args.remove_accounts:
+        return _remove_accounts()
     try:
         students = _whole_number(args.students, "--students")
         if students < 1:
@@ -88,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     plural = "student" if students == 1 else "students"
     print(f"Starting a classroom for {students} {plural} in {directory} …", flush=True)
     try:
-        classroom = start_classroom(students, port=port, directory=directory)
+        classroom = start_classroom(students, port=port, directory=directory,
+                                    unsafe_shared_user=args.unsafe_shared_user)
     except ClassroomError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -174,6 +174,7 @@ class HubUser:
         }))
         outputs: list[str] = []
         error: str | None = None
+        replied = idle = False  # done: the shell reply and iopub's idle (either comes first)
         try:
             while True:
                 raw = conn.recv()
@@ -190,6 +191,10 @@ class HubUser:
                 elif kind == "error":
                     error = "\n".join(content.get("traceback", []))[-2000:]
                 elif kind == "execute_reply":
+                    replied = True
+                elif kind == "status" and content.get("execution_state") == "idle":
+                    idle = True  # every output of this request was sent before it
+                if replied and idle:
                     break
         finally:
             conn.close()

@@ -13,6 +13,7 @@ tree it had before is still alive (kernels included), so nothing outlives the cl
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
@@ -20,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.error
 import urllib.request
@@ -37,6 +39,15 @@ from autograd_lab_course.classroom.accounts import (
     write_password_file,
 )
 from autograd_lab_course.classroom.layout import ClassroomLayout
+from autograd_lab_course.classroom.runtime import RuntimeError_, build_runtime, library_path
+from autograd_lab_course.classroom.system_users import (
+    SHARED_USER_WARNING,
+    SystemUserError,
+    can_isolate,
+    ensure_user,
+    lock_down,
+    unreachable_parent,
+)
 from autograd_lab_course.ports import free_port, port_in_use
 
 __all__ = ["Classroom", "ClassroomError", "default_directory", "find_proxy", "log_tail",
@@ -171,20 +182,45 @@ def prepare_directory(directory: Path | str) -> Path:
     return path.resolve()
 
 
+def _preparation_error(root: Path, exc: OSError) -> ClassroomError:
+    """The one sentence for an OSError while filling DIR."""
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return ClassroomError(
+            f"Cannot prepare the class in {root}: the disk is full; free some space and run "
+            "again (finished copies are kept, nothing is half-written)."
+        )
+    return ClassroomError(
+        f"Cannot prepare the class in {root} ({exc.strerror or exc}): choose a directory "
+        "you can write to with --dir."
+    )
+
+
 def start_classroom(
     students: int = 3,
     *,
     port: int | None = None,
     directory: Path | str | None = None,
     timeout: float = START_TIMEOUT,
+    unsafe_shared_user: bool = False,
 ) -> Classroom:
     """Fill DIR, start JupyterHub on 127.0.0.1:``port`` and wait until it answers.
 
     ``port`` None picks a free port. Returns a :class:`Classroom` whose ``passwords`` map
     ``instructor`` and ``student1`` … ``studentN`` to this run's passwords.
+
+    Run as root, every account is a system user of its own
+    (:mod:`~autograd_lab_course.classroom.system_users`) and its server runs as that user
+    with the runtime python (:mod:`~autograd_lab_course.classroom.runtime`). Otherwise
+    nothing can be isolated: ClassroomError says so, unless ``unsafe_shared_user``.
     """
     if students < 1:
         raise ClassroomError(f"A class needs at least one student (got {students}).")
+    isolated = can_isolate()
+    if isolated and unsafe_shared_user:
+        raise ClassroomError("Run as root, every account gets its own system user: "
+                             "leave out --unsafe-shared-user.")
+    if not isolated and not unsafe_shared_user:
+        raise ClassroomError(SHARED_USER_WARNING)
     if port is not None and not 1 <= port <= 65535:
         raise ClassroomError(f"The port must be between 1 and 65535 (got {port}).")
     root = prepare_directory(directory if directory is not None else default_directory())
@@ -193,9 +229,32 @@ def start_classroom(
     if port_in_use(port):
         raise ClassroomError(f"Port {port} on 127.0.0.1 is in use: choose another with --port.")
 
+    if isolated:
+        for needed in (root, Path(sysconfig.get_paths()["purelib"])):
+            closed = unreachable_parent(needed)
+            if closed is not None:
+                raise ClassroomError(
+                    f"The accounts cannot reach {str(needed)[-50:]}: {str(closed)[-40:]} is "
+                    "closed to other users; use a --dir (and a checkout) they can reach."
+                )
+
     layout = ClassroomLayout(root)
     names = student_names(students)
-    layout.prepare(names)
+    try:
+        layout.prepare(names, isolated=isolated)
+        python, libraries = sys.executable, None
+        if isolated:
+            os.chmod(root, 0o755)
+            os.chmod(layout.homes, 0o755)
+            for name in [INSTRUCTOR, *names]:
+                ensure_user(name, layout.home(name))
+            python = str(build_runtime(layout.runtime))
+            libraries = library_path(layout.runtime)
+            lock_down({name: layout.home(name) for name in [INSTRUCTOR, *names]}, layout.state)
+    except OSError as exc:
+        raise _preparation_error(root, exc) from None
+    except (SystemUserError, RuntimeError_) as exc:
+        raise ClassroomError(str(exc)) from None
     passwords = make_passwords(students)
     password_file = layout.state / "passwords.json"
     write_password_file(password_file, passwords)
@@ -211,7 +270,9 @@ def start_classroom(
         "config_root": str(layout.config_root),
         "password_file": str(password_file),
         "users": [INSTRUCTOR, *names],
-        "python": sys.executable,
+        "python": python,
+        "isolated": isolated,
+        "ld_library_path": libraries,
         "start_timeout": SPAWN_START_TIMEOUT,
         "http_timeout": SPAWN_HTTP_TIMEOUT,
     }

@@ -9,7 +9,11 @@ only: the public proxy, the proxy's API, the hub and every single-user server.
 import json
 import os
 
-from autograd_lab_course.classroom.hub_plugins import ClassroomAuthenticator, ClassroomSpawner
+from autograd_lab_course.classroom.hub_plugins import (
+    ClassroomAuthenticator,
+    ClassroomSpawner,
+    SharedUserClassroomSpawner,
+)
 
 c = get_config()  # noqa: F821 - provided by JupyterHub when it loads this file
 s = json.loads(open(os.environ["AUTOGRAD_LAB_CLASSROOM_SETTINGS"], encoding="utf-8").read())
@@ -28,16 +32,23 @@ c.JupyterHub.cookie_secret_file = os.path.join(s["state"], "jupyterhub_cookie_se
 c.JupyterHub.cleanup_servers = True  # stopping the hub stops every single-user server
 c.JupyterHub.cleanup_proxy = True
 c.JupyterHub.allow_named_servers = False
-c.JupyterHub.shutdown_on_logout = False
+c.JupyterHub.shutdown_on_logout = True  # logout ends the session and its server
 
 c.JupyterHub.authenticator_class = ClassroomAuthenticator
 c.ClassroomAuthenticator.password_file = s["password_file"]
 c.Authenticator.allowed_users = set(s["users"])
 c.Authenticator.admin_users = set()  # the instructor grades; nobody administers the hub
 
-c.JupyterHub.spawner_class = ClassroomSpawner
-c.ClassroomSpawner.home_dir_template = os.path.join(s["homes"], "{username}")
-c.ClassroomSpawner.config_root = s["config_root"]
+if s["isolated"]:  # run as root: each account's server runs as its own system user
+    c.JupyterHub.spawner_class = ClassroomSpawner
+else:  # --unsafe-shared-user: every server runs as the (non-root) user who started it
+    c.JupyterHub.spawner_class = SharedUserClassroomSpawner
+    c.SharedUserClassroomSpawner.home_dir_template = os.path.join(s["homes"], "{username}")
+c.Spawner.config_root = s["config_root"]
+c.Spawner.homes = s["homes"]
+c.Spawner.runtime_bin = os.path.dirname(s["python"])
+if s.get("ld_library_path"):  # the runtime's copied interpreter finds its shared library
+    c.Spawner.environment = {"LD_LIBRARY_PATH": s["ld_library_path"]}
 c.Spawner.ip = host
 c.Spawner.cmd = [s["python"], "-m", "jupyterhub.singleuser"]
 c.Spawner.default_url = "/lab"

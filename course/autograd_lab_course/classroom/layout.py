@@ -37,10 +37,18 @@ from pathlib import Path
 from autograd_lab_course.classroom.accounts import INSTRUCTOR
 from autograd_lab_course.grading.autograde import EXECUTE
 from autograd_lab_course.lab_env import KERNEL_CULLING, KERNEL_SHUTDOWN_ON_CLOSE, NO_BUILD_CHECK
-from autograd_lab_course.workspace import find_notebooks_dir
+from autograd_lab_course.workspace import (
+    find_notebooks_dir,
+    is_broken_copy,
+    set_aside,
+    write_new,
+)
 
 __all__ = [
     "COURSE_ID",
+    "INSTRUCTOR_CSP",
+    "OWNER_CHECKED_COLLECT",
+    "SANITIZED",
     "copy_course",
     "copy_lessons",
     "main",
@@ -64,6 +72,14 @@ STUDENT_LAB_DISABLED = (
     "@jupyter/nbgrader:validate-assignment",
     "@jupyter/nbgrader:course-list",
 )
+#: The instructor's server's Content-Security-Policy: no inline event handler (an
+#: ``<img onerror>`` in a student's output), no plugins, no framing.
+INSTRUCTOR_CSP = "frame-ancestors 'none'; script-src-attr 'none'; object-src 'none'"
+#: Student outputs shown sanitized in the formgrader and in feedback
+#: (:mod:`autograd_lab_course.grading.sanitize_outputs`).
+SANITIZED = {"HTMLExporter": {"preprocessors": [
+    "autograd_lab_course.grading.sanitize_outputs.SanitizeOutputs"]}}
+OWNER_CHECKED_COLLECT = "autograd_lab_course.classroom.submission_owner.OwnerCheckedCollect"
 _SKIP = {".ipynb_checkpoints", "__pycache__", "gradebook.db", ".nbgrader.log", "jupytext.toml"}
 
 
@@ -83,16 +99,23 @@ def _clear_outputs(notebook: dict) -> dict:
 
 
 def _copy_new(src: Path, dest: Path, clear: bool) -> bool:
-    """Copy ``src`` to ``dest`` unless ``dest`` exists; True when written."""
-    if dest.exists() or dest.is_symlink():
+    """Copy ``src`` to ``dest`` unless ``dest`` exists; True when written.
+
+    Written atomically (a full disk leaves no half-written file), and a copy an interrupted
+    run left empty or cut short is set aside as ``NAME.broken`` and written again, as the
+    workspace does (:mod:`autograd_lab_course.workspace`).
+    """
+    if is_broken_copy(dest):
+        set_aside(dest)
+    elif dest.exists() or dest.is_symlink():
         return False
     dest.parent.mkdir(parents=True, exist_ok=True)
     if clear and src.suffix == ".ipynb":
         notebook = _clear_outputs(json.loads(src.read_text(encoding="utf-8")))
-        dest.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", "utf-8")
+        data = (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
     else:
-        dest.write_bytes(src.read_bytes())
-    return True
+        data = src.read_bytes()
+    return write_new(dest, data)
 
 
 def copy_lessons(home: Path, notebooks: Path | None = None) -> list[str]:
@@ -144,6 +167,8 @@ class ClassroomLayout:
         self.config_root = self.root / "jupyter-config"
         self.state = self.root / "hub"
         self.hub_log = self.state / "hub.log"
+        #: the python every server runs (:mod:`autograd_lab_course.classroom.runtime`)
+        self.runtime = self.root / "runtime"
         #: what the hub's config reads (``AUTOGRAD_LAB_CLASSROOM_SETTINGS``): ports, users, dirs
         self.hub_settings = self.state / "settings.json"
 
@@ -155,8 +180,9 @@ class ClassroomLayout:
         return self.home(INSTRUCTOR) / COURSE_DIRNAME
 
     # -- filling DIR ------------------------------------------------------------------------
-    def prepare(self, students: list[str]) -> None:
-        """Homes with the lessons, the course root, the exchange and every overlay."""
+    def prepare(self, students: list[str], *, isolated: bool = False) -> None:
+        """Homes with the lessons, the course root, the exchange and every overlay
+        (``isolated``: each account is its own system user, see :meth:`write_overlays`)."""
         for name in [INSTRUCTOR, *students]:
             self.copy_lessons(self.home(name))
         self.copy_course()
@@ -165,7 +191,7 @@ class ClassroomLayout:
         # sticky). With one OS user here it matters only on a real multi-user machine.
         os.chmod(self.exchange, 0o777 | stat.S_ISVTX)
         self.state.mkdir(parents=True, exist_ok=True)
-        self.write_overlays(students)
+        self.write_overlays(students, isolated=isolated)
 
     def copy_lessons(self, home: Path) -> list[str]:
         return copy_lessons(home, self.notebooks)
@@ -173,8 +199,15 @@ class ClassroomLayout:
     def copy_course(self) -> list[str]:
         return copy_course(self.course_root, self.notebooks)
 
-    def write_overlays(self, students: list[str]) -> None:
-        """The instructor's and the students' Jupyter config overlays (rewritten each start)."""
+    def write_overlays(self, students: list[str], *, isolated: bool = False) -> None:
+        """The instructor's and the students' Jupyter config overlays (rewritten each start).
+
+        The instructor's server shows student outputs sanitized (no script, no event
+        handler: :mod:`autograd_lab_course.grading.sanitize_outputs`) and sends
+        :data:`INSTRUCTOR_CSP`, which forbids inline event handlers. ``isolated`` (one
+        system user per account): collect files a submission under the student who owns it
+        (:mod:`autograd_lab_course.classroom.submission_owner`).
+        """
         common = {"CourseDirectory": {"course_id": COURSE_ID},
                   "Exchange": {"root": str(self.exchange)}}
         instructor = self.config_root / "instructor"
@@ -185,7 +218,17 @@ class ClassroomLayout:
              # The formgrader autogrades with this config, not the course's .py: as
              # nbgrader_config.py does, fork each grading kernel from a process that imported
              # torch once and kill it once its last cell ran (autograd_lab_course.grading).
-             "Execute": dict(EXECUTE)},
+             "Execute": dict(EXECUTE),
+             **SANITIZED,
+             **({"ExchangeFactory": {"collect": OWNER_CHECKED_COLLECT}} if isolated else {})},
+        )
+        _write_json(
+            # the server's own settings file (a jupyter_server_config.d file sets only
+            # which extensions are on)
+            instructor / "jupyter_server_config.json",
+            {"ServerApp": {"tornado_settings": {"headers": {
+                "Content-Security-Policy": INSTRUCTOR_CSP}}},
+             **SANITIZED},
         )
         student = self.config_root / "student"
         _write_json(student / "nbgrader_config.json", common)

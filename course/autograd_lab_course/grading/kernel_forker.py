@@ -4,7 +4,8 @@
 It imports torch, autograd_lab and ipykernel once, then for each line on stdin — the JSON
 ``{"args": [...], "cwd": "...", "env": {...}}`` of a kernel to start — forks, writes the new
 process id to ``REPLY_FD``, and the child becomes that kernel: ``ipykernel_launcher ARGS``
-in its own session, run in ``cwd`` with ``env``. The forker itself never runs a cell: each
+in its own session, run in ``cwd`` with ``env`` and a fresh empty HOME and IPYTHONDIR
+(:func:`fresh_home`). The forker itself never runs a cell: each
 kernel is a copy of it as it was right after the imports, so nothing passes from one kernel
 to the next (torch is in ``sys.modules``; the namespace a student sees starts empty).
 
@@ -19,11 +20,15 @@ import importlib.util
 import json
 import os
 import select
+import shutil
 import signal
 import sys
+import tempfile
 from pathlib import Path
 from typing import NoReturn
 
+#: The fresh HOME of each running kernel, by process id (removed once it has ended).
+_homes: dict[int, str] = {}
 #: Seconds without an order (and with no kernel of its own running) before the forker exits.
 WAIT_S = 300.0
 
@@ -54,9 +59,11 @@ def serve(reply_fd: int, wait_s: float = WAIT_S) -> None:
         pending += chunk
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
+            home = tempfile.mkdtemp(prefix="autograd-lab-kernel-")
             pid = os.fork()
             if pid == 0:
-                _become_kernel(json.loads(line), reply_fd)
+                _become_kernel(json.loads(line), reply_fd, home)
+            _homes[pid] = home
             kernels.add(pid)
             os.write(reply_fd, f"{pid}\n".encode())
 
@@ -70,6 +77,9 @@ def _reap(*_: object) -> None:
             return
         if pid == 0:
             return
+        home = _homes.pop(pid, None)
+        if home:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
@@ -80,7 +90,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _become_kernel(order: dict, reply_fd: int) -> NoReturn:
+def fresh_home(env: dict[str, str], home: str) -> dict[str, str]:
+    """``env`` with HOME the new empty folder ``home`` (IPYTHONDIR, JUPYTER_CONFIG_DIR in it;
+    the forker removes it when the kernel has ended): nothing one graded notebook writes
+    there (an IPython start-up file, a config) reaches the next kernel or the instructor's."""
+    return {**env, "HOME": home, "IPYTHONDIR": os.path.join(home, ".ipython"),
+            "JUPYTER_CONFIG_DIR": os.path.join(home, ".jupyter")}
+
+
+def _become_kernel(order: dict, reply_fd: int, home: str) -> NoReturn:
     """In the forked child: become the kernel ``order`` asks for; never returns to the loop.
 
     The kernel's end is an ordinary interpreter exit: ``SystemExit`` (or an error, printed on
@@ -96,7 +114,7 @@ def _become_kernel(order: dict, reply_fd: int) -> NoReturn:
     os.close(null)
     os.chdir(order["cwd"])
     os.environ.clear()
-    os.environ.update(order["env"])
+    os.environ.update(fresh_home(order["env"], home))
     launcher = importlib.util.find_spec("ipykernel_launcher")  # argv[0] as `-m` sets it
     sys.argv = [launcher.origin if launcher and launcher.origin else "", *order["args"]]
     # imported only now: its settings' defaults read the environment (JPY_PARENT_PID)

@@ -149,6 +149,8 @@ class Forker:
             cwd=Path.home() if Path.home().is_dir() else "/",  # kernels get their own cwd
         )
         os.close(write_end)
+        # Waited for as soon as it exits (after its idle wait): no zombie per batch.
+        threading.Thread(target=self.process.wait, daemon=True, name="forker-reaper").start()
         self._replies = os.fdopen(read_end, "rb")
         self._last_order = time.monotonic()
         self._lock = threading.Lock()
