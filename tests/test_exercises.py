@@ -429,9 +429,8 @@ LOOP_CODES = {"non_leaf_grad", "not_zeroed", "params_never_moved", "update_not_i
 
 
 def test_every_mistake_code_is_exercised() -> None:
-    from tests.test_network_exercises import NETWORK_CODES
-
     from tests.test_check_holes import HOLE_CODES
+    from tests.test_network_exercises import NETWORK_CODES
     from tests.test_new_exercises import NEW_EXERCISE_CODES
 
     elsewhere = (ENGINE_CODES | HIGHER_ORDER_CODES | TENSOR_CODES | HOLE_CODES
