@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 SETUP = """
 import signal
-from autograd_lab.exercises import limits, check_training_loop
-limits.TIME_LIMIT = 1.0
+from autograd_lab.exercises import check_training_loop, student_code
+student_code.TIME_LIMIT = 1.0
 
 def swallows(*args):
     while True:
@@ -91,7 +91,7 @@ def test_what_the_students_code_prints_reaches_the_notebook(kernel) -> None:
 
 def test_kernel_interrupt_ends_a_check_that_swallows_everything(kernel) -> None:
     manager, client = kernel
-    run(client, "limits.TIME_LIMIT = 120.0")
+    run(client, "student_code.TIME_LIMIT = 120.0")
     message_id = client.execute("check_training_loop(swallows)")
     time.sleep(2.0)  # the copy is in the student's loop
     start = time.monotonic()
@@ -102,5 +102,5 @@ def test_kernel_interrupt_ends_a_check_that_swallows_everything(kernel) -> None:
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == "KeyboardInterrupt"
     assert time.monotonic() - start < 10
-    text, after = run(client, "limits.TIME_LIMIT = 1.0; print(6 * 7)")
+    text, after = run(client, "student_code.TIME_LIMIT = 1.0; print(6 * 7)")
     assert after["status"] == "ok" and "42" in text  # the kernel carries on

@@ -83,7 +83,10 @@ def chromium_executable() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this
+# thread while it is open, and under pytest-xdist --dist loadfile the same worker goes on to
+# other files (asyncio.run() there would fail with "cannot be called from a running loop").
+@pytest.fixture(scope="module")
 def browser(chromium_executable: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
