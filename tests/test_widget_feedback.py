@@ -137,7 +137,7 @@ def test_the_widget_the_lessons_and_the_start_page_give_one_restart_instruction(
     notebooks = Path(__file__).resolve().parent.parent / "notebooks"
     lessons = [p for p in sorted(notebooks.glob("[0-9][0-9]_*.md"))
                if "from autograd_lab.widgets import" in p.read_text(encoding="utf-8")]
-    assert len(lessons) == 5
+    assert len(lessons) >= 6  # 02, 03, 06, 07, 08 and 15 embed a widget
     for path in [notebooks / "00_start_here.md", *lessons]:
         text = " ".join(path.read_text(encoding="utf-8").split()).lower()
         assert instruction.lower() in text and "kernel → restart" in text, path.name

@@ -926,6 +926,7 @@ FIRST_ACTION = {
     "agl-grad-accumulation-lab": ((".agl-mode button:not(.mod-active)",), ".agl-table-area"),
     "agl-no-grad-explorer": (("button.agl-inplace-toggle",), ".agl-inplace"),
     "agl-training-explorer": (("button.agl-step", "button.agl-reset"), ".agl-epoch-log"),
+    "agl-network-trainer": (("button.agl-step", "button.agl-reset"), ".agl-output"),
 }
 
 
