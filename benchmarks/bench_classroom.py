@@ -66,6 +66,8 @@ def measure_hub() -> list[dict[str, Any]]:
 
     lesson = sorted((REPO / "notebooks").glob("08_*.ipynb"))[0]
     with tempfile.TemporaryDirectory(prefix="bench-classroom-") as tmp:
+        # the students' own system users must reach the class folder (mkdtemp makes it 0700)
+        os.chmod(tmp, 0o755)
         classroom = start_classroom(1, directory=tmp)
         with classroom:
             student = HubUser(classroom.url, "student1", classroom.passwords["student1"])
