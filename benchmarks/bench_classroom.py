@@ -18,6 +18,7 @@ Rows:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -27,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -211,13 +212,24 @@ def measure_autograde_breakdown(batch: int = BATCH) -> list[dict[str, Any]]:
         first = next(i for i, c in enumerate(self.nb.cells) if c.cell_type == "code")
         return first_cell if index == first else "other cells (the checks)"
 
+    def shut_down_timed(method: Callable[..., Any]) -> Callable[..., Any]:
+        """``setup_kernel`` (nbclient's public context manager around a notebook's run: it
+        starts the kernel on entry and shuts it down on exit) with its exit timed."""
+        @contextlib.contextmanager
+        def wrapper(self: Any, **kwargs: Any) -> Iterator[None]:
+            with method(self, **kwargs):
+                yield
+                t0 = time.perf_counter()  # the last cell has run: what follows is shut-down
+            parts["kernel shut-down"] += time.perf_counter() - t0
+        return wrapper
+
     # nbconvert's ExecutePreprocessor (nbgrader's Execute) calls nbclient's sync wrappers.
     patches = {
         "start_new_kernel": timed(NotebookClient.start_new_kernel, lambda *a: "kernel start"),
         "start_new_kernel_client": timed(NotebookClient.start_new_kernel_client,
                                          lambda *a: "kernel start"),
         "execute_cell": timed(NotebookClient.execute_cell, cell_part),
-        "_cleanup_kernel": timed(NotebookClient._cleanup_kernel, lambda *a: "kernel shut-down"),
+        "setup_kernel": shut_down_timed(NotebookClient.setup_kernel),
     }
     originals = {name: getattr(NotebookClient, name) for name in patches}
     with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
