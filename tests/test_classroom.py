@@ -630,26 +630,6 @@ def test_a_saved_cookie_stops_working_after_logout(hub: Hub) -> None:
     assert answer.status_code == 403, answer.text[:200]
 
 
-def test_sigterm_stops_the_hub_the_proxy_and_every_server(hub: Hub) -> None:
-    tree = psutil.Process(hub.proc.pid).children(recursive=True)
-    commands = [" ".join(_cmdline(p)) for p in tree]
-    assert any("configurable-http-proxy" in c for c in commands)
-    t0 = time.perf_counter()
-    hub.proc.send_signal(signal.SIGTERM)
-    assert hub.proc.wait(timeout=90) == 0
-    hub.timings["stop (s)"] = time.perf_counter() - t0
-    time.sleep(0.5)
-    assert [p.pid for p in tree if _alive(p)] == []
-    port = int(hub.url.rsplit(":", 1)[1].strip("/"))
-    with pytest.raises(requests.ConnectionError):
-        requests.get(hub.url, timeout=5, proxies={"http": "", "https": ""})
-    assert port
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "timings.json").write_text(
-        json.dumps({k: round(v, 1) for k, v in hub.timings.items()}, indent=1) + "\n"
-    )
-
-
 # --- the grading sandbox (issue 29): what a submission can do while it is graded ----------------
 GRADERS = ("autograd-grader-1", "autograd-grader-2")
 
@@ -687,8 +667,8 @@ def _answer_output(notebook: dict) -> str:
     """What the first answer cell printed (its streams and errors)."""
     for cell in notebook["cells"]:
         if cell["metadata"].get("nbgrader", {}).get("solution"):
-            return "".join(o.get("text", "") + o.get("ename", "") + o.get("evalue", "")
-                           for o in cell.get("outputs", []))
+            return "".join("".join(o.get(key, "")) for o in cell.get("outputs", [])
+                           for key in ("text", "ename", "evalue"))
     raise AssertionError("no answer cell")
 
 
@@ -794,3 +774,24 @@ except OSError as error:
     print(type(error).__name__)
 """)
     assert said.strip() == "PermissionError", said
+
+
+def test_sigterm_stops_the_hub_the_proxy_and_every_server(hub: Hub) -> None:
+    tree = psutil.Process(hub.proc.pid).children(recursive=True)
+    commands = [" ".join(_cmdline(p)) for p in tree]
+    assert any("configurable-http-proxy" in c for c in commands)
+    t0 = time.perf_counter()
+    hub.proc.send_signal(signal.SIGTERM)
+    assert hub.proc.wait(timeout=90) == 0
+    hub.timings["stop (s)"] = time.perf_counter() - t0
+    time.sleep(0.5)
+    assert [p.pid for p in tree if _alive(p)] == []
+    port = int(hub.url.rsplit(":", 1)[1].strip("/"))
+    with pytest.raises(requests.ConnectionError):
+        requests.get(hub.url, timeout=5, proxies={"http": "", "https": ""})
+    assert port
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "timings.json").write_text(
+        json.dumps({k: round(v, 1) for k, v in hub.timings.items()}, indent=1) + "\n"
+    )
+
