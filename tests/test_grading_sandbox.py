@@ -305,3 +305,23 @@ def test_only_the_instructor_can_use_the_socket(
     assert os.waitpid(pid, 0)[1] == 0
     server.close()
     assert pwd.getpwuid(path.lstat().st_uid).pw_name == instructor.name
+
+
+def test_a_grading_kernel_without_the_service_is_said_to_be_unsandboxed_once(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from jupyter_client.manager import KernelManager
+
+    from autograd_lab_course.grading import warm_kernels
+    from autograd_lab_course.grading.autograde import GRADING_KERNEL
+    from autograd_lab_course.grading.sandbox_client import NOT_SANDBOXED
+
+    monkeypatch.setattr(warm_kernels, "_said_not_sandboxed", False)
+    said = []
+    for name in (GRADING_KERNEL, GRADING_KERNEL, "python3"):
+        manager = KernelManager(kernel_name=name)
+        provisioner = warm_kernels.WarmProvisioner(kernel_id="k", kernel_spec=manager.kernel_spec,
+                                                   parent=manager)
+        monkeypatch.setattr(provisioner.log, "warning", said.append)
+        provisioner._say_if_not_sandboxed()
+    assert said == [NOT_SANDBOXED]
+    assert NOT_SANDBOXED.count(". ") == 0 and len(NOT_SANDBOXED) < 200  # one sentence
