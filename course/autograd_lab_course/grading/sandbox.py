@@ -89,7 +89,7 @@ MAX_COPY_BYTES = 50 * 2**20
 KEPT_ENV = ("PATH", "LANG", "LANGUAGE", "TERM", "TZ", "JPY_PARENT_PID", "JPY_SESSION_NAME",
             "MPLBACKEND", "LD_LIBRARY_PATH")
 KEPT_ENV_PREFIXES = ("LC_", "OMP_", "MKL_", "OPENBLAS_", "PYDEVD_")
-_SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+_SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 _PR_SET_NO_NEW_PRIVS = 38
 
 
@@ -304,7 +304,8 @@ def kill_all(uid: int, timeout: float = 10.0) -> list[int]:
 
 def sweep_shared_tmp(uid: int, folders: tuple[str, ...] = _SHARED_TMP) -> list[str]:
     """Remove what ``uid`` left at the top of the shared temporary folders (``/tmp``,
-    ``/var/tmp``, ``/dev/shm``); the paths removed. Run once its processes are gone."""
+    ``/var/tmp``, ``/dev/shm``, ``/run/lock``); the paths removed. Run once its processes
+    are gone."""
     removed = []
     for folder in folders:
         try:
