@@ -765,7 +765,7 @@ def _alive_pid(pid: int) -> bool:
 def test_a_student_cannot_use_the_grading_socket(servers: Hub) -> None:
     socket_path = servers.directory / "grading" / "sandbox.sock"
     assert socket_path.stat().st_mode & 0o777 == 0o600
-    said = _kernel_run(servers.user("student2"), f"""import socket
+    said = _kernel_run(servers.user("student1"), f"""import socket
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 try:
     s.connect({str(socket_path)!r})

@@ -26,6 +26,11 @@ Where it is used:
   to the kernelspec :func:`install_grading_kernelspec` installs, which names this provisioner
   (:mod:`autograd_lab_course.grading.autograde`): each submission in a new kernel, at a
   fraction of the CPU;
+* in the classroom run as root (and deploy/'s instructor pod): the same, but each grading
+  kernel is forked by the root grading service as a grading user, in a copy of its
+  submission (:mod:`~autograd_lab_course.grading.sandbox_client`, used when
+  ``AUTOGRAD_LAB_GRADING_SOCKET`` names the service's socket); without it a grading kernel
+  is not sandboxed, and the provisioner says so once;
 * any kernelspec whose ``metadata.kernel_provisioner.provisioner_name`` is
   ``autograd-lab-warm`` (the entry point this package declares): the test suite's kernels
   (``conftest.py``).
