@@ -28,9 +28,10 @@ __all__ = ["GRADERS", "start_grading_service", "wait_for_grading_service"]
 GRADERS = grader_names(2)
 
 
-def start_grading_service(layout: ClassroomLayout, python: str,
-                          libraries: str | None) -> subprocess.Popen[bytes]:
-    """Start the grading service as root (the caller is root) with ``python``; its process."""
+def start_grading_service(layout: ClassroomLayout, python: str, libraries: str | None,
+                          owner: str = INSTRUCTOR) -> subprocess.Popen[bytes]:
+    """Start the grading service as root (the caller is root) with ``python``, for ``owner``
+    (the only user who may connect, besides root); its process."""
     layout.grading.mkdir(parents=True, exist_ok=True)
     os.chown(layout.grading, 0, 0)
     os.chmod(layout.grading, 0o755)  # the socket inside is the instructor's, mode 0600
@@ -43,7 +44,7 @@ def start_grading_service(layout: ClassroomLayout, python: str,
     try:
         return subprocess.Popen(
             [python, "-m", "autograd_lab_course.grading.sandbox_service",
-             "--socket", str(layout.grading_socket), "--owner", INSTRUCTOR,
+             "--socket", str(layout.grading_socket), "--owner", owner,
              "--base", str(layout.grading / "kernels"), *GRADERS],
             stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env,
             cwd="/", start_new_session=True,
