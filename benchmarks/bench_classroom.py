@@ -13,7 +13,10 @@ Rows:
   once: autograd_lab_course.grading.warm_kernels), divided by the batch size (target ≤ 3 s),
   and its CPU
   time (user+sys of the command, the forker and its kernels: what a shared machine's load
-  does not change much).
+  does not change much);
+- the same batch sandboxed (run as root only): each grading kernel forked by the classroom's
+  grading service as a grading user, in a copy of its submission, with limits, and every
+  process of that user killed afterwards (autograd_lab_course.grading.sandbox).
 """
 
 from __future__ import annotations
@@ -170,6 +173,59 @@ def measure_autograde(batch: int = BATCH) -> list[dict[str, Any]]:
                  cpu, "s", "info: load-independent", True)]
 
 
+def measure_sandboxed_autograde(batch: int = BATCH) -> list[dict[str, Any]]:
+    """The same batch with each grading kernel in the grading sandbox (run as root: the
+    classroom's grading service, its grading users and runtime python, as the classroom
+    starts them); seconds per submission, and the CPU time of the command and the service's
+    kernels."""
+    if os.geteuid() != 0:
+        return [_row("autograde per submission, sandboxed: not measured (needs root)",
+                     math.nan, "s", "", True)]
+    from autograd_lab_course.classroom.grading_service import (
+        GRADERS,
+        start_grading_service,
+        wait_for_grading_service,
+    )
+    from autograd_lab_course.classroom.layout import ClassroomLayout
+    from autograd_lab_course.classroom.runtime import build_runtime, library_path
+    from autograd_lab_course.classroom.system_users import ensure_user
+    from autograd_lab_course.grading.sandbox_client import SOCKET_ENV
+
+    with tempfile.TemporaryDirectory(prefix="bench-sandbox-", dir="/tmp") as tmp:
+        os.chmod(tmp, 0o755)
+        layout = ClassroomLayout(Path(tmp) / "class", notebooks=REPO / "notebooks")
+        layout.state.mkdir(parents=True)
+        for name in GRADERS:
+            ensure_user(name, layout.grading)
+        python = str(build_runtime(layout.runtime))
+        # nbgrader runs as root here: root grades (its reads are root's)
+        service = start_grading_service(layout, python, library_path(layout.runtime), "root")
+        try:
+            problem = wait_for_grading_service(layout, service, time.monotonic() + 120)
+            if problem:
+                raise RuntimeError(problem)
+            root, env = _course(Path(tmp), batch)
+            env[SOCKET_ENV] = str(layout.grading_socket)
+            cpu0 = _children_cpu_seconds() + _tree_cpu_seconds(service.pid)
+            t0 = time.perf_counter()
+            _nbgrader(root, env, "autograde", ASSIGNMENT, "--create")
+            per = (time.perf_counter() - t0) / batch
+            cpu = (_children_cpu_seconds() + _tree_cpu_seconds(service.pid) - cpu0) / batch
+        finally:
+            service.stdin.close()
+            service.wait(timeout=60)
+    return [_row(f"autograde per submission, sandboxed (batch of {batch})", per, "s",
+                 f"≤ {AUTOGRADE_TARGET_S:.0f} s", per <= AUTOGRADE_TARGET_S),
+            _row("  CPU time per submission (the command + the service's kernels, user+sys)",
+                 cpu, "s", "info: load-independent", True)]
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of process ``pid`` and of its children it has waited for."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def _children_cpu_seconds() -> float:
     """user+sys CPU of this process's reaped children and theirs (nbgrader, its kernels)."""
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -282,7 +338,8 @@ def measure_autograde_breakdown(batch: int = BATCH) -> list[dict[str, Any]]:
 
 def run() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for part in (measure_hub, measure_autograde, measure_autograde_breakdown):
+    for part in (measure_hub, measure_autograde, measure_sandboxed_autograde,
+                 measure_autograde_breakdown):
         try:
             rows.extend(part())
         except Exception as exc:  # noqa: BLE001 - report the failure as a row

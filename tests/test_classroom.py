@@ -630,6 +630,152 @@ def test_a_saved_cookie_stops_working_after_logout(hub: Hub) -> None:
     assert answer.status_code == 403, answer.text[:200]
 
 
+# --- the grading sandbox (issue 29): what a submission can do while it is graded ----------------
+GRADERS = ("autograd-grader-1", "autograd-grader-2")
+
+
+def _graded(hub: Hub, name: str, code: str) -> tuple[dict, str]:
+    """``name`` submits the notebook with ``code`` as its first answer; the instructor
+    collects, autogrades and makes that student's feedback. (The autograded notebook, the
+    feedback HTML); what the student had saved is put back."""
+    student, teacher = hub.user(name), hub.user("instructor")
+    if not [a for a in student.assignments(COURSE_ID)
+            if a["assignment_id"] == ASSIGNMENT and a["status"] != "released"]:
+        student.assignment_action("fetch", COURSE_ID, ASSIGNMENT)
+    notebook = student.contents(NOTEBOOK)["content"]
+    mine = json.loads(json.dumps(notebook))
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("solution"):
+            cell["source"] = code
+            break
+    try:
+        student.put_notebook(NOTEBOOK, notebook)
+        student.assignment_action("submit", COURSE_ID, ASSIGNMENT)
+        teacher.formgrader("POST", f"assignment/{ASSIGNMENT}/collect")
+        teacher.formgrader("POST", f"submission/{ASSIGNMENT}/{name}/autograde")
+        teacher.formgrader("POST", f"assignment/{ASSIGNMENT}/{name}/generate_feedback")
+    finally:
+        student.put_notebook(NOTEBOOK, mine)
+    course = hub.directory / "home" / "instructor" / "course"
+    graded = json.loads((course / "autograded" / name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+                        .read_text(encoding="utf-8"))
+    (html,) = (course / "feedback" / name / ASSIGNMENT).glob("*.html")
+    return graded, html.read_text(encoding="utf-8")
+
+
+def _answer_output(notebook: dict) -> str:
+    """What the first answer cell printed (its streams and errors)."""
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("solution"):
+            return "".join("".join(o.get(key, "")) for o in cell.get("outputs", [])
+                           for key in ("text", "ename", "evalue"))
+    raise AssertionError("no answer cell")
+
+
+def _grader_processes() -> list[int]:
+    from autograd_lab_course.grading.sandbox import GradingUser, processes_of
+
+    return [pid for name in GRADERS for pid in processes_of(GradingUser.named(name).uid)]
+
+
+def test_a_graded_submission_runs_as_a_grading_user_and_reads_nothing_of_the_instructor(
+        released: Hub) -> None:
+    """The probe reads the gradebook, the source with the hidden tests, another student's
+    submission and the instructor's home: a PermissionError each, in its feedback too."""
+    import pwd
+
+    course = released.directory / "home" / "instructor" / "course"
+    paths = [str(course / "gradebook.db"), str(course / "source" / NOTEBOOK),
+             str(course / "submitted" / "student1" / NOTEBOOK),
+             str(released.directory / "home" / "instructor"),
+             str(released.directory / "home" / "student1")]
+    code = f"""import os, subprocess
+said = subprocess.run(['id', '-u'], capture_output=True, text=True).stdout.strip()
+print('UID', os.getuid(), said)
+for path in {paths!r}:
+    try:
+        print('READ', path, (os.listdir if os.path.isdir(path) else lambda p: open(p).read())(path))
+    except OSError as error:
+        print(type(error).__name__, path)
+"""
+    graded, feedback = _graded(released, "student3", code)
+    said = _answer_output(graded)
+    uid, id_u = re.search(r"UID (\d+) (\d+)", said).groups()  # type: ignore[union-attr]
+    graders = {pwd.getpwnam(name).pw_uid for name in GRADERS}
+    assert int(uid) == int(id_u) and int(uid) in graders, said
+    assert int(uid) not in (0, pwd.getpwnam("instructor").pw_uid)
+    assert "READ" not in said and said.count("PermissionError") == len(paths), said
+    assert feedback.count("PermissionError") >= len(paths)
+    hidden = [line.strip() for cell in _source_cells().values()
+              for block in "".join(cell["source"]).split("### BEGIN HIDDEN TESTS")[1:]
+              for line in block.split("### END HIDDEN TESTS")[0].splitlines() if line.strip()]
+    assert hidden and not any(line in said for line in hidden)  # no hidden test came back
+
+
+def test_grading_leaves_no_process_no_startup_file_and_survives_a_fork_bomb(
+        released: Hub) -> None:
+    """The probe writes an IPython start-up file, starts ``sleep 600`` in a session of its
+    own and a fork bomb, and allocates 10 GB: the limits stop the bomb and the allocation,
+    nothing of it runs once its grading ended, and student1's correct work, graded next,
+    gets every point."""
+    marker = "SABOTAGED-" + os.urandom(4).hex()
+    code = f"""import os, subprocess, sys, time
+startup = os.path.join(os.environ['IPYTHONDIR'], 'profile_default', 'startup')
+os.makedirs(startup, exist_ok=True)
+with open(os.path.join(startup, '00-sabotage.py'), 'w') as f:
+    f.write("print({marker!r})\\n")
+print('STARTUP', os.path.join(startup, '00-sabotage.py'))
+print('SLEEPER', subprocess.Popen(['sleep', '600'], start_new_session=True).pid)
+bomb = ("import os\\nwhile True:\\n    try:\\n        os.fork()\\n"
+        "    except OSError:\\n        pass\\n")
+subprocess.Popen([sys.executable, '-c', bomb], start_new_session=True)
+time.sleep(1.5)
+try:
+    blob = bytearray(10 * 10**9)
+    print('ALLOCATED')
+except MemoryError:
+    print('MemoryError')
+"""
+    graded, _ = _graded(released, "student3", code)
+    said = _answer_output(graded)
+    assert "MemoryError" in said and "ALLOCATED" not in said, said
+    sleeper = int(re.search(r"SLEEPER (\d+)", said).group(1))  # type: ignore[union-attr]
+    startup = Path(re.search(r"STARTUP (\S+)", said).group(1))  # type: ignore[union-attr]
+    assert not _alive_pid(sleeper)
+    assert _grader_processes() == []
+    assert not startup.exists()  # its folder is gone with the kernel
+    assert list((released.directory / "grading" / "kernels").iterdir()) == []
+    teacher = released.user("instructor")
+    teacher.formgrader("POST", f"submission/{ASSIGNMENT}/student1/autograde")
+    scores = {s["student"]: s["score"] for s in teacher.formgrader("GET",
+                                                                   f"submissions/{ASSIGNMENT}")}
+    assert scores["student1"] == _points()[0]
+    course = released.directory / "home" / "instructor" / "course"
+    assert marker not in (course / "autograded" / "student1" / ASSIGNMENT /
+                          f"{ASSIGNMENT}.ipynb").read_text(encoding="utf-8")
+
+
+def _alive_pid(pid: int) -> bool:
+    try:
+        return _alive(psutil.Process(pid))
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_a_student_cannot_use_the_grading_socket(servers: Hub) -> None:
+    socket_path = servers.directory / "grading" / "sandbox.sock"
+    assert socket_path.stat().st_mode & 0o777 == 0o600
+    said = _kernel_run(servers.user("student1"), f"""import socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    s.connect({str(socket_path)!r})
+    print('CONNECTED')
+except OSError as error:
+    print(type(error).__name__)
+""")
+    assert said.strip() == "PermissionError", said
+
+
 def test_sigterm_stops_the_hub_the_proxy_and_every_server(hub: Hub) -> None:
     tree = psutil.Process(hub.proc.pid).children(recursive=True)
     commands = [" ".join(_cmdline(p)) for p in tree]
@@ -648,3 +794,4 @@ def test_sigterm_stops_the_hub_the_proxy_and_every_server(hub: Hub) -> None:
     (ARTIFACTS / "timings.json").write_text(
         json.dumps({k: round(v, 1) for k, v in hub.timings.items()}, indent=1) + "\n"
     )
+

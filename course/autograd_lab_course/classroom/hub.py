@@ -38,6 +38,11 @@ from autograd_lab_course.classroom.accounts import (
     student_names,
     write_password_file,
 )
+from autograd_lab_course.classroom.grading_service import (
+    GRADERS,
+    start_grading_service,
+    wait_for_grading_service,
+)
 from autograd_lab_course.classroom.layout import ClassroomLayout
 from autograd_lab_course.classroom.runtime import RuntimeError_, build_runtime, library_path
 from autograd_lab_course.classroom.system_users import (
@@ -103,6 +108,8 @@ class Classroom(AbstractContextManager):
     layout: ClassroomLayout
     log_path: Path
     started_seconds: float = 0.0
+    #: the root grading service (run as root only: grading kernels as grading users)
+    grading: subprocess.Popen[bytes] | None = None
     _log: object = field(default=None, repr=False)
 
     @property
@@ -150,6 +157,13 @@ class Classroom(AbstractContextManager):
                 except psutil.NoSuchProcess:
                     pass
             psutil.wait_procs(alive, timeout=10)
+            if self.grading is not None and self.grading.poll() is None:
+                self.grading.stdin.close()  # it ends its kernels, then itself
+                try:
+                    self.grading.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    self.grading.kill()
+                    self.grading.wait(timeout=10)
             if self._log is not None and hasattr(self._log, "close"):
                 self._log.close()
                 self._log = None
@@ -240,6 +254,7 @@ def start_classroom(
 
     layout = ClassroomLayout(root)
     names = student_names(students)
+    grading = None
     try:
         layout.prepare(names, isolated=isolated)
         python, libraries = sys.executable, None
@@ -248,9 +263,12 @@ def start_classroom(
             os.chmod(layout.homes, 0o755)
             for name in [INSTRUCTOR, *names]:
                 ensure_user(name, layout.home(name))
+            for name in GRADERS:  # grading kernels run as these (no home of their own)
+                ensure_user(name, layout.grading)
             python = str(build_runtime(layout.runtime))
             libraries = library_path(layout.runtime)
             lock_down({name: layout.home(name) for name in [INSTRUCTOR, *names]}, layout.state)
+            grading = start_grading_service(layout, python, libraries)
     except OSError as exc:
         raise _preparation_error(root, exc) from None
     except (SystemUserError, RuntimeError_) as exc:
@@ -272,6 +290,7 @@ def start_classroom(
         "users": [INSTRUCTOR, *names],
         "python": python,
         "isolated": isolated,
+        "grading_socket": str(layout.grading_socket) if grading is not None else "",
         "ld_library_path": libraries,
         "start_timeout": SPAWN_START_TIMEOUT,
         "http_timeout": SPAWN_HTTP_TIMEOUT,
@@ -295,7 +314,7 @@ def start_classroom(
         stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C in the terminal reaches us; we stop the hub
     )
-    classroom = Classroom(process, port, passwords, layout, log_path, _log=log)
+    classroom = Classroom(process, port, passwords, layout, log_path, grading=grading, _log=log)
     deadline = time.monotonic() + timeout
     try:
         while not _health(port):
@@ -310,6 +329,9 @@ def start_classroom(
                     f"hub log ({log_path}):\n{log_tail(log_path)}"
                 )
             time.sleep(0.25)
+        problem = wait_for_grading_service(layout, grading, deadline) if grading else None
+        if problem:
+            raise ClassroomError(problem)
     except BaseException:
         classroom.stop(timeout=15)
         raise

@@ -41,6 +41,7 @@ from autograd_lab_course.classroom.accounts import (
     verify_password,
 )
 from autograd_lab_course.classroom.login_throttle import LoginThrottle
+from autograd_lab_course.grading.sandbox_client import SOCKET_ENV
 from autograd_lab_course.ports import free_port
 
 __all__ = ["ClassroomAuthenticator", "ClassroomLogoutHandler", "ClassroomSpawner",
@@ -125,6 +126,9 @@ class _ClassroomSpawnerMixin(HasTraits):
     runtime_bin = Unicode(
         help="The bin folder of the python the servers run (first on PATH)"
     ).tag(config=True)
+    grading_socket = Unicode(
+        help="The grading service's socket (the instructor's server grades through it)"
+    ).tag(config=True)
 
     def overlay_dirs(self) -> list[str]:
         """Overlay directories for this user, highest priority first."""
@@ -145,6 +149,8 @@ class _ClassroomSpawnerMixin(HasTraits):
         env["JUPYTER_DATA_DIR"] = os.path.join(home, ".local", "share", "jupyter")
         env["JUPYTER_RUNTIME_DIR"] = os.path.join(home, ".local", "share", "jupyter", "runtime")
         env["IPYTHONDIR"] = os.path.join(home, ".ipython")
+        if self.grading_socket and self.user.name == INSTRUCTOR:
+            env[SOCKET_ENV] = self.grading_socket  # grading kernels as grading users
         return env
 
     _chosen_port = 0

@@ -47,6 +47,7 @@ else:  # --unsafe-shared-user: every server runs as the (non-root) user who star
 c.Spawner.config_root = s["config_root"]
 c.Spawner.homes = s["homes"]
 c.Spawner.runtime_bin = os.path.dirname(s["python"])
+c.Spawner.grading_socket = s.get("grading_socket", "")  # run as root: the grading service
 if s.get("ld_library_path"):  # the runtime's copied interpreter finds its shared library
     c.Spawner.environment = {"LD_LIBRARY_PATH": s["ld_library_path"]}
 c.Spawner.ip = host

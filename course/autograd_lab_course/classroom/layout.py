@@ -166,6 +166,9 @@ class ClassroomLayout:
         self.exchange = self.root / "exchange"
         self.config_root = self.root / "jupyter-config"
         self.state = self.root / "hub"
+        #: root's: the grading service's socket and the grading kernels' folders
+        self.grading = self.root / "grading"
+        self.grading_socket = self.grading / "sandbox.sock"
         self.hub_log = self.state / "hub.log"
         #: the python every server runs (:mod:`autograd_lab_course.classroom.runtime`)
         self.runtime = self.root / "runtime"

@@ -35,14 +35,7 @@ WAIT_S = 300.0
 
 def serve(reply_fd: int, wait_s: float = WAIT_S) -> None:
     """Import torch and ipykernel, then fork one kernel per order until stdin closes."""
-    # as ipykernel_launcher does: no imports from the working directory (init_path adds it)
-    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
-        del sys.path[0]
-    import ipykernel.ipkernel  # noqa: F401 - the kernel's heavy part (IPython, zmq, tornado)
-    import torch  # noqa: F401 - the point: imported once, before any kernel is wanted
-
-    import autograd_lab  # noqa: F401 - (``-m`` imported it already; said for the reader)
-
+    import_kernel_modules()
     signal.signal(signal.SIGCHLD, _reap)  # ended kernels are waited for (CPU time counted)
     kernels: set[int] = set()
     pending = b""
@@ -66,6 +59,17 @@ def serve(reply_fd: int, wait_s: float = WAIT_S) -> None:
             _homes[pid] = home
             kernels.add(pid)
             os.write(reply_fd, f"{pid}\n".encode())
+
+
+def import_kernel_modules() -> None:
+    """Import what every kernel needs (torch, autograd_lab, ipykernel's kernel), once."""
+    # as ipykernel_launcher does: no imports from the working directory (init_path adds it)
+    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
+        del sys.path[0]
+    import ipykernel.ipkernel  # noqa: F401 - the kernel's heavy part (IPython, zmq, tornado)
+    import torch  # noqa: F401 - the point: imported once, before any kernel is wanted
+
+    import autograd_lab  # noqa: F401 - (``-m`` imported it already; said for the reader)
 
 
 def _reap(*_: object) -> None:
@@ -112,11 +116,17 @@ def _become_kernel(order: dict, reply_fd: int, home: str) -> NoReturn:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)  # not the forker's order pipe
     os.close(null)
-    os.chdir(order["cwd"])
+    run_kernel(order["args"], order["cwd"], fresh_home(order["env"], home))
+
+
+def run_kernel(args: list[str], cwd: str, env: dict[str, str]) -> NoReturn:
+    """Become ``ipykernel_launcher ARGS`` in ``cwd`` with exactly ``env`` (in a forked child,
+    its own session already); ends as that kernel's interpreter ends."""
+    os.chdir(cwd)
     os.environ.clear()
-    os.environ.update(fresh_home(order["env"], home))
+    os.environ.update(env)
     launcher = importlib.util.find_spec("ipykernel_launcher")  # argv[0] as `-m` sets it
-    sys.argv = [launcher.origin if launcher and launcher.origin else "", *order["args"]]
+    sys.argv = [launcher.origin if launcher and launcher.origin else "", *args]
     # imported only now: its settings' defaults read the environment (JPY_PARENT_PID)
     from ipykernel import kernelapp
 

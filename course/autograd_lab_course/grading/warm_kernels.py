@@ -26,6 +26,11 @@ Where it is used:
   to the kernelspec :func:`install_grading_kernelspec` installs, which names this provisioner
   (:mod:`autograd_lab_course.grading.autograde`): each submission in a new kernel, at a
   fraction of the CPU;
+* in the classroom run as root (and deploy/'s instructor pod): the same, but each grading
+  kernel is forked by the root grading service as a grading user, in a copy of its
+  submission (:mod:`~autograd_lab_course.grading.sandbox_client`, used when
+  ``AUTOGRAD_LAB_GRADING_SOCKET`` names the service's socket); without it a grading kernel
+  is not sandboxed, and the provisioner says so once;
 * any kernelspec whose ``metadata.kernel_provisioner.provisioner_name`` is
   ``autograd-lab-warm`` (the entry point this package declares): the test suite's kernels
   (``conftest.py``).
@@ -62,6 +67,11 @@ from jupyter_client.provisioning import KernelProvisionerBase
 
 from autograd_lab_course.grading import kernel_forker
 from autograd_lab_course.grading.autograde import GRADING_KERNEL
+from autograd_lab_course.grading.sandbox_client import (
+    NOT_SANDBOXED,
+    SandboxedKernel,
+    sandbox_forker,
+)
 
 #: Seconds without an order (and with no running kernel) before a forker exits.
 FORKER_WAIT_S = kernel_forker.WAIT_S
@@ -187,6 +197,7 @@ class Forker:
 
 
 _forkers: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], Forker] = {}
+_said_not_sandboxed = False
 #: Forkers replaced while kernels of theirs may still run: they end on their own.
 _retired: list[Forker] = []
 _lock = threading.Lock()
@@ -233,7 +244,7 @@ class WarmProvisioner(KernelProvisionerBase):
     kernelspec (:func:`install_grading_kernelspec`) and the test suite's do.
     """
 
-    process: ForkedKernel | subprocess.Popen | None = None
+    process: ForkedKernel | SandboxedKernel | subprocess.Popen | None = None
     pid: int | None = None
     pgid: int | None = None
     cwd: str | None = None
@@ -284,15 +295,28 @@ class WarmProvisioner(KernelProvisionerBase):
             interpreter, args = split
             env = dict(kwargs.get("env") or os.environ)
             env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launcher sets it
-            forker = forker_for(interpreter, env)
+            sandbox = sandbox_forker()  # the grading service, where the classroom runs one
+            if sandbox is None:
+                self._say_if_not_sandboxed()
+            forker = sandbox or forker_for(interpreter, env)
             loop = asyncio.get_running_loop()  # the first fork waits for torch's import
             self.process = await loop.run_in_executor(None, forker.fork, args, cwd, env)
             # The kernel's first act is os.setsid(): its group is its pid. Not os.getpgid():
             # asked before that setsid it answers the forker's group, and a signal to it
-            # would reach the forker and every kernel it made.
-            self.pid = self.pgid = self.process.pid
+            # would reach the forker and every kernel it made. A sandboxed kernel is another
+            # user's: the service signals it.
+            self.pid = self.process.pid
+            self.pgid = None if sandbox else self.process.pid
         self.cwd = cwd
         return self.connection_info
+
+    def _say_if_not_sandboxed(self) -> None:
+        """:data:`NOT_SANDBOXED`, once per process, for a grading kernel."""
+        global _said_not_sandboxed
+        km = self.parent
+        if km is not None and km.kernel_name == GRADING_KERNEL and not _said_not_sandboxed:
+            _said_not_sandboxed = True
+            self.log.warning(NOT_SANDBOXED)
 
     async def poll(self) -> int | None:
         return self.process.poll() if self.process is not None else 0
