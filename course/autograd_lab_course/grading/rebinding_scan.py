@@ -20,7 +20,9 @@ What counts as rebinding (each one :class:`Finding`):
 * any use of ``sys.modules``, ``sys.meta_path``, ``sys.path_hooks`` or
   ``sys.path_importer_cache``, and writing an attribute of ``sys``;
 * writing into ``globals()``, ``locals()`` or ``vars()`` (item assignment, ``update``, …);
-* ``exec``, ``eval``, ``compile`` or ``importlib.reload``: code this scan cannot read.
+* ``exec``, ``eval``, ``compile``, ``importlib.reload``, or IPython's ``run_cell`` with
+  text that is not written out: code this scan cannot read (the code of ``%time …`` and
+  other magics is read).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ PACKAGE = "autograd_lab"
 IMPORT_MACHINERY = frozenset({"modules", "meta_path", "path_hooks", "path_importer_cache"})
 _NAMESPACES = frozenset({"globals", "locals", "vars"})
 _OPAQUE = frozenset({"exec", "eval", "compile"})
+#: IPython's ways to run code given as text (what ``%magic`` and ``%%magic`` become).
+_IPYTHON_RUNS = frozenset({"run_line_magic", "run_cell_magic", "run_cell"})
 _MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__",
                        "__delitem__", "__setattr__", "__delattr__"})
 
@@ -196,11 +200,28 @@ class _Scanner(ast.NodeVisitor):
             self._under(node, ast.Attribute(value=node.args[0], attr="?"), verb)
         elif isinstance(func, ast.Name) and func.id in _OPAQUE:
             self.report(node, f"calls {func.id}(), code this check cannot read")
+        elif isinstance(func, ast.Attribute) and func.attr in _IPYTHON_RUNS:
+            self._magic(node)
         elif _dotted(func) in ("importlib.reload", "reload"):
             self.report(node, "reloads a module")
         elif isinstance(func, ast.Attribute) and func.attr in _MUTATORS:
             self._under(node, ast.Attribute(value=func.value, attr="?"), f"calls {func.attr} on")
         self.generic_visit(node)
+
+    def _magic(self, node: ast.Call) -> None:
+        """``%time code`` / ``%%time`` cells: the code in the magic's text is read too."""
+        text = node.args[-1] if node.args else None
+        if not (isinstance(text, ast.Constant) and isinstance(text.value, str)):
+            self.report(node, "runs code this check cannot read")
+            return
+        try:
+            inner = ast.parse(text.value)
+        except (SyntaxError, ValueError):
+            return
+        for child in ast.walk(inner):
+            if hasattr(child, "lineno"):
+                child.lineno = node.lineno
+        self.visit(inner)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr in IMPORT_MACHINERY and isinstance(node.value, ast.Name) \
