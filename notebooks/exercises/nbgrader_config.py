@@ -41,6 +41,9 @@ c.Execute.kernel_name = "autograd-lab-grading"
 # to shut down and waits for its exit, which a kernel that imported torch takes its time over;
 # the graded notebook already holds every output, so kill it at once.
 c.Execute.shutdown_kernel = "immediate"
+# A cell running longer is stopped and graded as failing (that question only, see below).
+# The slowest cell of a correct submission took 8.9 s on a loaded 2-core machine.
+c.Execute.timeout = 30
 
 # Grading rules (issue 29): nbgrader's own autograde preprocessors, read from nbgrader now,
 # with its Execute replaced by RecoveringExecute (a cell that times out or ends the kernel

@@ -34,9 +34,14 @@ __all__ = ["EXECUTE", "FLAG_REBINDING", "GRADING_KERNEL", "RECOVERING_EXECUTE",
 #: The kernelspec grading kernels start from (installed by ``make env``).
 GRADING_KERNEL = "autograd-lab-grading"
 #: nbgrader's ``Execute`` settings for autograding (a config section, JSON-ready).
-EXECUTE: dict[str, str] = {
+EXECUTE: dict[str, str | int] = {
     "kernel_name": GRADING_KERNEL,
     "shutdown_kernel": "immediate",
+    # seconds a cell may run before RecoveringExecute stops it (that question is lost):
+    # the slowest cell of a correct submission took 8.9 s (forward_and_reverse's jvp_check,
+    # two checks of up to 10 s each by their own limit) on the shared 2-core machine at
+    # load 6; nbgrader's default, 30 s, leaves over 3 times that
+    "timeout": 30,
 }
 
 #: The Execute that restarts the kernel after a cell that timed out or ended it.
