@@ -151,19 +151,25 @@ def test_an_idle_forker_exits() -> None:
 
 def test_the_course_configs_select_the_grading_kernel() -> None:
     """nbgrader's public setting ``Execute.kernel_name`` picks the grading kernelspec in every
-    config; nbgrader's preprocessor list is its own (not copied)."""
+    config; the autograde preprocessors are nbgrader's own list (read from nbgrader at run
+    time) with Execute replaced by RecoveringExecute and FlagRebinding last."""
     from nbgrader.converters.autograde import Autograde
     from nbgrader.preprocessors import Execute
     from traitlets.config.loader import PyFileConfigLoader
 
+    from autograd_lab_course.grading.autograde import autograde_preprocessors
+
     config = PyFileConfigLoader("nbgrader_config.py", path=str(COURSE)).load_config()
     assert dict(config.Execute) == EXECUTE
-    assert "autograde_preprocessors" not in config.Autograde
     assert Execute(config=config).kernel_name == GRADING_KERNEL
-    assert Execute in Autograde(config=config).autograde_preprocessors  # nbgrader's own list
+    nbgraders = Autograde.class_traits()["autograde_preprocessors"].default()
+    ours = autograde_preprocessors()
+    assert Execute in nbgraders and len(ours) == len(nbgraders) + 1
+    assert config.Autograde.autograde_preprocessors == ours
     deployed = json.loads((REPO / "deploy" / "jupyter-config" / "instructor" /
                            "nbgrader_config.json").read_text())
-    assert deployed["Execute"] == EXECUTE and "Autograde" not in deployed
+    assert deployed["Execute"] == EXECUTE
+    assert deployed["Autograde"] == {"autograde_preprocessors": ours}
 
 
 def test_make_env_installed_the_grading_kernelspec() -> None:
@@ -189,7 +195,7 @@ def test_grading_uses_public_extension_points_only() -> None:
     for path in grading.glob("*.py"):
         text = path.read_text(encoding="utf-8")
         for private in ("_async_pre_start_kernel", "_run_exitfuncs", "_launch_args",
-                        "autograde_preprocessors =", "LocalProvisioner"):
+                        "LocalProvisioner"):
             assert private not in text, f"{path.name} uses {private}"
 
 

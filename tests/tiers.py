@@ -31,6 +31,7 @@ TIERS: dict[str, tuple[str, ...]] = {
     "tests/test_classroom.py": ("classroom", "kernels"),
     "tests/test_lab.py": ("kernels",),
     "tests/test_warm_kernels.py": ("kernels",),
+    "tests/test_grading_rules.py": ("kernels",),  # nbgrader autograde in a temp course
     "tests/test_exercise_limits_kernel.py": ("kernels",),  # checks inside a real ipykernel
 }
 

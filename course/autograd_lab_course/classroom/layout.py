@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograd_lab_course.classroom.accounts import INSTRUCTOR
-from autograd_lab_course.grading.autograde import EXECUTE
+from autograd_lab_course.grading.autograde import EXECUTE, autograde_preprocessors
 from autograd_lab_course.lab_env import KERNEL_CULLING, KERNEL_SHUTDOWN_ON_CLOSE, NO_BUILD_CHECK
 from autograd_lab_course.workspace import (
     find_notebooks_dir,
@@ -222,6 +222,8 @@ class ClassroomLayout:
              # nbgrader_config.py does, fork each grading kernel from a process that imported
              # torch once and kill it once its last cell ran (autograd_lab_course.grading).
              "Execute": dict(EXECUTE),
+             # one bad cell costs one question; rebinding is flagged (grading.execute)
+             "Autograde": {"autograde_preprocessors": autograde_preprocessors()},
              **SANITIZED,
              **({"ExchangeFactory": {"collect": OWNER_CHECKED_COLLECT}} if isolated else {})},
         )
