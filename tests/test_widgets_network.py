@@ -64,7 +64,7 @@ def test_widget_buttons_and_static_copy() -> None:
     assert bundle["text/plain"] == repr(w)
     w.reset_button.click()
     assert w.session.steps == 0
-    w.width_slider.value = 2
+    w.width_buttons.value = 2
     assert len(w.session.model.parameters()) == 2 * 2 + 2 + 2 + 1
     w.lr_choice.value = "0.3"
     assert w.session.lr == 0.3 and w.session.steps == 0

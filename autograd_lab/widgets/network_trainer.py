@@ -48,10 +48,13 @@ class NetworkTrainer(WidgetBase):
                                           value=f"{self.session.lr:g}"
                                           if self.session.lr in LR_CHOICES else "2",
                                           description="lr")
-        self.width_slider = widgets.IntSlider(value=self.session.width, min=WIDTH_MIN,
-                                              max=WIDTH_MAX, description="hidden width",
-                                              continuous_update=False,
-                                              style={"description_width": "initial"})
+        self.width_buttons = widgets.ToggleButtons(
+            options=[(str(n), n) for n in range(WIDTH_MIN, WIDTH_MAX + 1)],
+            value=self.session.width, description="hidden width",
+            tooltips=[f"{n} hidden neuron{'s' if n > 1 else ''}"
+                      for n in range(WIDTH_MIN, WIDTH_MAX + 1)],
+            style={"description_width": "initial", "button_width": "2.6em"})
+        self.width_buttons.add_class("agl-width")
         self.loss_down = widgets.ToggleButtons(options=PREDICTION_CHOICES,
                                                description="Loss goes down?",
                                                style={"description_width": "initial"})
@@ -68,13 +71,13 @@ class NetworkTrainer(WidgetBase):
             clear=True,
         )
         self.lr_choice.observe(self._on_lr, names="value")
-        self.width_slider.observe(self._on_width, names="value")
+        self.width_buttons.observe(self._on_width, names="value")
         self.status_html = html_area("agl-status")
         self.plot_image = picture_area("agl-plot")
         self.output_html = html_area("agl-output")
         self._finish([
             widgets.HTML("<b>Lesson 15's network on two circles: predict, then step</b>"),
-            widgets.HBox([self.lr_choice, self.width_slider]),
+            widgets.HBox([self.lr_choice, self.width_buttons]),
             self.loss_down,
             self.any_flip,
             buttons,
