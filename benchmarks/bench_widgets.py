@@ -212,7 +212,7 @@ def run() -> list[dict]:
     nt = NetworkTrainer()
     rows += _click_rows("NetworkTrainer Step (one engine GD step)",
                         _times(lambda _: nt.step_button.click()), plot=True)
-    rows += _click_rows("NetworkTrainer Run (20 engine GD steps)",
+    rows += _click_rows("NetworkTrainer Run (20 GD steps, the engine's numbers in floats)",
                         _times(lambda _: nt.run_button.click(),
                                before=lambda _: nt.reset_button.click(), repeats=5), plot=True)
     return rows

@@ -11,6 +11,7 @@ down?" and "will any point change class?"; the step reveals both, one line each.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -127,17 +128,11 @@ class NetworkTrainer(WidgetBase):
 
     def _picture(self) -> str:
         s = self.session
-        board = Frame(50.0, 34.0, 260.0, 260.0, (-1.5, 1.5), (-1.5, 1.5))
+        board = _board()
         body = board.axes([-1.0, 0.0, 1.0], "x1", "points and decision boundary")
-        cell = 3.0 / GRID
-        for i in range(GRID):
-            for j in range(GRID):
-                x1, x2 = -1.5 + (i + 0.5) * cell, -1.5 + (j + 0.5) * cell
-                colour = ORANGE if s.logit(x1, x2) > 0 else BLUE
-                px, py = board.px(x1 - cell / 2, x2 + cell / 2)
-                body.append(f'<rect x="{px:.1f}" y="{py:.1f}" width="{board.width / GRID:.1f}" '
-                            f'height="{board.height / GRID:.1f}" fill="{colour}" '
-                            'fill-opacity="0.18"/>')
+        centres, cells = _grid_cells()
+        for cell, z in zip(cells, s.logits_at(centres), strict=True):
+            body.append(cell.format(ORANGE if z > 0 else BLUE))
         flipped = set(s.results[-1].flipped) if s.results else set()
         for cls, colour in ((0, BLUE), (1, ORANGE)):
             pts = [p for p, y in zip(s.points, s.labels, strict=True) if y == cls]
@@ -171,6 +166,27 @@ class NetworkTrainer(WidgetBase):
         self.reset_button.disabled = not s.results
         self.plot_image.value = self._picture()
         self.output_html.value = pre_html(self._lines(), "agl-text")
+
+
+def _board() -> Frame:
+    """The decision-boundary panel: x1 and x2 from −1.5 to 1.5."""
+    return Frame(50.0, 34.0, 260.0, 260.0, (-1.5, 1.5), (-1.5, 1.5))
+
+
+@functools.cache
+def _grid_cells() -> tuple[list[tuple[float, float]], list[str]]:
+    """The GRID × GRID cells' centres and their ``<rect>`` markup with ``{}`` for the colour
+    (the same for every picture: only a cell's colour, the class at its centre, changes)."""
+    board, cell = _board(), 3.0 / GRID
+    centres, cells = [], []
+    for i in range(GRID):
+        for j in range(GRID):
+            x1, x2 = -1.5 + (i + 0.5) * cell, -1.5 + (j + 0.5) * cell
+            px, py = board.px(x1 - cell / 2, x2 + cell / 2)
+            centres.append((x1, x2))
+            cells.append(f'<rect x="{px:.1f}" y="{py:.1f}" width="{board.width / GRID:.1f}" '
+                         f'height="{board.height / GRID:.1f}" fill="{{}}" fill-opacity="0.18"/>')
+    return centres, cells
 
 
 def _choice(value: str) -> bool | None:
