@@ -23,12 +23,14 @@ from typing import Any
 
 import pytest
 from jlab_driver import (
+    VIEWPORT,
     JupyterLabPage,
     assert_wraps_at_spaces,
     broken_words,
     cell_tags,
     click_and_wait,
     find_problems,
+    output_broken_words,
     saved_error_cells,
 )
 
@@ -113,6 +115,9 @@ def run_notebook(jl: JupyterLabPage, path: str, timings: Any, shot: str) -> tupl
     jl.expand_hidden_code()
     cells = jl.scan()
     problems = find_problems(cells, tags, path)
+    # the student lab's CSS (autograd_lab_course.student_css): text output wraps at spaces
+    problems += [f"{path} cell {index}: output text breaks inside words: {words[:5]}"
+                 for index, words in output_broken_words(jl.page)]
     t3 = time.perf_counter()
     # The page is what a student sees; the saved model says for certain which outputs are
     # errors (a red stderr warning is not one), so check both.
@@ -939,6 +944,48 @@ def test_a_lesson_rendered_without_a_kernel_shows_the_widget_picture(
         static.screenshot(path=str(jl.artifacts / "nbconvert-02-widget-static.png"))
     finally:
         page.close()
+
+
+#: A scratch notebook of the text outputs the lessons ask students to read: an exercise's
+#: verdict and hint (text/plain), a torch error (Minimal traceback), a warning.
+WRAP_NOTEBOOK = "browser-test-wrapping.ipynb"
+WRAP_CELLS = [
+    ("import math\nimport torch\nimport autograd_lab\nautograd_lab.notebook_setup()\n"
+     "from autograd_lab.exercises import check_gradient", []),
+    ("v = check_gradient('exp_cos', 'x', math.exp(math.cos(2.0)))  # the inner factor left out\n"
+     "print(v)\nv.hint()", []),
+    ("x = torch.tensor(2.0, requires_grad=True)\ny = x.exp() * 3\ny.backward()\ny.backward()",
+     ["raises-exception"]),
+    ("z = x * 2\nz.grad", []),
+]
+
+
+def test_text_outputs_wrap_at_spaces_in_a_narrow_lab(jl: JupyterLabPage, timings: Any) -> None:
+    """In a 700 px wide lab every text output (hint, verdict, torch error, warning) wraps at
+    spaces: JupyterLab's own ``word-break: break-all`` would split "retain_g|rad()" or
+    "-|sin(x)"; the student CSS (autograd_lab_course.student_css) puts it back to normal."""
+    cells = [{"cell_type": "code", "id": f"wrap-{i}", "metadata": {"tags": tags},
+              "source": src, "outputs": [], "execution_count": None}
+             for i, (src, tags) in enumerate(WRAP_CELLS)]
+    notebook = {**_widget_notebook(), "cells": cells}
+    jl.api.put_notebook(WRAP_NOTEBOOK, notebook)
+    page = jl.page
+    page.set_viewport_size({"width": 700, "height": VIEWPORT["height"]})
+    try:
+        problems, scanned = run_notebook(jl, WRAP_NOTEBOOK, timings, "wrapping-700px")
+        texts = [c["text"] for c in scanned]
+        # the outputs are there, and long enough to wrap in 700 px
+        assert "du/dx = -sin(x)" in texts[1] and "retain_graph=True" in texts[2], texts
+        lines = page.evaluate(
+            "() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden)"
+            " .jp-OutputArea-output pre')].map(p => Math.round(p.getBoundingClientRect()"
+            ".height / parseFloat(getComputedStyle(p).lineHeight)))")
+        assert max(lines) >= 3, lines  # the torch error takes several lines
+        assert not problems, "\n".join(problems)  # includes: no word broken across lines
+        assert not output_broken_words(page)
+    finally:
+        page.set_viewport_size(VIEWPORT)
+        shut_down(jl, WRAP_NOTEBOOK, timings)
 
 
 def _revealed_grads(page: Any, sel: str) -> list[float]:
