@@ -17,6 +17,7 @@ import pytest
 
 from autograd_lab_course import lab_launcher as lab_module
 from autograd_lab_course.lab_launcher import LabError, LabServer, free_port, start_lab
+from autograd_lab_course.student_css import MARKER
 
 #: The launcher starts kernels as a student's lab does, not forked (tests/forked_kernels.py):
 #: these tests follow a kernel's process from its start to its end.
@@ -141,6 +142,17 @@ def test_student_lab_hides_nbgrader_teacher_tools(lab: LabServer) -> None:
     # the user's own configuration is not touched: the overlay lives beside the server log
     overlay = lab.log_path.parent / "student-config" / "labconfig" / "page_config.json"
     assert overlay.is_file()
+
+
+def test_student_lab_serves_the_output_wrap_css(lab: LabServer) -> None:
+    """JupyterLab's page links custom.css and the server answers with the student CSS (output
+    text wraps at spaces); the user's own config dir gets no custom.css from the launcher."""
+    status, _, page = _get(lab.port, f"/lab?token={lab.token}")
+    assert status == 200 and b"custom/custom.css" in page
+    status, _, css = _get(lab.port, f"/custom/custom.css?token={lab.token}")
+    assert status == 200
+    assert css.decode().startswith(MARKER) and "word-break: normal" in css.decode()
+    assert not (lab.log_path.parent / "config" / "custom").exists()  # the user's config dir
 
 
 def _api_json(lab: LabServer, path: str) -> dict:

@@ -73,7 +73,7 @@ def test_placeholder_is_never_an_answer_and_error_only_where_a_call_can_fail() -
 
 def test_a_finished_widget_keeps_no_text_in_its_prediction_box() -> None:
     w = GradAccumulationLab("x**3", x=2.0)
-    w.calls_slider.value = 1
+    w.calls_box.value = 1
     w.prediction.box.value = "13"
     w.prediction.show_button.click()
     w.prediction.box.value = "stale"
@@ -110,21 +110,38 @@ def test_bad_expressions_are_quoted_once_and_the_lab_says_y_and_what_stays() -> 
 def test_a_typed_lr_out_of_range_or_not_a_number_changes_nothing(typed: str, says: str) -> None:
     w = TrainingExplorer()
     w.run_button.click()
-    before = (w.session.lr, list(w.session.losses), w.lr_slider.value)
+    before = (w.session.lr, list(w.session.losses))
     w.lr_box.value = typed
     assert says in w.message.value and "lr stays 0.1" in w.message.value
-    assert (w.session.lr, list(w.session.losses), w.lr_slider.value) == before
+    assert (w.session.lr, list(w.session.losses)) == before
     assert w.lr_box.value == "0.1"  # the box shows the lr in use again
 
 
-def test_a_typed_lr_moves_the_slider_and_the_status_names_it() -> None:
+def test_a_typed_lr_is_the_one_the_box_and_the_status_name() -> None:
     w = TrainingExplorer()
-    w.lr_box.value = "0.123"
-    assert w.lr_slider.value == pytest.approx(0.123) and w.session.lr == pytest.approx(0.123)
+    w.lr_box.value = "0.1230"
+    assert w.lr_box.value == "0.123" and w.session.lr == pytest.approx(0.123)
     w.step_button.click()
     assert "(lr=0.123)" in w.status_html.value
-    w.lr_slider.value = 0.2
-    assert w.lr_box.value == "0.2"
+
+
+def test_the_lr_buttons_move_it_one_step_and_stop_at_the_ends() -> None:
+    """− / + move lr by 0.001; each move is a fresh run, its lr named everywhere."""
+    w = TrainingExplorer()
+    w.run_button.click()
+    w.lr_up_button.click()
+    assert w.session.lr == pytest.approx(0.101) and w.lr_box.value == "0.101"
+    assert w.text == "" and "lr is now 0.101" in w.message.value
+    w.step_button.click()
+    assert "(lr=0.101)" in w.status_html.value and "(lr=0.101)" in w.plot_label.value
+    w.lr_down_button.click()
+    w.lr_down_button.click()
+    assert w.lr_box.value == "0.099" and w.session.lr == pytest.approx(0.099)
+    w.lr_box.value = "0.002"
+    w.lr_down_button.click()
+    assert w.session.lr == pytest.approx(0.001) and w.lr_down_button.disabled
+    w.lr_box.value = "1"
+    assert w.lr_up_button.disabled and not w.lr_down_button.disabled
 
 
 def test_the_widget_the_lessons_and_the_start_page_give_one_restart_instruction() -> None:

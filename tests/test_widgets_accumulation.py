@@ -103,10 +103,22 @@ def test_same_graph_twice_error_is_the_right_prediction_and_shows_once() -> None
     assert w.predict("error").ok is False  # with retain_graph it does not raise
 
 
+def test_the_call_count_is_a_labelled_number_box_from_1_to_max_calls() -> None:
+    """A native number input (↑/↓ step by one, a <label for>), never a slider."""
+    from autograd_lab.widgets.accumulation import MAX_CALLS
+
+    w = GradAccumulationLab("x**3", x=2.0)
+    box = w.calls_box
+    assert box.description == "backward calls" and (box.min, box.max, box.step) == (
+        1, MAX_CALLS, 1)
+    w.calls_box.value = 2
+    assert w.state.calls == 2 and w.state.run().grads == [12.0, 24.0]  # 3·2², added twice
+
+
 def test_new_expression_and_call_count_only_here() -> None:
     """sin(x**3) at 2 with 3 calls: not used by any other test."""
     w = GradAccumulationLab("sin(x**3)", x=2.0)
-    w.calls_slider.value = 3
+    w.calls_box.value = 3
     expected = seed_loop(lambda x: torch.sin(x**3), 2.0, 3, "nothing", torch.float64)
     assert f"{expected[0]:.4f}" == "-1.7460"  # the seed's figure
     for g in expected:

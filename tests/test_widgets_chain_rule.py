@@ -12,7 +12,7 @@ import re
 import pytest
 import torch
 
-pytest.importorskip("ipywidgets")
+widgets = pytest.importorskip("ipywidgets")
 
 from autograd_lab.widgets import ChainRuleStepper, ChainRuleSteps  # noqa: E402
 
@@ -124,45 +124,50 @@ def test_back_reset_and_button_states() -> None:
     assert f"manual = {expected:.4f}" in w.output_html.value
 
 
-def test_slider_rederives_and_keeps_the_step() -> None:
+def test_a_new_value_rederives_and_keeps_the_step() -> None:
     w = ChainRuleStepper("sin(x**2)", x=3.0)
-    slider = w.sliders["x"]
-    assert (slider.min, slider.max, slider.step, slider.value) == (-5.0, 5.0, 0.1, 3.0)
+    box = w.value_boxes["x"]
+    assert isinstance(box, widgets.FloatText) and (box.step, box.value) == (0.1, 3.0)
+    assert box.description == "x ="  # the number box's <label for>: its accessible name
     w.end_button.click()
     end = w.state.index
-    slider.value = 4.0
+    box.value = 4.0
     assert w.state.index == end
     expected = torch_grad(lambda x: torch.sin(x**2), x=4.0)["x"]
     assert f"{expected:.4f}" == "-7.6613"
     assert f"autograd = {expected:.4f}" in w.output_html.value
     w.back_button.click()
-    slider.value = -1.5
+    box.value = -1.5
     assert w.state.index == end - 1
     assert "x = -1.5" in w.header_html.value
 
 
-def test_values_outside_the_range_extend_the_slider() -> None:
+def test_any_value_can_be_given_none_is_clamped() -> None:
     w = ChainRuleStepper("x*x", x=7.5)
-    assert w.sliders["x"].max >= 7.5 and w.sliders["x"].value == 7.5
+    assert w.value_boxes["x"].value == 7.5
+    w.value_boxes["x"].value = -250.25
+    w.end_button.click()
+    assert w.state.values["x"] == -250.25
+    assert f"manual = {2 * -250.25:.4f}" in w.output_html.value
 
 
-def test_named_intermediate_gets_no_slider_and_derives_through_it() -> None:
+def test_named_intermediate_gets_no_value_box_and_derives_through_it() -> None:
     w = ChainRuleStepper("2*y + y**2", y="x**2", x=2.0)
-    assert list(w.sliders) == ["x"]
+    assert list(w.value_boxes) == ["x"]
     w.end_button.click()
     expected = torch_grad(lambda x: 2 * x**2 + (x**2) ** 2, x=2.0)["x"]
     assert expected == 40.0
     assert f"manual = {expected:.4f}" in w.output_html.value
 
 
-def test_new_expression_only_here_two_variables_with_sliders() -> None:
+def test_new_expression_only_here_two_variables_with_value_boxes() -> None:
     """An expression no other test uses: two leaves, tanh and a division."""
     w = ChainRuleStepper()
     type_in(w, "tanh(a*b) + a/b")
     assert w.message.value == ""
-    assert sorted(w.sliders) == ["a", "b"]
-    w.sliders["a"].value = 1.5
-    w.sliders["b"].value = -0.7
+    assert sorted(w.value_boxes) == ["a", "b"]
+    w.value_boxes["a"].value = 1.5
+    w.value_boxes["b"].value = -0.7
     w.end_button.click()
     g = torch_grad(lambda a, b: torch.tanh(a * b) + a / b, a=1.5, b=-0.7)
     html = w.output_html.value
@@ -186,11 +191,12 @@ def test_bad_expression_keeps_the_last_good_one() -> None:
     assert w.message.value == "" and w.state.expression == "cos(x)"
 
 
-def test_domain_error_from_slider_is_a_message() -> None:
+def test_domain_error_from_a_value_is_a_message_and_the_box_goes_back() -> None:
     w = ChainRuleStepper("log(x)", x=2.0)
-    w.sliders["x"].value = -1.0
+    w.value_boxes["x"].value = -1.0
     assert "log" in w.message.value and "positive" in w.message.value
     assert w.state.values["x"] == 2.0  # the last good derivation is still shown
+    assert w.value_boxes["x"].value == 2.0  # and the box shows the value it uses
 
 
 def test_bad_constructor_input_falls_back_with_a_message() -> None:
@@ -248,21 +254,21 @@ def test_intermediates_given_at_construction_stay_available() -> None:
     w = ChainRuleStepper("2*y + y**2", y="x**2", x=2.0)
     type_in(w, "sin(t)")
     header = re.sub(r"<[^>]+>", "", w.header_html.value)
-    assert list(w.sliders) == ["t"] and "y" not in header and header.startswith("z = sin(t)")
-    type_in(w, "y*t")  # y is x**2 again, so x gets its slider back
-    assert sorted(w.sliders) == ["t", "x"]
+    assert list(w.value_boxes) == ["t"] and "y" not in header and header.startswith("z = sin(t)")
+    type_in(w, "y*t")  # y is x**2 again, so x gets its value box back
+    assert sorted(w.value_boxes) == ["t", "x"]
     w.end_button.click()
     g = torch_grad(lambda x, t: x**2 * t, x=2.0, t=2.0)
     assert f"dz/dx: manual = {g['x']:.4f}" in w.output_html.value
 
 
-def test_many_variables_get_sliders_for_the_first_ones_only() -> None:
-    from autograd_lab.widgets.chain_rule import MAX_SLIDERS
+def test_many_variables_get_value_boxes_for_the_first_ones_only() -> None:
+    from autograd_lab.widgets.chain_rule import MAX_VALUE_BOXES
 
     values = {f"x{i}": 0.5 * (i % 3) for i in range(100)}
     w = ChainRuleStepper("+".join(f"{k}**2" for k in values), **values)
-    assert list(w.sliders) == list(values)[:MAX_SLIDERS] and w.last_error is None
-    w.sliders["x1"].value = 3.0
+    assert list(w.value_boxes) == list(values)[:MAX_VALUE_BOXES] and w.last_error is None
+    w.value_boxes["x1"].value = 3.0
     assert w.state.values["x1"] == 3.0 and w.state.values["x99"] == values["x99"]
     w.end_button.click()
     assert w.state.derivation.gradient["x1"] == 6.0 and w.message.value == ""
@@ -367,7 +373,7 @@ def test_typing_shows_a_hint_and_applies_only_on_apply_or_enter() -> None:
     w.expression_box.value = "cos(x)"  # typed, not applied yet
     assert "press Enter or Apply" in w.expression_input.hint.value
     assert "sin(x**2)" in w.expression_input.hint.value and not w.apply_button.disabled
-    w.sliders["x"].value = 2.5  # moving a slider keeps the step and the expression shown
+    w.value_boxes["x"].value = 2.5  # a new value keeps the step and the expression shown
     assert (w.state.expression, w.state.index) == ("sin(x**2)", 2)
     assert "press Enter or Apply" in w.expression_input.hint.value
     w.expression_box._handle_string_msg(None, {"event": "submit"}, None)  # what Enter sends

@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from autograd_lab import mlp
-from autograd_lab.widgets.network_state import NetworkSession, check_prediction
+from autograd_lab.widgets.network_state import (
+    NetworkSession,
+    backward_step,
+    check_prediction,
+    forward,
+)
 from autograd_lab.widgets.network_trainer import NetworkTrainer
 
 
@@ -22,7 +29,37 @@ def test_session_steps_are_lesson_15s_gradient_descent() -> None:
     assert session.accuracy() == mlp.accuracy(model, points, labels)
     # the float evaluation of the boundary agrees with the Value network
     for x in points[:5]:
-        assert math.isclose(session.logit(*x), model(x).data, rel_tol=1e-12, abs_tol=1e-15)
+        assert session.logit(*x) == model(x).data  # the engine's arithmetic, bit for bit
+
+
+@pytest.mark.parametrize(("width", "lr", "steps"), [(4, 2.0, 45), (1, 0.1, 25), (8, 5.0, 30),
+                                                   (3, 20.0, 60)])
+def test_run_is_step_repeated_bit_for_bit(width: int, lr: float, steps: int) -> None:
+    """Run computes its steps in plain floats: every loss, flip, weight and .grad is exactly
+    what the engine's step gives (lr = 20 included: its loss jumps about)."""
+    by_step, by_run = NetworkSession(width=width, lr=lr), NetworkSession(width=width, lr=lr)
+    stepped = [r for r in (by_step.step() for _ in range(steps)) if r is not None]
+    ran = by_run.run(7) + by_run.run(steps - 7)  # twice: the second run starts from the first
+    assert ran == stepped and by_run.results == by_step.results
+    assert by_run.losses == by_step.losses and by_run.stopped == by_step.stopped
+    assert [(p.data, p.grad) for p in by_run.model.parameters()] == [
+        (p.data, p.grad) for p in by_step.model.parameters()]
+    assert by_run.logits() == by_step.logits()
+    after = by_run.step(), by_step.step()  # the engine goes on from the weights Run left
+    assert after[0] == after[1]
+
+
+def test_the_float_step_has_teeth() -> None:
+    """The same sums added in another order (the last point first) differ in the last bits:
+    the bit-for-bit check above could fail."""
+    session = NetworkSession(width=4, lr=2.0)
+    layers = [([list(r) for r in W], list(b)) for W, b in session.model.weights()]
+    points, labels = session.points[::-1], session.labels[::-1]
+    backward_step(layers, points, forward(layers, points), labels, 2.0)
+    engine = mlp.MLP(2, [4], seed=0)
+    mlp.gd_step(engine, session.points, session.labels, 2.0)
+    assert [v for W, _ in layers for row in W for v in row] != [
+        v for W, _ in engine.weights() for row in W for v in row]
 
 
 def test_flips_and_predictions() -> None:
@@ -64,7 +101,7 @@ def test_widget_buttons_and_static_copy() -> None:
     assert bundle["text/plain"] == repr(w)
     w.reset_button.click()
     assert w.session.steps == 0
-    w.width_slider.value = 2
+    w.width_buttons.value = 2
     assert len(w.session.model.parameters()) == 2 * 2 + 2 + 2 + 1
     w.lr_choice.value = "0.3"
     assert w.session.lr == 0.3 and w.session.steps == 0

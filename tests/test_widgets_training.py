@@ -69,13 +69,13 @@ def test_step_then_run_ends_at_epochs_and_reset_starts_again() -> None:
 def test_changing_epochs_or_lr_after_a_run_starts_a_fresh_run() -> None:
     w = TrainingExplorer()
     w.run_button.click()
-    w.epochs_slider.value = 12
+    w.epochs_box.value = 12
     assert w.text == "" and "fresh run" in w.message.value and w.session.w == 0.0
     w.run_button.click()
     assert w.text.splitlines()[:10] == SEED_LINES and len(w.text.splitlines()) == 12
     lr = 0.123  # between 0.1 and 0.15 in a step of 0.001, typed in the box
     w.lr_box.value = str(lr)
-    assert w.lr_slider.value == pytest.approx(lr) and w.session.lr == pytest.approx(lr)
+    assert w.lr_box.value == "0.123" and w.session.lr == pytest.approx(lr)
     assert w.text == "" and "lr is now 0.123" in w.message.value
     w.run_button.click()
     ref = float64_losses(lr, 12)
@@ -90,7 +90,7 @@ def test_diverging_learning_rate_is_labelled_by_the_same_rule() -> None:
     run = sum(1 for v in reference[1:4] if v > reference[0])
     assert run == 3  # above the first loss three epochs in a row: diverging
     w = TrainingExplorer()
-    w.lr_slider.value = 0.5
+    w.lr_box.value = "0.5"
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no RuntimeWarning escapes the widget
         w.run_button.click()
@@ -102,8 +102,8 @@ def test_diverging_learning_rate_is_labelled_by_the_same_rule() -> None:
 def test_small_learning_rate_converges_slowly_and_is_not_labelled() -> None:
     """lr=0.01 for 30 epochs: a setting no other test uses."""
     w = TrainingExplorer()
-    w.lr_slider.value = 0.01
-    w.epochs_slider.value = 30
+    w.lr_box.value = "0.01"
+    w.epochs_box.value = 30
     w.run_button.click()
     ref = float64_losses(0.01, 30)
     assert [r.loss for r in w.session.records] == pytest.approx(ref, rel=1e-5)
@@ -112,8 +112,8 @@ def test_small_learning_rate_converges_slowly_and_is_not_labelled() -> None:
 
 def test_loss_going_to_infinity_stops_with_a_message() -> None:
     w = TrainingExplorer()
-    w.lr_slider.value = 1.0
-    w.epochs_slider.value = 100
+    w.lr_box.value = "1"
+    w.epochs_box.value = 100
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         w.run_button.click()

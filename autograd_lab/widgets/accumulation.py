@@ -57,12 +57,13 @@ class GradAccumulationLab(WidgetBase):
             layout=widgets.Layout(width="300px"),
         )
         self.expression_box.add_class("agl-expression")
-        self.calls_slider = widgets.IntSlider(
-            value=self.state.calls, min=1, max=MAX_CALLS, description="backward calls",
-            continuous_update=False, tooltip="How many times backward() is called",
-            style={"description_width": "initial"},
+        self.calls_box = widgets.BoundedIntText(
+            value=self.state.calls, min=1, max=MAX_CALLS, step=1, description="backward calls",
+            continuous_update=False,
+            tooltip=f"How many times backward() is called (1 to {MAX_CALLS}; ↑/↓ step by one)",
+            style={"description_width": "initial"}, layout=widgets.Layout(width="200px"),
         )
-        self.calls_slider.add_class("agl-calls")
+        self.calls_box.add_class("agl-calls")
         self.mode_buttons = widgets.ToggleButtons(
             options=list(MODES), value=MODES[0], description="between calls:",
             tooltips=["Do nothing: gradients add up", "x.grad.zero_(): reset to 0 in place",
@@ -90,7 +91,7 @@ class GradAccumulationLab(WidgetBase):
             clear=True,
         )
         self.expression_box.observe(self._on_expression, names="value")
-        for control in (self.calls_slider, self.mode_buttons, self.fresh_checkbox,
+        for control in (self.calls_box, self.mode_buttons, self.fresh_checkbox,
                         self.retain_checkbox):
             control.observe(lambda _: self._act(self._read_controls), names="value")
         self.code_html = html_area("agl-code-area")
@@ -99,7 +100,7 @@ class GradAccumulationLab(WidgetBase):
         self.plot_image = picture_area("agl-plot")
         self._finish([
             widgets.HTML("<b>Gradient accumulation: what backward() does to .grad</b>"),
-            widgets.HBox([self.expression_box, self.calls_slider]),
+            widgets.HBox([self.expression_box, self.calls_box]),
             self.mode_buttons,
             widgets.HBox([self.fresh_checkbox, self.retain_checkbox]),
             self.prediction.root,
@@ -144,7 +145,7 @@ class GradAccumulationLab(WidgetBase):
 
     def _read_controls(self) -> None:
         """Copy the controls into the state; a change starts again from a fresh x."""
-        if self.state.configure(self.calls_slider.value, str(self.mode_buttons.value),
+        if self.state.configure(self.calls_box.value, str(self.mode_buttons.value),
                                 self.fresh_checkbox.value, self.retain_checkbox.value):
             self.say("New settings: a fresh x, no calls made yet. Predict the first call.",
                      "info")

@@ -11,7 +11,6 @@ predict the value it shows ("your prediction", ✓ Check / Show; :meth:`predict`
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import ipywidgets as widgets
@@ -36,21 +35,23 @@ from autograd_lab.widgets.prediction_box import Predicting, PredictionBox
 
 __all__ = ["ChainRuleStepper", "ChainRuleSteps", "FinalComparison"]
 
-SLIDER_MIN, SLIDER_MAX, SLIDER_STEP = -5.0, 5.0, 0.1
-#: Sliders for at most this many variables (the first ones); the others keep their values.
-MAX_SLIDERS = 24
+#: How far ↑/↓ (or the box's spinner) moves a variable's value.
+VALUE_STEP = 0.1
+#: Value boxes for at most this many variables (the first ones); the others keep their values.
+MAX_VALUE_BOXES = 24
 
 
 class ChainRuleStepper(Predicting, Stepping, WidgetBase):
-    """Step through ``derive(expression, **values)``: Back / Next / Reset, sliders, graph.
+    """Step through ``derive(expression, **values)``: Back / Next / Reset, value boxes, graph.
 
     ``ChainRuleStepper("sin(x**2)", x=3.0)`` — forward steps show each node's value; backward
     steps show ``local``, ``upstream`` and their product ``dz/dv_in = dz/dv · dv/dv_in``; the
     last step shows manual = autograd = finite difference (``-5.4668`` here) with the leaves
     highlighted. ``predict(answer)`` checks the value the next step reveals (4 decimal
-    places); a typed expression applies on Enter or Apply; sliders keep the step.
-    Numeric values get a slider (default 2.0, range −5…5, widened to include the value);
-    string values define named intermediates (``y="x**2"``).
+    places); a typed expression applies on Enter or Apply; a new value keeps the step.
+    Numeric values get a number box (default 2.0; type any number, or ↑/↓ for steps of 0.1,
+    applied on Enter; a value the expression cannot take is refused with one sentence and
+    the box goes back); string values define named intermediates (``y="x**2"``).
     """
 
     def __init__(self, expression: str = "sin(x**2)", /, **values: float | str) -> None:
@@ -65,20 +66,21 @@ class ChainRuleStepper(Predicting, Stepping, WidgetBase):
         self.apply_button = self.expression_input.apply_button
         buttons = step_buttons(
             self, "Previous step (back)", "Next step of the chain rule (reveals it)",
-            "Back to step 1 (keeps the expression and the slider values)",
+            "Back to step 1 (keeps the expression and the values)",
             "Jump to the result: manual = autograd")
         self.prediction = PredictionBox(self, self.state.pending, self.state.reveal,
                                         idle=self._idle_prompt, slips=self.state.slips)
-        self.sliders: dict[str, widgets.FloatSlider] = {}
-        self.slider_box = widgets.VBox([])
+        self.value_boxes: dict[str, widgets.FloatText] = {}
+        self.values_row = widgets.HBox([], layout=widgets.Layout(flex_flow="row wrap"))
+        self._restoring = False
         self.header_html = html_area("agl-header")
         self.output_html = html_area("agl-output")
         self.graph_image = picture_area("agl-graph")
-        self._sync_sliders()
+        self._sync_value_boxes()
         self._finish([
             self.header_html,
             self.expression_input.root,
-            self.slider_box,
+            self.values_row,
             buttons,
             self.prediction.root,
             self.message,
@@ -101,7 +103,7 @@ class ChainRuleStepper(Predicting, Stepping, WidgetBase):
         if not self.expression_input.differs and text == self.state.expression:
             self.say(f"Already showing {_short(text)}; edit the box, then press Enter or Apply.")
             return
-        current = {k: s.value for k, s in self.sliders.items()}
+        current = {k: float(self.state.values[k]) for k in self.value_boxes}
         fixed = dict(self._definitions)  # the intermediates given when the widget was made
         values = with_defaults(text, {**fixed, **current})
         used = set(referenced_names(text, values))
@@ -109,48 +111,62 @@ class ChainRuleStepper(Predicting, Stepping, WidgetBase):
         self._apply(lambda: self.state.rederive(text, values), reset=True)
 
     @guarded
-    def _on_slider(self, change: dict[str, Any]) -> None:
-        values = dict(self.state.values)
-        for name, slider in self.sliders.items():
-            values[name] = float(slider.value)
-        self._apply(lambda: self.state.rederive(None, values), reset=False)
-
-    def _apply(self, action: Any, reset: bool) -> None:
-        if not self._attempt(action, keep=f" Still showing {_short(self.state.expression)}."):
+    def _on_value(self, change: dict[str, Any]) -> None:
+        """A value box changed: derive again at the new values, keeping the step; a value
+        the expression cannot take (``log`` of −1) is one sentence, and the boxes go back to
+        the values still shown."""
+        if self._restoring:
             return
+        values = dict(self.state.values)
+        for name, box in self.value_boxes.items():
+            values[name] = float(box.value)
+        if not self._apply(lambda: self.state.rederive(None, values), reset=False):
+            self._show_values()
+
+    def _apply(self, action: Any, reset: bool) -> bool:
+        if not self._attempt(action, keep=f" Still showing {_short(self.state.expression)}."):
+            return False
         if reset:
             self.state.reset()
             self.prediction.tries = 0
             self.expression_input.set_shown(self.state.expression)
-            self._sync_sliders()
+            self._sync_value_boxes()
         self._render()
+        return True
 
-    def _sync_sliders(self) -> None:
-        """One slider per leaf variable, for the first ``MAX_SLIDERS`` of them (kept across
-        expressions when the name stays)."""
-        leaves = self.state.leaves[:MAX_SLIDERS]
-        for name in list(self.sliders):
+    def _show_values(self) -> None:
+        """Every value box shows the value the derivation on screen uses."""
+        self._restoring = True
+        try:
+            for name, box in self.value_boxes.items():
+                box.value = float(self.state.values[name])
+        finally:
+            self._restoring = False
+
+    def _sync_value_boxes(self) -> None:
+        """One labelled number box per leaf variable, for the first ``MAX_VALUE_BOXES`` of
+        them (kept across expressions when the name stays)."""
+        leaves = self.state.leaves[:MAX_VALUE_BOXES]
+        for name in list(self.value_boxes):
             if name not in leaves:
-                self.sliders.pop(name).unobserve(self._on_slider, names="value")
+                self.value_boxes.pop(name).unobserve(self._on_value, names="value")
         for name in leaves:
-            value = float(self.state.values[name])
-            if name in self.sliders:
+            if name in self.value_boxes:
                 continue
-            slider = widgets.FloatSlider(
-                value=value,
-                min=min(SLIDER_MIN, math.floor(value)),
-                max=max(SLIDER_MAX, math.ceil(value)),
-                step=SLIDER_STEP,
+            box = widgets.FloatText(
+                value=float(self.state.values[name]),
+                step=VALUE_STEP,
                 description=f"{name} =",
                 continuous_update=False,
-                readout_format=".2f",
-                tooltip=f"Value of the variable {name}",
+                tooltip=f"Value of the variable {name}: type a number and press Enter, "
+                        f"or ↑/↓ for steps of {VALUE_STEP:g}",
+                layout=widgets.Layout(width="180px"),
             )
-            slider.add_class("agl-slider")
-            slider.add_class(f"agl-slider-{name}")
-            slider.observe(self._on_slider, names="value")
-            self.sliders[name] = slider
-        self.slider_box.children = tuple(self.sliders[n] for n in leaves)
+            box.add_class("agl-value")
+            box.add_class(f"agl-value-{name}")
+            box.observe(self._on_value, names="value")
+            self.value_boxes[name] = box
+        self.values_row.children = tuple(self.value_boxes[n] for n in leaves)
 
     def _render(self) -> None:
         view = self.state.current_view()

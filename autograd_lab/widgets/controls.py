@@ -34,7 +34,8 @@ class ExpressionInput:
 
     While the box differs from the expression shown (``shown``), the hint says "press Enter
     or Apply" and Apply is enabled; ``apply(text)`` is the widget's handler (it calls
-    :meth:`set_shown` when the text was good). Moving a slider never applies half-typed text.
+    :meth:`set_shown` when the text was good). A new value in another control never applies
+    half-typed text.
     """
 
     def __init__(self, value: str, placeholder: str, tooltip: str,

@@ -11,6 +11,7 @@ down?" and "will any point change class?"; the step reveals both, one line each.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -48,10 +49,13 @@ class NetworkTrainer(WidgetBase):
                                           value=f"{self.session.lr:g}"
                                           if self.session.lr in LR_CHOICES else "2",
                                           description="lr")
-        self.width_slider = widgets.IntSlider(value=self.session.width, min=WIDTH_MIN,
-                                              max=WIDTH_MAX, description="hidden width",
-                                              continuous_update=False,
-                                              style={"description_width": "initial"})
+        self.width_buttons = widgets.ToggleButtons(
+            options=[(str(n), n) for n in range(WIDTH_MIN, WIDTH_MAX + 1)],
+            value=self.session.width, description="hidden width",
+            tooltips=[f"{n} hidden neuron{'s' if n > 1 else ''}"
+                      for n in range(WIDTH_MIN, WIDTH_MAX + 1)],
+            style={"description_width": "initial", "button_width": "2.6em"})
+        self.width_buttons.add_class("agl-width")
         self.loss_down = widgets.ToggleButtons(options=PREDICTION_CHOICES,
                                                description="Loss goes down?",
                                                style={"description_width": "initial"})
@@ -68,13 +72,13 @@ class NetworkTrainer(WidgetBase):
             clear=True,
         )
         self.lr_choice.observe(self._on_lr, names="value")
-        self.width_slider.observe(self._on_width, names="value")
+        self.width_buttons.observe(self._on_width, names="value")
         self.status_html = html_area("agl-status")
         self.plot_image = picture_area("agl-plot")
         self.output_html = html_area("agl-output")
         self._finish([
             widgets.HTML("<b>Lesson 15's network on two circles: predict, then step</b>"),
-            widgets.HBox([self.lr_choice, self.width_slider]),
+            widgets.HBox([self.lr_choice, self.width_buttons]),
             self.loss_down,
             self.any_flip,
             buttons,
@@ -124,17 +128,11 @@ class NetworkTrainer(WidgetBase):
 
     def _picture(self) -> str:
         s = self.session
-        board = Frame(50.0, 34.0, 260.0, 260.0, (-1.5, 1.5), (-1.5, 1.5))
+        board = _board()
         body = board.axes([-1.0, 0.0, 1.0], "x1", "points and decision boundary")
-        cell = 3.0 / GRID
-        for i in range(GRID):
-            for j in range(GRID):
-                x1, x2 = -1.5 + (i + 0.5) * cell, -1.5 + (j + 0.5) * cell
-                colour = ORANGE if s.logit(x1, x2) > 0 else BLUE
-                px, py = board.px(x1 - cell / 2, x2 + cell / 2)
-                body.append(f'<rect x="{px:.1f}" y="{py:.1f}" width="{board.width / GRID:.1f}" '
-                            f'height="{board.height / GRID:.1f}" fill="{colour}" '
-                            'fill-opacity="0.18"/>')
+        centres, cells = _grid_cells()
+        for cell, z in zip(cells, s.logits_at(centres), strict=True):
+            body.append(cell.format(ORANGE if z > 0 else BLUE))
         flipped = set(s.results[-1].flipped) if s.results else set()
         for cls, colour in ((0, BLUE), (1, ORANGE)):
             pts = [p for p, y in zip(s.points, s.labels, strict=True) if y == cls]
@@ -168,6 +166,27 @@ class NetworkTrainer(WidgetBase):
         self.reset_button.disabled = not s.results
         self.plot_image.value = self._picture()
         self.output_html.value = pre_html(self._lines(), "agl-text")
+
+
+def _board() -> Frame:
+    """The decision-boundary panel: x1 and x2 from −1.5 to 1.5."""
+    return Frame(50.0, 34.0, 260.0, 260.0, (-1.5, 1.5), (-1.5, 1.5))
+
+
+@functools.cache
+def _grid_cells() -> tuple[list[tuple[float, float]], list[str]]:
+    """The GRID × GRID cells' centres and their ``<rect>`` markup with ``{}`` for the colour
+    (the same for every picture: only a cell's colour, the class at its centre, changes)."""
+    board, cell = _board(), 3.0 / GRID
+    centres, cells = [], []
+    for i in range(GRID):
+        for j in range(GRID):
+            x1, x2 = -1.5 + (i + 0.5) * cell, -1.5 + (j + 0.5) * cell
+            px, py = board.px(x1 - cell / 2, x2 + cell / 2)
+            centres.append((x1, x2))
+            cells.append(f'<rect x="{px:.1f}" y="{py:.1f}" width="{board.width / GRID:.1f}" '
+                         f'height="{board.height / GRID:.1f}" fill="{{}}" fill-opacity="0.18"/>')
+    return centres, cells
 
 
 def _choice(value: str) -> bool | None:

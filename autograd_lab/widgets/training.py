@@ -30,54 +30,63 @@ from autograd_lab.widgets.controls import html_area, picture_area
 from autograd_lab.widgets.markup import message_html, pre_html
 from autograd_lab.widgets.svg import BLUE, GREEN, RED, Frame, nice_ticks, svg
 from autograd_lab.widgets.svg import text as svg_text
-from autograd_lab.widgets.training_state import SEED_X, SEED_Y, TrainingSession, read_lr
+from autograd_lab.widgets.training_state import (
+    LR_MAX,
+    LR_MIN,
+    LR_STEP,
+    SEED_X,
+    SEED_Y,
+    TrainingSession,
+    read_lr,
+)
 
 __all__ = ["SEED_X", "SEED_Y", "TrainingExplorer", "TrainingSession", "read_lr"]
 
 class TrainingExplorer(WidgetBase):
     """Train lesson 08's linear model with Step / Run / Reset and watch loss and fit update.
 
-    Learning rate: a linear slider 0.001 … 1 in steps of 0.001 (←/→ keys move one step) and
-    a box to type it in (default 0.1); epochs (1 … 100, default 10): Run trains until that
-    epoch. Left plot: loss per epoch (log scale) labelled with its lr; right: the data and
-    the line ``y = w*x + b``. A diverging learning rate is labelled *diverging*.
+    Learning rate: a box to type it in (0.001 … 1 in steps of 0.001, default 0.1, applied on
+    Enter) and − / + buttons that move it one step; epochs: a number box (1 … 100, default
+    10, ↑/↓ step by one): Run trains until that epoch. Left plot: loss per epoch (log
+    scale) labelled with its lr; right: the data and the line ``y = w*x + b``. A diverging
+    learning rate is labelled *diverging*.
     """
 
     def __init__(self) -> None:
         self.session = TrainingSession()
         self._new_message_line()
-        self.lr_slider = widgets.FloatSlider(
-            value=0.1, min=0.001, max=1.0, step=0.001, description="lr",
-            readout_format=".3f", continuous_update=False,
-            tooltip="Learning rate: drag, or ←/→ for steps of 0.001",
-        )
-        self.lr_slider.add_class("agl-lr")
         self.lr_box = widgets.Text(
-            value="0.1", description="type lr:", continuous_update=False,
-            tooltip="Type a learning rate (0.001 to 1) and press Enter",
-            layout=widgets.Layout(width="170px"), style={"description_width": "initial"},
+            value=f"{self.session.lr:g}", description="lr", continuous_update=False,
+            tooltip=f"Type a learning rate ({LR_MIN:g} to {LR_MAX:g}) and press Enter",
+            layout=widgets.Layout(width="150px"), style={"description_width": "initial"},
         )
         self.lr_box.add_class("agl-lr-box")
         self.lr_box.observe(self._on_lr_typed, names="value")
-        self.epochs_slider = widgets.IntSlider(
-            value=10, min=1, max=100, step=1, description="epochs",
-            continuous_update=False, tooltip="Run trains until this epoch",
+        lr_steps = self.button_row(
+            ("lr_down_button", f"− {LR_STEP:g}", f"Lower lr by {LR_STEP:g}", "agl-lr-down",
+             lambda: self._set_lr(round(self.session.lr - LR_STEP, 3))),
+            ("lr_up_button", f"+ {LR_STEP:g}", f"Raise lr by {LR_STEP:g}", "agl-lr-up",
+             lambda: self._set_lr(round(self.session.lr + LR_STEP, 3))),
         )
-        self.epochs_slider.add_class("agl-epochs")
+        self.epochs_box = widgets.BoundedIntText(
+            value=10, min=1, max=100, step=1, description="epochs", continuous_update=False,
+            tooltip="Run trains until this epoch (1 to 100; ↑/↓ step by one)",
+            layout=widgets.Layout(width="150px"), style={"description_width": "initial"},
+        )
+        self.epochs_box.add_class("agl-epochs")
         buttons = self.button_row(
             ("step_button", "Step", "Train one epoch", "agl-step", self.session.step),
             ("run_button", "▶ Run", "Train until epoch = epochs", "agl-run",
-             lambda: self.session.run_to(self.epochs_slider.value)),
+             lambda: self.session.run_to(self.epochs_box.value)),
             ("reset_button", "↺ Reset", "Start again from w = 0, b = 0", "agl-reset",
              self.session.reset),
             clear=True,
         )
-        self.lr_slider.observe(self._on_lr, names="value")
-        self.epochs_slider.observe(self._on_epochs, names="value")
+        self.epochs_box.observe(self._on_epochs, names="value")
         hint = widgets.HTML(
-            '<span class="agl-hint">lr moves in steps of 0.001: drag the slider, press ←/→, '
-            "or type a value (0.001 to 1) in the box. Changing lr or epochs after training "
-            "starts a fresh run from w = 0, b = 0.</span>")
+            f'<span class="agl-hint">Type a learning rate from {LR_MIN:g} to {LR_MAX:g} (steps '
+            f"of {LR_STEP:g}) and press Enter, or press − / + for one step. Changing lr or "
+            "epochs after training starts a fresh run from w = 0, b = 0.</span>")
         hint.add_class("agl-lr-hint")
 
         self.status_html = html_area("agl-status")
@@ -88,7 +97,7 @@ class TrainingExplorer(WidgetBase):
 
         self._finish([
             widgets.HTML("<b>Training y = w·x + b on lesson 08's data (y = 2x + 1)</b>"),
-            widgets.HBox([self.lr_slider, self.lr_box, self.epochs_slider]),
+            widgets.HBox([self.lr_box, lr_steps, self.epochs_box]),
             hint,
             buttons,
             self.status_html,
@@ -100,7 +109,7 @@ class TrainingExplorer(WidgetBase):
 
     def _plain(self) -> str:
         return plain_repr("TrainingExplorer", f"lr={self.session.lr:g}",
-                          f"epochs={self.epochs_slider.value}")
+                          f"epochs={self.epochs_box.value}")
 
     # -- plot ----------------------------------------------------------------------------
     def _picture(self) -> str:
@@ -141,20 +150,19 @@ class TrainingExplorer(WidgetBase):
         return f"loss per epoch (lr={self.session.lr:g})"
 
     # -- handlers --------------------------------------------------------------------
-    @guarded
-    def _on_lr(self, change: dict[str, Any]) -> None:
-        self.lr_box.value = f"{float(change['new']):g}"
+    def _set_lr(self, lr: float) -> None:
+        """Train with ``lr`` from now on (a fresh run if anything was trained); the box, the
+        status and the plot label all show it once the caller redraws."""
         restarted: list[bool] = []
-        if self._attempt(lambda: restarted.append(self.session.set_lr(float(change["new"])))) \
-                and any(restarted):
+        if self._attempt(lambda: restarted.append(self.session.set_lr(lr))) and any(restarted):
             self._fresh_run_note(f"lr is now {self.session.lr:g}")
-        self._render()
+        self.lr_box.value = f"{self.session.lr:g}"
 
     @guarded
     def _on_lr_typed(self, change: dict[str, Any]) -> None:
         """A typed lr (applied on Enter): one sentence and no change unless it is a number
-        from 0.001 to 1 in steps of 0.001; the slider then moves to it."""
-        shown = f"{self.lr_slider.value:g}"
+        from 0.001 to 1 in steps of 0.001."""
+        shown = f"{self.session.lr:g}"
         if str(change["new"]).strip() == shown:
             return
         try:
@@ -163,7 +171,8 @@ class TrainingExplorer(WidgetBase):
             self.say(f"{exc} lr stays {shown}.", "error")
             self.lr_box.value = shown
             return
-        self.lr_slider.value = lr
+        self._set_lr(lr)
+        self._render()
 
     @guarded
     def _on_epochs(self, change: dict[str, Any]) -> None:
@@ -186,12 +195,14 @@ class TrainingExplorer(WidgetBase):
         )
         if s.stopped:
             self.message.value = message_html(s.stopped)
-        at_end = s.epoch >= int(self.epochs_slider.value)
+        at_end = s.epoch >= int(self.epochs_box.value)
         self.step_button.disabled = self.run_button.disabled = s.finished or at_end
-        self.run_button.description = f"▶ Run to epoch {int(self.epochs_slider.value)}"
+        self.run_button.description = f"▶ Run to epoch {int(self.epochs_box.value)}"
         self.reset_button.disabled = not s.records
+        self.lr_down_button.disabled = s.lr <= LR_MIN
+        self.lr_up_button.disabled = s.lr >= LR_MAX
         if at_end and not s.finished:
-            self.say(f"Epoch {s.epoch} of {int(self.epochs_slider.value)} done: raise epochs or "
+            self.say(f"Epoch {s.epoch} of {int(self.epochs_box.value)} done: raise epochs or "
                      "change lr for a fresh run, or press Reset.", "info")
         lines = s.lines() or ["(press Step or Run to train)"]
         self.output_html.value = (

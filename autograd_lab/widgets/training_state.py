@@ -15,7 +15,7 @@ from typing import Any
 from autograd_lab.formatting import fmt_big
 from autograd_lab.line_fit import is_diverging, train_linear
 
-#: The learning rates the widget offers: 0.001 to 1 in steps of 0.001 (the slider's).
+#: The learning rates the widget takes: 0.001 to 1 in steps of 0.001.
 LR_MIN, LR_MAX, LR_STEP = 0.001, 1.0, 0.001
 
 

@@ -6,7 +6,9 @@
   recommended" check: a student cannot rebuild JupyterLab, and the check costs the server a
   ``node yarn config`` run on every page load). Kernels do not pile up: closing a notebook
   shuts its kernel down (:data:`KERNEL_SHUTDOWN_ON_CLOSE`), and a kernel with no notebook
-  open is culled after 30 minutes idle (:data:`KERNEL_CULLING`).
+  open is culled after 30 minutes idle (:data:`KERNEL_CULLING`). Output text wraps at spaces
+  (:mod:`autograd_lab_course.student_css`: the overlay's ``custom/custom.css``, served as
+  JupyterLab's custom CSS, with the user's own custom.css after it).
 * :func:`isolated_env`: ``JUPYTER_*`` directories that keep all per-user state in one place.
 * :func:`token_file_env`: the token goes to jupyter-server through ``JUPYTER_TOKEN_FILE``
   (a file only the user can read), never on a command line that ``ps`` shows.
@@ -20,7 +22,11 @@ import os
 import secrets
 from pathlib import Path
 
+from autograd_lab_course.student_css import custom_css_text
+
 __all__ = [
+    "STUDENT_CSS",
+    "STUDENT_CSS_EXTENSION",
     "KERNEL_CULLING",
     "KERNEL_SHUTDOWN_ON_CLOSE",
     "NO_BUILD_CHECK",
@@ -57,6 +63,11 @@ KERNEL_SHUTDOWN_ON_CLOSE: dict[str, dict[str, object]] = {
     "@jupyterlab/notebook-extension:tracker": {"kernelShutdown": True},
 }
 
+#: The student's CSS: the jupyter-server extension that serves the overlay's custom.css, and
+#: JupyterLab's setting that loads custom CSS at all.
+STUDENT_CSS_EXTENSION = "autograd_lab_course.student_css"
+STUDENT_CSS: dict[str, dict[str, object]] = {"LabApp": {"custom_css": True}}
+
 #: What the student's lab turns off (see the module docstring): nbgrader's server extensions
 #: and its JupyterLab extension; and the setting defaults students get (no news pop-up,
 #: kernels shut down when their notebook closes, idle kernels culled).
@@ -64,14 +75,16 @@ STUDENT_CONFIG: dict[str, dict[str, object]] = {
     "jupyter_server_config.d/autograd_lab_student.json": {
         "ServerApp": {
             "jpserver_extensions": {
-                f"nbgrader.server_extensions.{name}": False
-                for name in ("formgrader", "assignment_list", "course_list", "validate_assignment")
+                **{f"nbgrader.server_extensions.{name}": False
+                   for name in ("formgrader", "assignment_list", "course_list",
+                                "validate_assignment")},
+                STUDENT_CSS_EXTENSION: True,
             }
         },
     },
     # traitlets reads server options from jupyter_server_config.json on the config path
     # (the .d folder above is read for jpserver_extensions alone)
-    "jupyter_server_config.json": KERNEL_CULLING,
+    "jupyter_server_config.json": {**KERNEL_CULLING, **STUDENT_CSS},
     "labconfig/page_config.json": {
         "disabledExtensions": {"@jupyter/nbgrader": True},
         **NO_BUILD_CHECK,
@@ -88,13 +101,28 @@ STUDENT_CONFIG: dict[str, dict[str, object]] = {
 
 
 def student_config_env(config_dir: Path, env: dict[str, str]) -> dict[str, str]:
-    """Write the student overlay into ``config_dir``; the ``JUPYTER_CONFIG_PATH`` that uses it."""
+    """Write the student overlay into ``config_dir``; the ``JUPYTER_CONFIG_PATH`` that uses it.
+
+    Besides :data:`STUDENT_CONFIG`, the overlay holds ``custom/custom.css``: the student CSS
+    and, after it, the user's own custom.css from their config directory (only read)."""
     for relative, content in STUDENT_CONFIG.items():
         target = config_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
+    css = config_dir / "custom" / "custom.css"
+    css.parent.mkdir(parents=True, exist_ok=True)
+    css.write_text(custom_css_text(_user_config_dir(env)), encoding="utf-8")
     existing = env.get("JUPYTER_CONFIG_PATH", "")
     return {"JUPYTER_CONFIG_PATH": os.pathsep.join(p for p in (str(config_dir), existing) if p)}
+
+
+def _user_config_dir(env: dict[str, str]) -> Path:
+    """The server's own config directory (``JUPYTER_CONFIG_DIR``) for ``env``."""
+    if env.get("JUPYTER_CONFIG_DIR"):
+        return Path(env["JUPYTER_CONFIG_DIR"])
+    from jupyter_core.paths import jupyter_config_dir
+
+    return Path(jupyter_config_dir())
 
 
 def isolated_env(isolate_dir: Path) -> dict[str, str]:

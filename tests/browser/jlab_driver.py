@@ -607,6 +607,31 @@ _BROKEN_WORDS_JS = r"""
 """
 
 
+#: For every code cell of the open notebook that has text output (printed text, an error, a
+#: warning, a hint: ``.jp-OutputArea-output pre``), the words that break across lines.
+_OUTPUT_BROKEN_WORDS_JS = r"""
+() => {
+  const check = """ + _BROKEN_WORDS_JS.strip() + r""";
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  const found = [];
+  [...panel.querySelectorAll('.jp-Cell')].forEach((cell, index) => {
+    for (const pre of cell.querySelectorAll('.jp-OutputArea-output pre')) {
+      const r = check(pre);
+      if (r.broken.length) found.push({cell: index, broken: r.broken});
+    }
+  });
+  return found;
+}
+"""
+
+
+def output_broken_words(page: Page) -> list[tuple[int, list[str]]]:
+    """``(cell index, words broken across lines)`` for each text output of the open notebook
+    that breaks inside a word (JupyterLab's own style breaks anywhere: "pop|ulated")."""
+    return [(int(f["cell"]), [str(w) for w in f["broken"]])
+            for f in page.evaluate(_OUTPUT_BROKEN_WORDS_JS)]
+
+
 def broken_words(root: Locator) -> tuple[int, list[str]]:
     """``(words checked, words broken across lines)`` in the widget ``root``'s text.
 
