@@ -238,6 +238,8 @@ def test_deploy_overlays_are_the_classroom_overlays(tmp_path: Path) -> None:
                 "instructor/jupyter_server_config.json"):
         assert json.loads((deployed / rel).read_text()) == json.loads(
             (layout.config_root / rel).read_text()), rel
+    css = "student/custom/custom.css"  # output text wraps at spaces (student_css)
+    assert (deployed / css).read_text() == (layout.config_root / css).read_text()
     for role in ("student", "instructor"):
         local = json.loads((layout.config_root / role / "nbgrader_config.json").read_text())
         image = json.loads((deployed / role / "nbgrader_config.json").read_text())
@@ -369,6 +371,10 @@ def test_students_get_the_assignments_tab_but_no_teacher_tools(servers: Hub) -> 
     assert "@jupyter/nbgrader:assignment-list" not in disabled
     assert "@jupyter/nbgrader" not in disabled
     assert config["buildCheck"] is False and config["buildAvailable"] is False
+    # output text wraps at spaces, as in the student lab (autograd_lab_course.student_css)
+    assert "custom/custom.css" in page
+    css = student.server("GET", "custom/custom.css")
+    assert css.status_code == 200 and "word-break: normal" in css.text
     names = [a["name"] for a in teacher.formgrader("GET", "assignments")]
     assert ASSIGNMENT in names
 

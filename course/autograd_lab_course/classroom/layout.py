@@ -36,7 +36,14 @@ from pathlib import Path
 
 from autograd_lab_course.classroom.accounts import INSTRUCTOR
 from autograd_lab_course.grading.autograde import EXECUTE, autograde_preprocessors
-from autograd_lab_course.lab_env import KERNEL_CULLING, KERNEL_SHUTDOWN_ON_CLOSE, NO_BUILD_CHECK
+from autograd_lab_course.lab_env import (
+    KERNEL_CULLING,
+    KERNEL_SHUTDOWN_ON_CLOSE,
+    NO_BUILD_CHECK,
+    STUDENT_CSS,
+    STUDENT_CSS_EXTENSION,
+)
+from autograd_lab_course.student_css import OUTPUT_WRAP_CSS
 from autograd_lab_course.workspace import (
     find_notebooks_dir,
     is_broken_copy,
@@ -240,12 +247,16 @@ class ClassroomLayout:
         _write_json(
             student / "jupyter_server_config.d" / "autograd_lab_classroom_student.json",
             {"ServerApp": {"jpserver_extensions": {
-                f"nbgrader.server_extensions.{name}": False
-                for name in STUDENT_SERVER_EXTENSIONS_OFF
+                **{f"nbgrader.server_extensions.{name}": False
+                   for name in STUDENT_SERVER_EXTENSIONS_OFF},
+                STUDENT_CSS_EXTENSION: True,  # output text wraps at spaces (student_css)
             }}},
         )
         # server options (traitlets) come from jupyter_server_config.json, not the .d folder
-        _write_json(student / "jupyter_server_config.json", KERNEL_CULLING)
+        _write_json(student / "jupyter_server_config.json", {**KERNEL_CULLING, **STUDENT_CSS})
+        # as in the student lab: output text wraps at spaces, not inside words
+        (student / "custom").mkdir(parents=True, exist_ok=True)
+        (student / "custom" / "custom.css").write_text(OUTPUT_WRAP_CSS, encoding="utf-8")
         _write_json(
             student / "labconfig" / "page_config.json",
             {"disabledExtensions": {plugin: True for plugin in STUDENT_LAB_DISABLED},
