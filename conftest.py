@@ -19,9 +19,12 @@
 * Test tiers: every test in a file of ``TIERS`` (``tests/tiers.py``) gets that file's
   markers (``kernels``, ``notebooks``, ``browser``, ``classroom``; registered in
   pyproject.toml) as it is collected, before ``-m`` deselects, so nobody has to remember
-  them. ``make check`` runs ``-m "not kernels"`` with the ``check`` hypothesis profile
-  (fewer examples); ``make test`` runs everything with the ``full`` one. A test that starts
-  a kernel in another file carries ``@pytest.mark.kernels``.
+  them. ``make check`` runs ``-m "not kernels and not npm"`` with the ``check`` hypothesis
+  profile (fewer examples); ``make test`` runs everything with the ``full`` one. A test that
+  starts a kernel in another file carries ``@pytest.mark.kernels``; one that needs the npm
+  tools (``.npm-tools/``: the proxy, MathJax, axe-core), ``@pytest.mark.npm``. A file or
+  folder of ``TIERS`` whose every test ``-m`` deselects is not collected at all
+  (``pytest_ignore_collect``), so its imports cost nothing.
 """
 
 from __future__ import annotations
@@ -102,6 +105,23 @@ LONG_FILES = (
 def _file_rank(item: pytest.Item) -> int:
     path = item.nodeid.split("::", 1)[0]
     return LONG_FILES.index(path) if path in LONG_FILES else len(LONG_FILES)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A file or folder of ``TIERS`` that ``-m`` deselects whole is not even imported (in
+    ``make check``, ``-m "not kernels"``: the browser test's imports alone took 3 s)."""
+    from tests.tiers import deselects_whole_file
+
+    markexpr = config.getoption("markexpr", "")
+    if not markexpr:
+        return None
+    try:
+        path = collection_path.relative_to(config.rootpath).as_posix()
+    except ValueError:
+        return None
+    if collection_path.is_dir():
+        path += "/"
+    return True if deselects_whole_file(markexpr, path) else None
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:

@@ -11,7 +11,6 @@ import time
 import psutil
 import pytest
 
-from autograd_lab_course.classroom.hub_plugins import wait_until_listening
 from autograd_lab_course.ports import free_port
 
 LISTEN_LATER = """
@@ -19,6 +18,14 @@ import socket, sys, time
 time.sleep(0.5)
 s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)
 """
+
+
+async def wait_until_listening(*args: object, **kwargs: object) -> None:
+    """hub_plugins' wait, imported when a test runs: the module imports jupyterhub (1.3 s),
+    which only the pytest worker running these tests needs to pay for."""
+    from autograd_lab_course.classroom.hub_plugins import wait_until_listening as wait
+
+    await wait(*args, **kwargs)
 
 
 def _run(code: str, *args: str) -> subprocess.Popen[bytes]:
