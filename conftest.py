@@ -31,10 +31,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
+
+if TYPE_CHECKING:
+    from tests.import_probe import ProbeResult
 
 ROOT = Path(__file__).resolve().parent
 SANITIZE_FILE = ROOT / "tests" / "sanitize.cfg"
@@ -80,6 +85,20 @@ def usual_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JUPYTER_PATH", raising=False)
     if "JUPYTER_PATH" in (usual := usual_kernels_env()):
         monkeypatch.setenv("JUPYTER_PATH", usual["JUPYTER_PATH"])
+
+
+@pytest.fixture(scope="session")
+def import_probe() -> Iterator[Callable[[str], ProbeResult]]:
+    """``import_probe(code)``: ``python -c code`` in a fresh process that starts with torch
+    imported (one waiting interpreter per worker, forked for each probe:
+    ``tests/import_probe.py``); returns its exit code, stdout and stderr."""
+    from tests.import_probe import ImportProbe
+
+    probe = ImportProbe()
+    try:
+        yield probe.run
+    finally:
+        probe.close()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

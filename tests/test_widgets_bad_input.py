@@ -10,7 +10,6 @@ import ast
 import builtins
 import html
 import re
-import subprocess
 import sys
 
 import pytest
@@ -125,14 +124,15 @@ def test_import_os_message_names_the_problem() -> None:
     assert "lambda" in visible_text(w.message.value)
 
 
-def test_importing_the_package_does_not_import_ipywidgets_or_matplotlib() -> None:
+def test_importing_the_package_does_not_import_ipywidgets_or_matplotlib(import_probe) -> None:
     code = (
         "import sys, autograd_lab, autograd_lab.widgets as w; "
         "print('ipywidgets' in sys.modules, 'matplotlib' in sys.modules, "
         "sorted(n for n in dir(w) if n[0].isupper())[:2])"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    result = import_probe(code)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
     assert out.strip().splitlines()[-1] == "False False ['AccumulationRun', 'BackwardSteps']"
 
 
