@@ -101,6 +101,20 @@ def import_probe() -> Iterator[Callable[[str], ProbeResult]]:
         probe.close()
 
 
+@pytest.fixture(scope="session")
+def learner_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The learner's wheel, ``pip wheel --no-deps .`` of a copy of the checkout's files (git's
+    tracked and new, unignored files, so the build's ``build/`` and ``*.egg-info`` never land
+    in the working tree). Built once per run: the pytest-xdist workers share it through
+    their common temporary folder, the first one builds it under a lock."""
+    from tests.learner_wheel import build_once
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's base is in this run's folder
+        base = base.parent
+    return build_once(ROOT, base / "learner-wheel")
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _forked_kernels_dir is not None:
         shutil.rmtree(_forked_kernels_dir, ignore_errors=True)
