@@ -157,6 +157,20 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return True if deselects_whole_file(markexpr, path) else None
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what collection left alive (``gc.freeze()``: torch, the test modules, the
+    plugins): the garbage collector skips those objects from then on, and so does each
+    forked exercise check's copy of this process, which otherwise copied every page its
+    collector touched. The exercise-check files took about 20 % fewer CPU-seconds (most of
+    it system time). ``gc.get_objects()`` leaves frozen objects out, so ``trace_backward``
+    would not see a tensor made at import time that called ``retain_grad()``: a test makes
+    its tensors inside the test (a fixture is made after this, too)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def pytest_itemcollected(item: pytest.Item) -> None:
     """Each test gets its file's tier markers as it is collected (before ``-m`` deselects)."""
     from tests.tiers import tier_markers
