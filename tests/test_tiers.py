@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,14 @@ def test_example_counts_scale_with_the_loaded_profile() -> None:
 def test_a_file_is_skipped_whole_only_when_m_deselects_all_its_tests(
         markexpr: str, path: str, whole: bool) -> None:
     assert tiers.deselects_whole_file(markexpr, path) is whole
+
+
+def test_make_check_leaves_out_the_kernels_and_npm_tiers_only() -> None:
+    makefile = (REPO / "Makefile").read_text()
+    check = makefile[makefile.index("\ncheck:"):].split("\n\n", 1)[0]
+    markexpr = re.search(r'-m "([^"]+)"', check)[1]
+    assert "--hypothesis-profile=check" in check
+    for marks in [("kernels",), ("npm",), ("notebooks", "kernels"), ("browser", "kernels"),
+                  ("classroom", "kernels")]:
+        assert tiers.deselects(markexpr, marks), marks
+    assert not tiers.deselects(markexpr, ())  # an untiered test runs (or -m decides)

@@ -74,7 +74,13 @@ def deselects_whole_file(markexpr: str, path: str) -> bool:
     reads it itself.
     """
     marks = tier_markers(path if path.endswith("/") else path + "::")
-    if not marks or not markexpr.strip():
+    return bool(marks) and deselects(markexpr, marks)
+
+
+def deselects(markexpr: str, marks: tuple[str, ...]) -> bool:
+    """True if ``-m markexpr`` deselects a test carrying ``marks``, whatever other markers
+    it carries (False too when the expression cannot be read here)."""
+    if not markexpr.strip():
         return False
     try:
         tree = ast.parse(markexpr, mode="eval").body
