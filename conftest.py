@@ -132,6 +132,10 @@ LONG_FILES = (
     "tests/test_exercise_notebooks.py",
     "tests/test_lab.py",
     "tests/test_adding_a_lesson.py",
+    # make check's longest (the classroom runtime built and run as nobody; the deep graphs):
+    # started first, so the other worker's many short tests fill the time beside them
+    "tests/test_classroom_safety.py",
+    "tests/test_deep_graphs.py",
 )
 
 
