@@ -2,7 +2,7 @@
 print (usually which modules ``sys.modules`` holds afterwards).
 
 Each probe used to start a new interpreter, and each paid torch's import (about 2.3 s):
-six probes in ``make check``. :class:`ImportProbe` starts one interpreter per pytest worker
+six import probes and the workspace command's two runs in ``make check``. :class:`ImportProbe` starts one interpreter per pytest worker
 that imports torch and nothing else of the kit's (the ``import_probe`` fixture in
 conftest.py), then forks a copy of it for each probe: a probe starts from ``import torch``
 done, the state every probe's own first line reached anyway (they all import the kit, which
