@@ -2,14 +2,14 @@
 print (usually which modules ``sys.modules`` holds afterwards).
 
 Each probe used to start a new interpreter, and each paid torch's import (about 2.3 s):
-six import probes and the workspace command's two runs in ``make check``. :class:`ImportProbe` starts one interpreter per pytest worker
-that imports torch and nothing else of the kit's (the ``import_probe`` fixture in
-conftest.py), then forks a copy of it for each probe: a probe starts from ``import torch``
-done, the state every probe's own first line reached anyway (they all import the kit, which
-imports torch). What a probe asserts is absent (matplotlib, IPython, ipywidgets) was checked
-absent after that import, so it cannot be carried in by the shared start. A probe that
-needs torch itself absent starts its own interpreter instead
-(``tests/test_package_split.py``).
+six import probes and the workspace command's two runs in ``make check``.
+:class:`ImportProbe` starts one interpreter per pytest worker that imports torch and
+nothing else of the kit's (the ``import_probe`` fixture in conftest.py), then forks a copy
+of it for each probe: a probe starts from ``import torch`` done, the state every probe's
+own first line reached anyway (they all import the kit, which imports torch). What a probe
+asserts is absent (matplotlib, IPython, ipywidgets) was checked absent after that import,
+so it cannot be carried in by the shared start. A probe that needs torch itself absent
+starts its own interpreter instead (``tests/test_package_split.py``).
 """
 
 from __future__ import annotations
