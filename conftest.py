@@ -19,19 +19,27 @@
 * Test tiers: every test in a file of ``TIERS`` (``tests/tiers.py``) gets that file's
   markers (``kernels``, ``notebooks``, ``browser``, ``classroom``; registered in
   pyproject.toml) as it is collected, before ``-m`` deselects, so nobody has to remember
-  them. ``make check`` runs ``-m "not kernels"`` with the ``check`` hypothesis profile
-  (fewer examples); ``make test`` runs everything with the ``full`` one. A test that starts
-  a kernel in another file carries ``@pytest.mark.kernels``.
+  them. ``make check`` runs ``-m "not kernels and not npm"`` with the ``check`` hypothesis
+  profile (fewer examples); ``make test`` runs everything with the ``full`` one. A test that
+  starts a kernel in another file carries ``@pytest.mark.kernels``; one that needs the npm
+  tools (``.npm-tools/``: the proxy, MathJax, axe-core), ``@pytest.mark.npm``. A file or
+  folder of ``TIERS`` whose every test ``-m`` deselects is not collected at all
+  (``pytest_ignore_collect``), so its imports cost nothing.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
+
+if TYPE_CHECKING:
+    from tests.import_probe import ProbeResult
 
 ROOT = Path(__file__).resolve().parent
 SANITIZE_FILE = ROOT / "tests" / "sanitize.cfg"
@@ -79,6 +87,34 @@ def usual_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("JUPYTER_PATH", usual["JUPYTER_PATH"])
 
 
+@pytest.fixture(scope="session")
+def import_probe() -> Iterator[Callable[[str], ProbeResult]]:
+    """``import_probe(code)``: ``python -c code`` in a fresh process that starts with torch
+    imported (one waiting interpreter per worker, forked for each probe:
+    ``tests/import_probe.py``); returns its exit code, stdout and stderr."""
+    from tests.import_probe import ImportProbe
+
+    probe = ImportProbe()
+    try:
+        yield probe.run
+    finally:
+        probe.close()
+
+
+@pytest.fixture(scope="session")
+def learner_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The learner's wheel, ``pip wheel --no-deps .`` of a copy of the checkout's files (git's
+    tracked and new, unignored files, so the build's ``build/`` and ``*.egg-info`` never land
+    in the working tree). Built once per run: the pytest-xdist workers share it through
+    their common temporary folder, the first one builds it under a lock."""
+    from tests.learner_wheel import build_once
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's base is in this run's folder
+        base = base.parent
+    return build_once(ROOT, base / "learner-wheel")
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _forked_kernels_dir is not None:
         shutil.rmtree(_forked_kernels_dir, ignore_errors=True)
@@ -96,12 +132,47 @@ LONG_FILES = (
     "tests/test_exercise_notebooks.py",
     "tests/test_lab.py",
     "tests/test_adding_a_lesson.py",
+    # make check's longest (the classroom runtime built and run as nobody; the deep graphs):
+    # started first, so the other worker's many short tests fill the time beside them
+    "tests/test_classroom_safety.py",
+    "tests/test_deep_graphs.py",
 )
 
 
 def _file_rank(item: pytest.Item) -> int:
     path = item.nodeid.split("::", 1)[0]
     return LONG_FILES.index(path) if path in LONG_FILES else len(LONG_FILES)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A file or folder of ``TIERS`` that ``-m`` deselects whole is not even imported (in
+    ``make check``, ``-m "not kernels"``: the browser test's imports alone took 3 s)."""
+    from tests.tiers import deselects_whole_file
+
+    markexpr = config.getoption("markexpr", "")
+    if not markexpr:
+        return None
+    try:
+        path = collection_path.relative_to(config.rootpath).as_posix()
+    except ValueError:
+        return None
+    if collection_path.is_dir():
+        path += "/"
+    return True if deselects_whole_file(markexpr, path) else None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what collection left alive (``gc.freeze()``: torch, the test modules, the
+    plugins): the garbage collector skips those objects from then on, and so does each
+    forked exercise check's copy of this process, which otherwise copied every page its
+    collector touched. The exercise-check files took about 20 % fewer CPU-seconds (most of
+    it system time). ``gc.get_objects()`` leaves frozen objects out, so ``trace_backward``
+    would not see a tensor made at import time that called ``retain_grad()``: a test makes
+    its tensors inside the test (a fixture is made after this, too)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:

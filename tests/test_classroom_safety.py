@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd_lab_course.classroom import system_users
+from autograd_lab_course.classroom import hub, system_users
 from autograd_lab_course.classroom.cli import main as classroom_main
 from autograd_lab_course.classroom.layout import (
     INSTRUCTOR_CSP,
@@ -25,6 +25,13 @@ from autograd_lab_course.classroom.login_throttle import LoginThrottle
 from autograd_lab_course.ports import free_port
 
 ROOT_ONLY = pytest.mark.skipif(not system_users.can_isolate(), reason="needs root (CI is)")
+
+
+@pytest.fixture
+def proxy_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The proxy lookup answers as if `make classroom` had installed it (make check installs no
+    npm tools): the runs using this end with an error about DIR before any proxy would start."""
+    monkeypatch.setattr(hub, "find_proxy", lambda: "configurable-http-proxy")
 
 
 class Clock:
@@ -152,7 +159,7 @@ def test_the_runtime_runs_the_course_packages_as_an_unprivileged_user(tmp_path: 
 
 @ROOT_ONLY
 def test_a_dir_other_users_cannot_reach_gets_one_sentence(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], proxy_found: None
 ) -> None:
     closed = tmp_path / "closed"
     closed.mkdir(mode=0o700)
@@ -182,7 +189,7 @@ def test_class_prep_repairs_an_empty_copy_and_keeps_saved_work(tmp_path: Path) -
 
 @ROOT_ONLY
 def test_full_disk_while_preparing_gets_one_sentence_and_no_empty_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], proxy_found: None
 ) -> None:
     open_folder = Path(tempfile.mkdtemp(prefix="autograd-lab-disk-", dir="/tmp"))
     os.chmod(open_folder, 0o755)

@@ -200,6 +200,8 @@ def test_far_wrong_answers_are_unrecognised() -> None:
     assert check_target_loss(lambda w, x, xn, r: (w * x - r) ** 2).mistake is None
 
 
+@pytest.mark.kernels  # executes the release notebook in a kernel (make test, not make check)
+@pytest.mark.notebooks
 def test_student_wrong_answers_in_the_release_are_named() -> None:
     """As a student would: answer the release notebook wrongly, read each hint's code."""
     nbformat = pytest.importorskip("nbformat")

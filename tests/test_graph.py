@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import torch
 
@@ -12,11 +9,11 @@ from autograd_lab import Graph, GraphNode, autograd_graph, draw_graph
 from autograd_lab.graph import NODE_CAP, GraphTooLarge, too_large_message
 
 
-def test_import_does_not_load_matplotlib():
+def test_import_does_not_load_matplotlib(import_probe):
     code = ("import sys, autograd_lab, autograd_lab.graph, autograd_lab.drawing; "
             "autograd_lab.draw_graph; print('matplotlib' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = import_probe(code)
+    assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
 
 

@@ -11,7 +11,6 @@ import time
 import psutil
 import pytest
 
-from autograd_lab_course.classroom.hub_plugins import wait_until_listening
 from autograd_lab_course.ports import free_port
 
 LISTEN_LATER = """
@@ -21,11 +20,20 @@ s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.s
 """
 
 
+@pytest.fixture(scope="module")
+def wait_until_listening():
+    """hub_plugins' wait, imported when these tests run (not when every worker collects
+    them): the module imports jupyterhub (1.3 s), outside the tests' timed waits."""
+    from autograd_lab_course.classroom.hub_plugins import wait_until_listening
+
+    return wait_until_listening
+
+
 def _run(code: str, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", code, *args])
 
 
-def test_returns_once_the_process_itself_listens() -> None:
+def test_returns_once_the_process_itself_listens(wait_until_listening) -> None:
     port = free_port()
     with _run(LISTEN_LATER, str(port)) as proc:
         try:
@@ -37,7 +45,7 @@ def test_returns_once_the_process_itself_listens() -> None:
             proc.kill()
 
 
-def test_another_program_on_the_port_does_not_count() -> None:
+def test_another_program_on_the_port_does_not_count(wait_until_listening) -> None:
     with socket.socket() as other:  # this test's process listens on the port all along
         other.bind(("127.0.0.1", 0))
         other.listen()
@@ -49,7 +57,7 @@ def test_another_program_on_the_port_does_not_count() -> None:
 
 
 def test_a_system_that_will_not_list_sockets_leaves_the_wait_to_the_hub(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, wait_until_listening,
 ) -> None:
     def denied(self: psutil.Process, kind: str = "inet") -> list:
         raise psutil.AccessDenied(self.pid)

@@ -35,20 +35,14 @@ def _has_path(text: str) -> bool:
     return bool(_ABSOLUTE_PATH.search(text))
 
 
-def _python(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300
-    )
-
-
 @pytest.mark.parametrize("name", CONTRACT)
 def test_contract_name_is_exported(name: str) -> None:
     assert hasattr(autograd_lab, name), f"autograd_lab.{name} is missing"
     assert name in autograd_lab.__all__
 
 
-def test_import_is_lazy_and_quiet() -> None:
-    result = _python(
+def test_import_is_lazy_and_quiet(import_probe) -> None:
+    result = import_probe(
         "import sys, autograd_lab\n"
         "heavy = ('matplotlib', 'IPython', 'ipywidgets')\n"
         "print([m for m in heavy if m in sys.modules])\n"
@@ -85,8 +79,8 @@ def test_no_notice_for_the_pinned_torch(
     assert capsys.readouterr().err == ""
 
 
-def test_version_notice_at_import_time() -> None:
-    result = _python(
+def test_version_notice_at_import_time(import_probe) -> None:
+    result = import_probe(
         "import torch\ntorch.__version__ = '2.4.0'\nimport autograd_lab\nprint('imported')"
     )
     assert result.returncode == 0, result.stderr
@@ -144,8 +138,8 @@ def test_warning_from_torch_is_path_free_and_keeps_the_source_line(
     assert "Triggered internally" not in err and not _has_path(err)
 
 
-def test_outside_ipython_only_warnings_change() -> None:
-    result = _python(
+def test_outside_ipython_only_warnings_change(import_probe) -> None:
+    result = import_probe(
         "import sys, warnings, autograd_lab\n"
         "autograd_lab.notebook_setup()\n"
         "warnings.warn('careful')\n"

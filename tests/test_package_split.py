@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -89,21 +88,11 @@ def test_an_alias_without_the_course_package_says_so(monkeypatch: pytest.MonkeyP
     assert course_alias.NOT_INSTALLED.count(". ") == 0  # one sentence
 
 
-def test_the_learner_wheel_is_autograd_lab_alone(tmp_path: Path) -> None:
-    """``pip wheel .`` at the root: only ``autograd_lab``, no kernel provisioner, and only the
-    learner's four requirements (extras aside)."""
-    source = tmp_path / "src"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy(REPO / name, source / name)
-    shutil.copytree(REPO / "autograd_lab", source / "autograd_lab",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--disable-pip-version-check", "-w", str(tmp_path / "dist"), str(source)],
-        capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr[-2000:]
-    (wheel,) = (tmp_path / "dist").glob("autograd_lab-*.whl")
+def test_the_learner_wheel_is_autograd_lab_alone(learner_wheel: Path) -> None:
+    """``pip wheel .`` at the root (the ``learner_wheel`` fixture, built from a copy of the
+    checkout): only ``autograd_lab``, no kernel provisioner, and only the learner's four
+    requirements (extras aside)."""
+    wheel = learner_wheel
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]

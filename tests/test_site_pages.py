@@ -232,6 +232,7 @@ def _build_with_links(course: Path, out: Path, link_line: str) -> str:
     return (out / "docs" / "teachers.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.npm  # a Sphinx build copies MathJax from .npm-tools/
 def test_a_docs_link_to_a_repository_file_becomes_a_page_github_or_text(
         course: Path, tmp_path: Path) -> None:
     line = ("See [the layout](../ARCHITECTURE.md#architecture), "
@@ -250,7 +251,9 @@ def test_a_docs_link_to_a_repository_file_becomes_a_page_github_or_text(
             "notebooks/01_first.ipynb") in lesson
 
 
+@pytest.mark.npm
 def test_a_link_to_no_file_fails_the_build_with_sphinxs_warning(
-        course: Path, tmp_path: Path) -> None:
+        course: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(build_site.SiteError, match="Sphinx failed"):
         _build_with_links(course, tmp_path / "html", "See [gone](../NO_SUCH_FILE.md).")
+    assert "NO_SUCH_FILE" in capsys.readouterr().err  # that warning, not another failure

@@ -2,15 +2,14 @@
 package only, installs only the learner's dependencies, and describes itself in a few lines.
 
 The wheel is built from a copy of the checkout's files (git's tracked and new, unignored
-files) so the build's ``build/`` and ``*.egg-info`` never land in the working tree.
+files) so the build's ``build/`` and ``*.egg-info`` never land in the working tree, once per
+test run (the ``learner_wheel`` fixture, ``tests/learner_wheel.py``).
 """
 
 from __future__ import annotations
 
 import ast
 import email
-import shutil
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -28,24 +27,8 @@ IMPORTABLE = LEARNER_DEPENDENCIES | {"autograd_lab", "IPython", "PIL", "google"}
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
-    temp = tmp_path_factory.mktemp("wheel")
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")
-    source = temp / "checkout"
-    for rel in filter(None, files):
-        if (ROOT / rel).is_file():
-            (source / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, source / rel)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(temp / "dist"), str(source)],
-        check=True, capture_output=True,
-    )
-    (built,) = sorted((temp / "dist").glob("*.whl"))
-    with zipfile.ZipFile(built) as archive:
+def wheel(learner_wheel: Path) -> zipfile.ZipFile:
+    with zipfile.ZipFile(learner_wheel) as archive:
         yield archive
 
 

@@ -202,18 +202,14 @@ def test_a_log_axis_spanning_less_than_a_decade_still_has_tick_labels() -> None:
                                                               "1000"]
 
 
-def test_no_widget_loads_matplotlib() -> None:
+def test_no_widget_loads_matplotlib(import_probe) -> None:
     """Pictures are markup: building and clicking every widget never imports matplotlib."""
-    import subprocess
-    import sys
-
     code = ("import sys\nfrom autograd_lab.widgets import *\n"
             "for w in (ChainRuleStepper(), BackwardTracer('sin(x**2)'), GradAccumulationLab(),"
             " NoGradExplorer(), TrainingExplorer()):\n"
             "    w._repr_mimebundle_()\n"
             "TrainingExplorer().run_button.click()\n"
             "print('matplotlib' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=300)
+    out = import_probe(code)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"

@@ -208,15 +208,17 @@ def test_cli_reports_copied_and_skipped(
 
 
 @pytest.mark.parametrize("module", ["autograd_lab_course.workspace", "autograd_lab.workspace"])
-def test_cli_on_the_real_repository(tmp_path: Path, module: str) -> None:
+def test_cli_on_the_real_repository(tmp_path: Path, module: str, import_probe) -> None:
     """``python -m autograd_lab_course.workspace DEST`` (or its older alias ``python -m
-    autograd_lab.workspace DEST``) copies this repository's student files."""
+    autograd_lab.workspace DEST``) copies this repository's student files.
+
+    Run as ``-m`` runs it (``runpy``, ``__main__``, ``sys.argv``) in a new process that has
+    imported torch already (``import_probe``): the alias imports the learner package, whose
+    torch import was most of this test's time."""
     dest = tmp_path / "ws"
-    result = subprocess.run(
-        [sys.executable, "-m", module, str(dest)],
-        capture_output=True,
-        text=True,
-        check=False,
+    result = import_probe(
+        f"import runpy, sys\nsys.argv = [{module!r}, {str(dest)!r}]\n"
+        f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
     )
     assert result.returncode == 0, result.stderr
     nbs = REPO / "notebooks"

@@ -9,6 +9,8 @@ count.
 
 from __future__ import annotations
 
+import ast
+
 from hypothesis import settings
 
 #: The example count of the ``full`` profile (conftest.py).
@@ -41,3 +43,48 @@ def tier_markers(nodeid: str) -> tuple[str, ...]:
     path = nodeid.split("::", 1)[0]
     return next((marks for key, marks in TIERS.items()
                  if path == key or (key.endswith("/") and path.startswith(key))), ())
+
+
+def _kleene(node: ast.AST, marks: frozenset[str]) -> bool | None:
+    """A ``-m`` expression's value for a test carrying ``marks`` and maybe others: True or
+    False when the other markers cannot change it, None when they can (or it is not plain
+    ``not``/``and``/``or`` over marker names)."""
+    if isinstance(node, ast.Name):
+        return True if node.id in marks else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        value = _kleene(node.operand, marks)
+        return None if value is None else not value
+    if isinstance(node, ast.BoolOp):
+        values = [_kleene(v, marks) for v in node.values]
+        stop = isinstance(node.op, ast.Or)  # True ends an `or`, False an `and`
+        if stop in values:
+            return stop
+        return None if None in values else not stop
+    return None
+
+
+def deselects_whole_file(markexpr: str, path: str) -> bool:
+    """True if ``-m markexpr`` deselects every test of ``path`` (a file or folder of
+    ``TIERS``, relative to the repository) whatever other markers a test of it carries, so
+    the file need not even be imported (``conftest.pytest_ignore_collect``).
+
+    Only tier markers count, and a marker a test carries besides its file's is unknown:
+    ``not kernels`` and ``not kernels and not npm`` deselect a kernels-tier file;
+    ``not kernels or npm`` does not (one of its tests might be marked ``npm``). An
+    expression this cannot read (marker arguments, a typo) deselects nothing here: pytest
+    reads it itself.
+    """
+    marks = tier_markers(path if path.endswith("/") else path + "::")
+    return bool(marks) and deselects(markexpr, marks)
+
+
+def deselects(markexpr: str, marks: tuple[str, ...]) -> bool:
+    """True if ``-m markexpr`` deselects a test carrying ``marks``, whatever other markers
+    it carries (False too when the expression cannot be read here)."""
+    if not markexpr.strip():
+        return False
+    try:
+        tree = ast.parse(markexpr, mode="eval").body
+    except SyntaxError:
+        return False
+    return _kleene(tree, frozenset(marks)) is False
