@@ -64,6 +64,15 @@ _forked_kernels_dir: Path | None = None
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    import signal
+
+    # Ctrl-C as at a terminal: a shell without job control starts a background job with
+    # SIGINT ignored, Python then keeps it ignored, and so does every command it starts
+    # (an ignored signal stays ignored across exec). The tests that interrupt a check, the
+    # lab launcher or the workspace copy would then wait for an interrupt that never comes.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
     from tests.forked_kernels import use_forked_kernels
 
     global _forked_kernels_dir
