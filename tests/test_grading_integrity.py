@@ -80,6 +80,13 @@ def test_rebindings_names_what_changed(monkeypatch: pytest.MonkeyPatch) -> None:
     clean = {name: getattr(exercises, name) for name in ("check_gradient", "check_vjp",
                                                          "Verdict", "EXERCISES")}
     assert rebindings(clean) == []
+    # a wrong answer checked in the notebook counts a try (TRIES): that is not a rebinding
+    from autograd_lab.exercises import gradient_checks
+
+    monkeypatch.setattr(gradient_checks, "TRIES", {})  # this test's tries only
+    assert not exercises.check_gradient("exp_cos", "x", 12345.0).ok
+    assert gradient_checks.TRIES
+    assert rebindings(clean) == []
     made_in_a_cell = eval(compile("lambda *a: 1", "<ipython-input-1>", "eval"))  # noqa: S307
     monkeypatch.setattr(student_code, "TIME_LIMIT", 1e9)
     monkeypatch.setattr(exercises, "check_vjp", always_ok)

@@ -151,8 +151,12 @@ def _same(value: object, fresh: object) -> bool:
             return type(value) is type(fresh) and bool(value == fresh)
         except Exception:  # noqa: BLE001 - a comparison that raises is not the same value
             return False
-    if isinstance(fresh, tuple | list | frozenset | dict):
-        return type(value) is type(fresh) and len(value) == len(fresh)  # type: ignore[arg-type]
+    if isinstance(fresh, list | dict | set):
+        # state the package changes as it runs (the wrong tries a check counts, TRIES): a
+        # notebook that checks a wrong answer changes it too, so only its kind is compared
+        return type(value) is type(fresh)
+    if isinstance(fresh, tuple | frozenset):
+        return type(value) is type(fresh) and len(value) == len(fresh)
     return type(value).__qualname__ == type(fresh).__qualname__
 
 
