@@ -22,8 +22,10 @@ import os
 import select
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -32,6 +34,46 @@ _homes: dict[int, str] = {}
 #: Seconds without an order (and with no kernel of its own running) before the forker exits.
 WAIT_S = 300.0
 
+
+
+class ForkedKernel:
+    """The handle of a kernel the forker made (what jupyter_client asks of a ``Popen``).
+
+    The kernel is the forker's child, not ours: it is watched by its process id, and its
+    exit status is not known (``returncode`` is 0 once it has ended).
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = 0
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout or 0.0)
+            time.sleep(0.05)
+        return 0
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
 
 def serve(reply_fd: int, wait_s: float = WAIT_S) -> None:
     """Import torch and ipykernel, then fork one kernel per order until stdin closes."""

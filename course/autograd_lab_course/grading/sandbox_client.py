@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
-import subprocess
 import threading
-import time
+
+from autograd_lab_course.grading.kernel_forker import ForkedKernel
 
 __all__ = ["NOT_SANDBOXED", "SOCKET_ENV", "SandboxForker", "SandboxedKernel", "sandbox_forker"]
 
@@ -85,15 +84,14 @@ class SandboxForker:
         self.close()
 
 
-class SandboxedKernel:
+class SandboxedKernel(ForkedKernel):
     """The handle of a kernel the grading service made (what jupyter_client asks of a
-    ``Popen``); its exit status is not known (``returncode`` is 0 once it has ended)."""
-
-    stdin = stdout = stderr = None
+    ``Popen``); its exit status is not known (``returncode`` is 0 once it has ended). The
+    kernel runs as a grading user, so it is watched and signalled through the service."""
 
     def __init__(self, forker: SandboxForker, pid: int) -> None:
-        self.forker, self.pid = forker, pid
-        self.returncode: int | None = None
+        super().__init__(pid)
+        self.forker = forker
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -105,23 +103,9 @@ class SandboxedKernel:
                 self.returncode = 0
         return self.returncode
 
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout or 0.0)
-            time.sleep(0.05)
-        return 0
-
     def send_signal(self, signum: int) -> None:
         if self.poll() is None:
             self.forker._ask({"op": "signal", "pid": self.pid, "signum": int(signum)})
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
 
 
 _forker: SandboxForker | None = None

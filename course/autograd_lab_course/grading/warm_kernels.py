@@ -67,6 +67,7 @@ from jupyter_client.provisioning import KernelProvisionerBase
 
 from autograd_lab_course.grading import kernel_forker
 from autograd_lab_course.grading.autograde import GRADING_KERNEL
+from autograd_lab_course.grading.kernel_forker import ForkedKernel
 from autograd_lab_course.grading.sandbox_client import (
     NOT_SANDBOXED,
     SandboxedKernel,
@@ -105,46 +106,6 @@ def split_kernel_command(cmd: list[str]) -> tuple[tuple[str, ...], list[str]] | 
 def startup_env(env: dict[str, str]) -> tuple[tuple[str, str], ...]:
     """The part of ``env`` a forker fixes for its kernels (see :data:`STARTUP_ENV_PREFIXES`)."""
     return tuple(sorted((k, v) for k, v in env.items() if k.startswith(STARTUP_ENV_PREFIXES)))
-
-
-class ForkedKernel:
-    """The handle of a kernel the forker made (what jupyter_client asks of a ``Popen``).
-
-    The kernel is the forker's child, not ours: it is watched by its process id, and its
-    exit status is not known (``returncode`` is 0 once it has ended).
-    """
-
-    stdin = stdout = stderr = None
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self.returncode = 0
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout or 0.0)
-            time.sleep(0.05)
-        return 0
-
-    def send_signal(self, signum: int) -> None:
-        if self.poll() is None:
-            os.kill(self.pid, signum)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
 
 
 class Forker:
