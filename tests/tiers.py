@@ -31,6 +31,7 @@ TIERS: dict[str, tuple[str, ...]] = {
     "tests/browser/": ("browser", "kernels"),
     "tests/website/": ("browser", "kernels"),  # builds the site, then Chromium
     "tests/test_classroom.py": ("classroom", "kernels"),
+    "tests/test_hub_exchange.py": ("classroom", "kernels"),  # a hub with the exchange service
     "tests/test_lab.py": ("kernels",),
     "tests/test_warm_kernels.py": ("kernels",),
     "tests/test_grading_rules.py": ("kernels",),  # nbgrader autograde in a temp course
