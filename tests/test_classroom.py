@@ -41,6 +41,7 @@ from autograd_lab_course.classroom.cli import main as classroom_main
 from autograd_lab_course.classroom.client import HubError, HubUser
 from autograd_lab_course.classroom.hub import NPM_PROXY, log_tail
 from autograd_lab_course.classroom.layout import COURSE_ID, ClassroomLayout
+from autograd_lab_course.exchange.nbgrader_plugin import CLASSES
 from autograd_lab_course.ports import ephemeral_range, free_port
 
 pytestmark = pytest.mark.classroom
@@ -244,7 +245,8 @@ def test_deploy_overlays_are_the_classroom_overlays(tmp_path: Path) -> None:
         local = json.loads((layout.config_root / role / "nbgrader_config.json").read_text())
         image = json.loads((deployed / role / "nbgrader_config.json").read_text())
         assert image["CourseDirectory"]["course_id"] == local["CourseDirectory"]["course_id"]
-        assert image["Exchange"]["root"] == "/srv/nbgrader/exchange"
+        # the hub exchange, not a shared folder (tests/test_deploy_exchange.py checks the rest)
+        assert "Exchange" not in image and set(image["ExchangeFactory"]) == set(CLASSES)
         # how the formgrader grades (warm kernels) and shows student outputs (sanitized)
         for grading in ("Execute", "Autograde", "HTMLExporter"):
             assert image.get(grading) == local.get(grading), (role, grading)

@@ -23,11 +23,13 @@ import subprocess
 import sys
 import tarfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from autograd_lab_course.classroom.hub import find_proxy, log_tail
 from autograd_lab_course.exchange.service import SERVICE_NAME
@@ -43,10 +45,17 @@ SESSION = requests.Session()
 SESSION.trust_env = False  # loopback only: never an HTTP proxy
 
 
+#: deploy/values.yaml's hub.loadRoles (the user, server and exchange roles), loaded as is.
+ROLES = [{"name": name, **role} for name, role in yaml.safe_load(
+    (REPO / "deploy" / "values.yaml").read_text())["hub"]["loadRoles"].items()]
+
+
 def server_token_scopes(name: str) -> list[str]:
-    """What deploy/values.yaml's Spawner.server_token_scopes give NAME's server (minus
-    access to the server itself, which the exchange does not need)."""
-    return [f"users:activity!user={name}", f"access:services!service={SERVICE_NAME}"]
+    """The scopes NAME's server token gets from deploy/values.yaml's `server` role, with its
+    filters resolved as JupyterHub resolves them for a server's token."""
+    role = next(r for r in ROLES if r["name"] == "server")
+    return [scope.replace("!server", f"!server={name}/").replace("!user", f"!user={name}")
+            for scope in role["scopes"]]
 
 
 HUB_CONFIG = """
@@ -69,12 +78,11 @@ c.JupyterHub.services = [
                  "--instructor-group", "instructors", "--max-upload-mib", str(s["cap"])]},
     {"name": "token-minter", "api_token": s["minter_token"]},
 ]
-# deploy/values.yaml's roles (hub.loadRoles): every user may reach the exchange; the exchange
-# may read who is in the instructors group. The test's minter may make user tokens.
+# deploy/values.yaml's roles (hub.loadRoles: every user and their server's token may reach
+# the exchange; the exchange may read who is in the instructors group), and the test's
+# minter, which may make user tokens.
 c.JupyterHub.load_roles = [
-    {"name": "user", "scopes": ["self", "access:services!service=autograd-lab-exchange"]},
-    {"name": "autograd-lab-exchange", "services": ["autograd-lab-exchange"],
-     "scopes": ["read:groups!group=instructors"]},
+    *s["roles"],
     {"name": "token-minter", "services": ["token-minter"], "scopes": ["tokens"]},
 ]
 """
@@ -151,6 +159,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> ExchangeHub:
         "service_port": free_port(), "proxy": find_proxy(), "state": str(state),
         "root": str(root), "users": list(USERS), "password": secrets.token_urlsafe(12),
         "python": sys.executable, "cap": CAP_MIB, "minter_token": secrets.token_hex(32),
+        "roles": ROLES,
     }
     (state / "settings.json").write_text(json.dumps(settings))
     (state / "jupyterhub_config.py").write_text(HUB_CONFIG)
@@ -200,13 +209,13 @@ def released(hub: ExchangeHub) -> dict[str, bytes]:
 
 def test_a_release_is_fetched_byte_identical(hub: ExchangeHub,
                                              released: dict[str, bytes]) -> None:
+    listed = hub.nbgrader("student1", "list").stderr
+    assert f"{COURSE} {ASSIGNMENT}" in listed and "already downloaded" not in listed
     for student in ("student1", "student2"):
-        listed = hub.nbgrader(student, "list").stderr
-        assert f"{COURSE} {ASSIGNMENT}" in listed and "already downloaded" not in listed
         hub.nbgrader(student, "fetch_assignment", ASSIGNMENT)
         for rel, data in released.items():
             assert (hub.homes[student] / ASSIGNMENT / rel).read_bytes() == data
-        assert "(already downloaded)" in hub.nbgrader(student, "list").stderr
+    assert "(already downloaded)" in hub.nbgrader("student1", "list").stderr
     # released again only with --force
     again = hub.nbgrader("instructor", "release_assignment", ASSIGNMENT, ok=False).stderr
     assert "is released already; release it again with --force" in again
@@ -262,16 +271,20 @@ def test_students_cannot_collect_release_or_release_feedback(
     (course / "feedback" / "student2" / ASSIGNMENT / "timestamp.txt").write_text(
         "2026-01-01 00:00:00.000000 UTC")
     root = [f"--CourseDirectory.root={course}"]
-    for args, sentence in (
-            (["collect", ASSIGNMENT], "only an instructor may collect submissions."),
-            (["release_assignment", ASSIGNMENT, "--force"],
-             "only an instructor may release an assignment."),
-            (["list", "--remove", ASSIGNMENT], "only an instructor may unrelease an "
-             "assignment."),
-            (["release_feedback", ASSIGNMENT], "only an instructor may release feedback.")):
-        err = hub.nbgrader(student, *args, *root, ok=False).stderr
-        assert sentence in err, (args, err[-1500:])
-        assert "Traceback" not in err
+    attempts = {
+        ("collect", ASSIGNMENT): "only an instructor may collect submissions.",
+        ("release_assignment", ASSIGNMENT, "--force"):
+            "only an instructor may release an assignment.",
+        ("list", "--remove", ASSIGNMENT): "only an instructor may unrelease an assignment.",
+        ("release_feedback", ASSIGNMENT): "only an instructor may release feedback."}
+    with ThreadPoolExecutor(len(attempts)) as pool:  # independent: side by side
+        errors = dict(zip(attempts, pool.map(
+            lambda args: hub.nbgrader(student, *args, *root, ok=False).stderr, attempts),
+            strict=True))
+    for args, sentence in attempts.items():
+        assert "the exchange refused the " in errors[args] and sentence in errors[args], (
+            args, errors[args][-1500:])
+        assert "Traceback" not in errors[args]
     token = hub.tokens[student]
     sub = hub.raw("GET", f"courses/{COURSE}/submissions", hub.tokens["student2"]).json()[0]
     for method, path in (
@@ -293,12 +306,11 @@ def test_students_cannot_collect_release_or_release_feedback(
 
 def test_list_shows_a_student_only_their_own_submissions(
         hub: ExchangeHub, submitted: dict[str, bytes]) -> None:
+    cached = hub.nbgrader("student1", "list", "--cached").stderr  # the Assignments tab's
+    assert f"{COURSE} student1 {ASSIGNMENT} " in cached and "student2" not in cached
     for student, other in (("student1", "student2"), ("student2", "student1")):
         out = hub.nbgrader(student, "list", "--inbound").stderr
-        assert f"{COURSE} {student} {ASSIGNMENT} " in out
-        assert other not in out.replace("student_id = 'student2'", "")
-        cached = hub.nbgrader(student, "list", "--cached").stderr
-        assert f"{COURSE} {student} {ASSIGNMENT} " in cached and other not in cached
+        assert f"{COURSE} {student} {ASSIGNMENT} " in out and other not in out
         mine = hub.raw("GET", f"courses/{COURSE}/submissions", hub.tokens[student]).json()
         assert {s["student_id"] for s in mine} == {student}
     everyone = hub.nbgrader("instructor", "list", "--inbound").stderr
