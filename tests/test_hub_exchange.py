@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 import yaml
@@ -183,13 +184,19 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> ExchangeHub:
             home.mkdir(parents=True)
         yield ExchangeHub(proc, url, root, tokens, homes, log)
     finally:
+        try:  # the hub, its proxy and the service (in a session of its own)
+            tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(True)]
+        except psutil.NoSuchProcess:
+            tree = []
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)  # the hub stops its service and proxy
+            proc.send_signal(signal.SIGTERM)  # the hub stops its service and proxy
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                proc.kill()
                 proc.wait()
+        for survivor in [p for p in tree if p.is_running()]:
+            survivor.kill()
 
 
 RELEASED = {"ps1.ipynb": json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
