@@ -196,7 +196,10 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> ExchangeHub:
                 proc.kill()
                 proc.wait()
         for survivor in [p for p in tree if p.is_running()]:
-            survivor.kill()
+            try:
+                survivor.kill()
+            except psutil.NoSuchProcess:
+                pass
 
 
 RELEASED = {"ps1.ipynb": json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
