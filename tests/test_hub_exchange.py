@@ -108,7 +108,8 @@ class ExchangeHub:
         return SESSION.request(method, self.api + path, headers=headers, timeout=60,
                                **kwargs)
 
-    def nbgrader(self, who: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    def nbgrader(self, who: str, *args: str, ok: bool = True,
+                 command: tuple[str, ...] = ("-m", "nbgrader")) -> subprocess.CompletedProcess:
         """``python -m nbgrader ARGS`` as WHO: in WHO's HOME (its cwd), with its role's
         deployed overlay and a token like its server's."""
         home = self.homes[who]
@@ -122,8 +123,9 @@ class ExchangeHub:
                    JUPYTERHUB_API_TOKEN=self.tokens[who],
                    # through the proxy, as the plugin's default address expects
                    JUPYTERHUB_API_URL=f"{self.url}hub/api")
-        extra = [f"--CourseDirectory.root={home / 'course'}"] if role == "instructor" else []
-        done = subprocess.run([sys.executable, "-m", "nbgrader", *args, *extra], cwd=home,
+        extra = [f"--CourseDirectory.root={home / 'course'}"] if role == "instructor" \
+            and command == ("-m", "nbgrader") else []
+        done = subprocess.run([sys.executable, *command, *args, *extra], cwd=home,
                               env=env, capture_output=True, text=True, timeout=120)
         assert (done.returncode == 0) == ok, (args, done.returncode, done.stderr[-3000:])
         return done
@@ -328,6 +330,42 @@ def test_list_shows_a_student_only_their_own_submissions(
     assert f"{COURSE} student2 {ASSIGNMENT}" in everyone
 
 
+#: What the Assignments tab's server extension does for a student (nbgrader's own
+#: AssignmentList, the manager behind its /assignments handlers), as JSON on stdout.
+ASSIGNMENTS_TAB = """
+import json, os, sys
+from nbgrader.server_extensions.assignment_list.handlers import AssignmentList
+tab = AssignmentList()
+tab.root_dir = os.getcwd()
+result = {"before": tab.list_assignments(course_id=sys.argv[1])}
+result["submit"] = tab.submit_assignment(sys.argv[1], sys.argv[2])
+result["after"] = tab.list_assignments(course_id=sys.argv[1])
+print(json.dumps(result))
+"""
+
+
+def test_the_assignments_tab_lists_and_submits_through_the_exchange(
+        hub: ExchangeHub, submitted: dict[str, bytes]) -> None:
+    done = hub.nbgrader("student2", COURSE, ASSIGNMENT, command=("-c", ASSIGNMENTS_TAB))
+    result = json.loads(done.stdout)
+    assert result["submit"] == {"success": True}
+    for when, count in (("before", 1), ("after", 2)):
+        listing = result[when]
+        assert listing["success"], listing
+        released, *rest = listing["value"]
+        assert (released["assignment_id"], released["status"]) == (ASSIGNMENT, "fetched")
+        assert released["path"] == ASSIGNMENT  # relative to the server's root, as the tab wants
+        assert [nb["notebook_id"] for nb in released["notebooks"]] == ["ps1"]
+        (mine,) = rest  # student2's only: never student1's
+        assert (mine["student_id"], mine["status"]) == ("student2", "submitted")
+        assert len(mine["submissions"]) == count
+        for sub in mine["submissions"]:
+            assert {"timestamp", "notebooks", "has_local_feedback", "has_exchange_feedback",
+                    "feedback_updated", "local_feedback_path"} <= set(sub)
+    stored = hub.root / COURSE / "submitted" / "student2" / ASSIGNMENT
+    assert len(list(stored.iterdir())) == 2
+
+
 def test_feedback_reaches_its_student_only(hub: ExchangeHub,
                                            submitted: dict[str, bytes]) -> None:
     course = hub.homes["instructor"] / "course"
@@ -384,6 +422,8 @@ def _tar(name: str, data: bytes) -> bytes:
 def test_oversize_and_unsafe_uploads_are_refused(hub: ExchangeHub,
                                                  submitted: dict[str, bytes]) -> None:
     work = hub.homes["student2"] / ASSIGNMENT
+    stored_before = len(list((hub.root / COURSE / "submitted" / "student2" / ASSIGNMENT)
+                             .iterdir()))
     (work / "huge.bin").write_bytes(os.urandom(CAP_MIB * 2**20 + 1000))
     try:
         err = hub.nbgrader("student2", "submit", ASSIGNMENT, ok=False).stderr
@@ -400,5 +440,6 @@ def test_oversize_and_unsafe_uploads_are_refused(hub: ExchangeHub,
     escape = hub.raw("POST", path, token, data=_tar("../../escape.txt", b"x"))
     assert escape.status_code == 400 and "outside its folder" in escape.json()["message"]
     assert not list(hub.root.rglob("escape.txt")) and not list(hub.root.rglob("z.bin"))
-    assert len(list((hub.root / COURSE / "submitted" / "student2" / ASSIGNMENT).iterdir())) == 1
+    assert len(list((hub.root / COURSE / "submitted" / "student2" / ASSIGNMENT).iterdir())) \
+        == stored_before
     shutil.rmtree(hub.homes["student2"] / "course", ignore_errors=True)
