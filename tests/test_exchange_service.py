@@ -148,6 +148,8 @@ def test_students_see_and_fetch_only_their_own(tmp_path: Path) -> None:
         assert message(response) == "you may list only your own submissions."
         inbox = json.loads((await call("GET", "courses/c/inbox/ps1", "t-teacher")).body)
         assert sorted(s["student_id"] for s in inbox) == ["ada", "bob"]
+        one = json.loads((await call("GET", "courses/c/inbox/ps1?student=bob", "t-teacher")).body)
+        assert [s["student_id"] for s in one] == ["bob"]  # collect for one student
         bob = next(s for s in inbox if s["student_id"] == "bob")
         files = await call("GET", f"courses/c/submissions/ps1/bob/{bob['submission_id']}",
                            "t-teacher")

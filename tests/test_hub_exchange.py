@@ -1,7 +1,8 @@
 """The hub exchange end to end: a real JupyterHub on 127.0.0.1 (with configurable-http-proxy)
 runs ``autograd-lab-exchange`` as a hub-managed service, and nbgrader's own commands run as
 ``instructor``, ``student1`` and ``student2`` with the deployed overlays
-(``deploy/jupyter-config/{instructor,student}``), each in its own HOME.
+(``deploy/jupyter-config/{instructor,student}``), each in its own HOME; so do the backends
+of the formgrader (``NbGraderAPI``) and of the Assignments tab (``AssignmentList``).
 
 The tokens are made through the hub's REST API by a token-minting test service, with the
 scopes a single-user server's token gets from ``deploy/values.yaml`` (the user's own
@@ -209,6 +210,22 @@ RELEASED = {"ps1.ipynb": json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
             "data/points.bin": os.urandom(4096)}
 
 
+#: What the formgrader asks (nbgrader's NbGraderAPI, built as its handlers build it).
+FORMGRADER = """
+import json, sys
+from nbgrader.apps import NbGrader
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.auth import Authenticator
+from nbgrader.coursedir import CourseDirectory
+app = NbGrader()
+app.load_config_file()
+app.config.CourseDirectory.root = sys.argv[1]
+api = NbGraderAPI(CourseDirectory(parent=app), Authenticator(parent=app), parent=app)
+print(json.dumps({"functional": bool(api.exchange_is_functional),
+                  "released": sorted(api.get_released_assignments())}))
+"""
+
+
 @pytest.fixture(scope="module")
 def released(hub: ExchangeHub) -> dict[str, bytes]:
     release = hub.homes["instructor"] / "course" / "release" / ASSIGNMENT
@@ -221,13 +238,18 @@ def released(hub: ExchangeHub) -> dict[str, bytes]:
 
 def test_a_release_is_fetched_byte_identical(hub: ExchangeHub,
                                              released: dict[str, bytes]) -> None:
-    listed = hub.nbgrader("student1", "list").stderr
-    assert f"{COURSE} {ASSIGNMENT}" in listed and "already downloaded" not in listed
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda name: hub.nbgrader(name, "fetch_assignment", ASSIGNMENT),
+                      ("student1", "student2")))
     for student in ("student1", "student2"):
-        hub.nbgrader(student, "fetch_assignment", ASSIGNMENT)
         for rel, data in released.items():
             assert (hub.homes[student] / ASSIGNMENT / rel).read_bytes() == data
-    assert "(already downloaded)" in hub.nbgrader("student1", "list").stderr
+    assert f"{COURSE} {ASSIGNMENT} (already downloaded)" in hub.nbgrader(
+        "student1", "list").stderr
+    # the formgrader's backend sees a working exchange with the release in it
+    done = hub.nbgrader("instructor", str(hub.homes["instructor"] / "course"),
+                        command=("-c", FORMGRADER))
+    assert json.loads(done.stdout) == {"functional": True, "released": [ASSIGNMENT]}
     # released again only with --force
     again = hub.nbgrader("instructor", "release_assignment", ASSIGNMENT, ok=False).stderr
     assert "is released already; release it again with --force" in again
@@ -318,16 +340,17 @@ def test_students_cannot_collect_release_or_release_feedback(
 
 def test_list_shows_a_student_only_their_own_submissions(
         hub: ExchangeHub, submitted: dict[str, bytes]) -> None:
-    cached = hub.nbgrader("student1", "list", "--cached").stderr  # the Assignments tab's
-    assert f"{COURSE} student1 {ASSIGNMENT} " in cached and "student2" not in cached
+    who = ("student1", "student2", "instructor")
+    with ThreadPoolExecutor(len(who)) as pool:  # independent: side by side
+        out = dict(zip(who, pool.map(
+            lambda name: hub.nbgrader(name, "list", "--inbound").stderr, who), strict=True))
     for student, other in (("student1", "student2"), ("student2", "student1")):
-        out = hub.nbgrader(student, "list", "--inbound").stderr
-        assert f"{COURSE} {student} {ASSIGNMENT} " in out and other not in out
+        assert f"{COURSE} {student} {ASSIGNMENT} " in out[student] and other not in out[student]
         mine = hub.raw("GET", f"courses/{COURSE}/submissions", hub.tokens[student]).json()
         assert {s["student_id"] for s in mine} == {student}
-    everyone = hub.nbgrader("instructor", "list", "--inbound").stderr
-    assert f"{COURSE} student1 {ASSIGNMENT}" in everyone
-    assert f"{COURSE} student2 {ASSIGNMENT}" in everyone
+    assert f"{COURSE} student1 {ASSIGNMENT}" in out["instructor"]
+    assert f"{COURSE} student2 {ASSIGNMENT}" in out["instructor"]
+    # (--cached, what the Assignments tab lists: test_the_assignments_tab_…)
 
 
 #: What the Assignments tab's server extension does for a student (nbgrader's own
