@@ -16,8 +16,8 @@ left hidden ``.NAME.xxxx.tmp`` files behind. Here:
   it if a signal came whose ``KeyboardInterrupt`` was lost. Python runs a signal's handler
   wherever the program is, and drops an exception raised inside a finalizer (a half-used
   generator being closed, a ``__del__``): a handler that ran there stopped nothing. Every
-  handler here records its signal first, so the stop still happens, one step later (a test
-  saw the copy run to its end after a SIGTERM about once in 50 tries before this).
+  handler here records its signal first, so the stop still happens, one step later (before
+  this, the copy sometimes ran to its end after a SIGTERM in the test suite).
 """
 
 from __future__ import annotations
