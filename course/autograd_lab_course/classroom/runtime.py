@@ -44,7 +44,7 @@ def _version() -> str:
 
 def _interpreter(runtime: Path) -> Path:
     """The course environment's own interpreter, where every user can run it; else a copy
-    of it (interpreter, its shared library and standard library, about 100 MB) in
+    of it (interpreter, its shared library and standard library, about 140 MB) in
     ``runtime/interpreter``.
 
     Not the system's ``python3.11``: it may be an older patch release that the locked
