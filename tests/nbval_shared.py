@@ -7,12 +7,16 @@ still-running kernel:
 
 * ``Teacher solutions pass`` (exercise sources): every check the teacher notebook calls prints
   ``✓ Correct`` when run (was ``tests/test_exercise_notebooks.py``'s own execution);
+* ``Nothing rebound`` (exercise sources): the check autograding runs after a submission's
+  last cell (``autograd_lab_course.grading.execute.probe_code``) reports nothing rebound: no
+  teacher solution or hidden test would be flagged for the instructor (was
+  ``tests/test_grading_rules.py``'s own kernel for each exercise);
 * ``Run All again`` (lessons and exercise sources): every code cell executed a second time in
   the same kernel prints what nbval's pass printed (a drifting gradient, a counter that is not
   reset, fails). Was a separate kernel running the notebook twice.
 
 So each of these notebooks is executed by nbval once plus one more pass, instead of nbval plus
-three more passes in kernels of their own. The items are added only when every code cell of
+four more passes in kernels of their own. The items are added only when every code cell of
 the notebook is selected (the first pass must be complete). A teacher note repeats its
 lesson's question cells and the start page only loads the course: neither runs twice.
 """
@@ -27,6 +31,9 @@ import pytest
 
 NAME = "Run All again"
 SOLUTIONS_NAME = "Teacher solutions pass"
+REBOUND_NAME = "Nothing rebound"
+#: The module whose ``rebindings`` the grading check calls (loaded from its file in the kernel).
+PROBE = Path(__file__).resolve().parents[1] / "autograd_lab" / "exercises" / "fresh_copy.py"
 #: A check's printed verdict, and a code line that prints one (exercise notebooks).
 VERDICT = re.compile(r"^[✓✗○] .*$", re.MULTILINE)
 CHECK_CALL = re.compile(r"^(?:print|display)\(check_\w+\(", re.MULTILINE)
@@ -178,10 +185,34 @@ class TeacherSolutionsPass(pytest.Item):
         return self.path, 0, f"{self.path.name}::{SOLUTIONS_NAME}"
 
 
+class NothingRebound(pytest.Item):
+    """The check autograding runs after the last cell finds nothing rebound in the teacher
+    notebook nbval just ran (its solutions and hidden tests)."""
+
+    MARKER = "rebound:"
+
+    def runtest(self) -> None:
+        from autograd_lab_course.grading.execute import probe_code
+
+        kernel = self.parent.kernel
+        if kernel is None or not kernel.is_alive():
+            pytest.fail(f"{self.path.name}: nbval's kernel is not running, so the rebinding "
+                        "check cannot run", pytrace=False)
+        outputs = execute(kernel, probe_code(str(PROBE), self.MARKER), timeout=60)
+        printed = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+        errors = [f"{o['ename']}: {o['evalue']}" for o in outputs if o["output_type"] == "error"]
+        if errors or printed.strip() != self.MARKER + "[]":
+            pytest.fail(f"{self.path.name}: the grading check reports rebinding: "
+                        f"{printed.strip()[:300]} {errors}", pytrace=False)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"{self.path.name}::{REBOUND_NAME}"
+
+
 def add_shared_checks(items: list[pytest.Item], root: Path) -> None:
     """After the last nbval cell of each notebook (all of whose code cells are selected):
-    a :class:`TeacherSolutionsPass` for exercise sources, then a :class:`RunAllAgain` for
-    lessons and exercise sources."""
+    a :class:`TeacherSolutionsPass` and a :class:`NothingRebound` for exercise sources, then
+    a :class:`RunAllAgain` for lessons and exercise sources."""
     try:
         from nbval.plugin import IPyNbCell, IPyNbFile
     except ImportError:  # nbval not installed: nothing to share
@@ -204,6 +235,7 @@ def add_shared_checks(items: list[pytest.Item], root: Path) -> None:
         if path in exercises:
             added.append(TeacherSolutionsPass.from_parent(notebook, name=SOLUTIONS_NAME,
                                                           cells=cells))
+            added.append(NothingRebound.from_parent(notebook, name=REBOUND_NAME))
         if path in twice:
             added.append(RunAllAgain.from_parent(notebook, name=NAME, cells=cells))
         items[indexes[-1] + 1:indexes[-1] + 1] = added

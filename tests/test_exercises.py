@@ -694,12 +694,12 @@ def _disarms_the_alarm(*args):
 def test_student_code_cannot_defeat_the_limit(student, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    monkeypatch.setattr(limits, "TIME_LIMIT", 0.5)
+    monkeypatch.setattr(limits, "TIME_LIMIT", 0.2)  # the kernel kills the copy: any limit shows it
     for run in (check_training_loop, check_intermediate_grad, exercises.check_slope):
         start = time.monotonic()
         verdict = run(student)
         assert time.monotonic() - start < 3  # was 8 s and 6 s with a 3 s limit
-        assert not verdict.ok and "did not finish in 0.5 s" in verdict.message
+        assert not verdict.ok and "did not finish in 0.2 s" in verdict.message
 
 
 @pytest.mark.parametrize("error", [GeneratorExit, _StudentStop, SystemExit])

@@ -4,8 +4,10 @@ costs that question's points only.
 
 One temporary course holds the ``chain_rule`` exercise (3 questions: 1 + 2 + 2 points) and
 four submissions; ``nbgrader autograde`` (its command line, the course's own
-``nbgrader_config.py``) grades them with a 6 s cell timeout. And no exercise's teacher
-version is reported as rebinding anything by the check grading runs after the last cell.
+``nbgrader_config.py``) grades them with a 6 s cell timeout. That no exercise's teacher
+version is reported as rebinding anything by the check grading runs after the last cell is
+checked on nbval's run of each exercise source (``tests/nbval_shared.py``, ``Nothing
+rebound``).
 """
 
 from __future__ import annotations
@@ -130,29 +132,3 @@ def test_one_bad_cell_costs_that_question_only(graded: dict[str, dict], student:
     assert [o["output_type"] for o in cell["outputs"]] == ["error"]
     assert sentence in cell["outputs"][0]["evalue"]
     assert not graded[student]["flagged"]
-
-
-def test_no_exercise_solution_is_flagged_by_the_kernel_check() -> None:
-    """Every teacher version (solutions and hidden tests) run in a grading kernel, then the
-    check grading sends after the last cell: nothing reported rebound, no cell failed."""
-    import nbformat
-    from jupyter_core.utils import run_sync
-    from nbclient import NotebookClient
-
-    from autograd_lab_course.grading.autograde import GRADING_KERNEL
-    from autograd_lab_course.grading.execute import probe_code
-
-    probe = str(REPO / "autograd_lab" / "exercises" / "fresh_copy.py")
-    for path in sorted((COURSE / "source").glob("*/*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(nb, kernel_name=GRADING_KERNEL, timeout=120, allow_errors=True)
-        printed: list[str] = []
-        with client.setup_kernel():
-            for index, cell in enumerate(nb.cells):
-                client.execute_cell(cell, index)
-            run_sync(client.kc.execute_interactive)(
-                probe_code(probe, "rebound:"), store_history=False, timeout=60,
-                output_hook=lambda msg, keep=printed.append: keep(msg["content"].get("text", "")))
-        errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
-        assert not errors, path.name
-        assert "".join(printed).strip() == "rebound:[]", path.name

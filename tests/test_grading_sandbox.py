@@ -10,6 +10,7 @@ import errno
 import json
 import os
 import pwd
+import resource
 import shutil
 import signal
 import socket
@@ -36,6 +37,10 @@ from autograd_lab_course.grading.sandbox import (
 )
 from autograd_lab_course.grading.sandbox_client import SOCKET_ENV, sandbox_forker
 from autograd_lab_course.grading.sandbox_service import Service, bind_socket, peer_uid
+
+#: Lower limits the fork-bomb test sets itself (below LIMITS' own, which it checks as applied).
+TEST_NPROC = 16
+TEST_FSIZE = 2**20
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="the privilege drop needs root")
 
@@ -148,6 +153,12 @@ def test_the_limits_stop_a_huge_allocation_a_fork_bomb_and_a_big_file(
 
     def body() -> dict:
         apply_limits(LIMITS)
+        applied = {name: list(resource.getrlimit(getattr(resource, name))) for name in LIMITS}
+        # The bomb and the file meet lower limits set here, by the same mechanism: the real
+        # values are checked above (as applied) and the classroom test's fork bomb meets them
+        # (tests/test_classroom.py); 256 forks of a torch-importing worker take seconds.
+        resource.setrlimit(resource.RLIMIT_NPROC, (TEST_NPROC, TEST_NPROC))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (TEST_FSIZE, TEST_FSIZE))
         drop_privileges(grader)
         try:
             bytearray(10 * 10**9)
@@ -165,17 +176,19 @@ def test_the_limits_stop_a_huge_allocation_a_fork_bomb_and_a_big_file(
             forked += 1
         try:
             with open(sandbox / "tmp" / "big", "wb") as file:
-                file.write(b"\0" * (LIMITS["RLIMIT_FSIZE"][0] + 1))
+                file.write(b"\0" * (TEST_FSIZE + 1))
             written = "written"
         except OSError as exc:
             written = errno.errorcode[exc.errno]
-        return {"allocation": allocation, "forked": forked, "written": written}
+        return {"applied": applied, "allocation": allocation, "forked": forked,
+                "written": written}
 
     said, status = _in_child(body)
     assert status == 0 and "ok" in said, said
     result = said["ok"]
+    assert result["applied"] == {name: list(limit) for name, limit in LIMITS.items()}
     assert result["allocation"] == "MemoryError"
-    assert 0 < result["forked"] < LIMITS["RLIMIT_NPROC"][0]
+    assert 0 < result["forked"] < TEST_NPROC
     assert result["written"] == "EFBIG"
     assert len(processes_of(grader.uid)) == result["forked"]
     assert kill_all(grader.uid) == [] and processes_of(grader.uid) == []

@@ -398,9 +398,14 @@ def test_an_empty_destination_is_refused(
 # --- issue 28: stopped during the copy; a huge file named like a lesson ---------------------
 def _run_in_child(main, argv: list[str], err_path: Path) -> int:
     """``main(argv)`` in a forked copy of this process, as a fresh command line would run it
-    (SIGTERM's default action, Ctrl-C raising KeyboardInterrupt); stderr into ``err_path``."""
+    (SIGTERM's default action, Ctrl-C raising KeyboardInterrupt); stderr into ``err_path``.
+    A child that ends without being stopped writes its pending and blocked stop signals after
+    its output, for the diagnosis (that is how a lost stop was told from a blocked one: see
+    ``stop_signals.raise_if_stopped``)."""
     import signal
     import traceback
+
+    from autograd_lab_course.stop_signals import STOP_SIGNALS
 
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -411,6 +416,10 @@ def _run_in_child(main, argv: list[str], err_path: Path) -> int:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
             sys.stderr = open(err_path, "w")  # noqa: SIM115
             code = main(argv)
+            if code == 0:
+                blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+                print(f"(child not stopped: pending {sorted(signal.sigpending())}, "
+                      f"blocked {sorted(blocked & STOP_SIGNALS)})", file=sys.stderr)
         except BaseException:  # noqa: BLE001 - what the command line would print
             traceback.print_exc()
             code = 98
@@ -552,3 +561,33 @@ def test_a_huge_sparse_file_named_like_a_lesson_is_kept_without_being_read(
     assert result.returncode == 0, result.stderr[-500:]
     assert result.stdout.strip() == "skipped"
     assert huge.stat().st_size == 6 * 1024**3  # kept as it was
+
+
+@pytest.mark.skipif(not hasattr(os, "kill"), reason="POSIX signals")
+def test_a_stop_whose_interrupt_a_finalizer_dropped_still_stops_the_next_step(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    """Python runs a signal's handler wherever the program is; run inside a finalizer (here a
+    half-used generator closed by ``del``), the handler's KeyboardInterrupt is dropped. The
+    copy loop's ``raise_if_stopped`` raises it at the next file, and nothing is printed."""
+    import signal
+
+    from autograd_lab_course.stop_signals import raise_if_stopped, stopped_by_signals
+
+    def half_used():
+        try:
+            yield 1
+        finally:  # runs in the finalizer, and the handler with it
+            os.kill(os.getpid(), signal.SIGTERM)
+            sum(range(10))
+
+    reached = []
+    with pytest.raises(KeyboardInterrupt), stopped_by_signals() as stopped:
+        generator = half_used()
+        next(generator)
+        del generator  # closed by its finalizer: the KeyboardInterrupt raised there is dropped
+        reached.append(dict(stopped))
+        raise_if_stopped()
+    assert reached == [{"signal": signal.SIGTERM}]  # the stop got past `del`, recorded
+    assert capsys.readouterr().err == ""
+    raise_if_stopped()  # outside the block, no stop is pending

@@ -46,7 +46,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograd_lab_course import REPO
-from autograd_lab_course.stop_signals import signals_held, stopped_by_signals
+from autograd_lab_course.stop_signals import (
+    raise_if_stopped,
+    signals_held,
+    stopped_by_signals,
+)
 
 __all__ = [
     "CopyReport",
@@ -355,6 +359,7 @@ def copy_workspace(
     report = CopyReport(dest=dest_resolved)
     _check_writable(dest_resolved)
     for src, rel, target in plan:
+        raise_if_stopped()  # a stop signal whose KeyboardInterrupt a finalizer dropped
         try:
             broken = _is_broken(target)
             if (target.exists() or target.is_symlink()) and not broken:

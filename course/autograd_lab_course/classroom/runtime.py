@@ -31,7 +31,7 @@ __all__ = ["RuntimeError_", "build_runtime", "library_path", "runtime_python"]
 
 _PTH = "autograd_lab_course_env.pth"
 #: Bumped when what the runtime holds changes (an older runtime is rebuilt).
-_VERSION = 4
+_VERSION = 5
 
 
 class RuntimeError_(RuntimeError):  # noqa: N801 - a builtin already has the plain name
@@ -44,7 +44,7 @@ def _version() -> str:
 
 def _interpreter(runtime: Path) -> Path:
     """The course environment's own interpreter, where every user can run it; else a copy
-    of it (interpreter, its shared library and standard library, about 100 MB) in
+    of it (interpreter, its shared library and standard library, about 140 MB) in
     ``runtime/interpreter``.
 
     Not the system's ``python3.11``: it may be an older patch release that the locked
@@ -61,8 +61,12 @@ def _interpreter(runtime: Path) -> Path:
     shutil.copy2(exe, copy / "bin" / _version())
     for library in (base / "lib").glob("libpython*.so*"):
         shutil.copy2(library, copy / "lib" / library.name)
+    # with its compiled modules (copy2 keeps the sources' times, so they stay valid): the copy
+    # is read-only to the servers' users, who would otherwise compile every standard module
+    # they import at each start (about 2 CPU-s for torch's imports)
     shutil.copytree(base / "lib" / _version(), copy / "lib" / _version(), symlinks=True,
-                    ignore=shutil.ignore_patterns("site-packages", "test", "__pycache__"))
+                    ignore=shutil.ignore_patterns("site-packages", "test", "*.opt-1.pyc",
+                                                  "*.opt-2.pyc"))
     return copy / "bin" / _version()
 
 
