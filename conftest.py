@@ -13,7 +13,8 @@
   (``loadgroup`` would be finer, but pytest-xdist 3.8 cannot rename pytest 9's node ids,
   so its groups are silently ignored.)
 * After nbval's cells of a lesson or exercise source, ``tests/nbval_shared.py`` adds checks
-  that reuse nbval's execution and kernel (``Run All again``, ``Teacher solutions pass``).
+  that reuse nbval's execution and kernel (``Run All again``, ``Teacher solutions pass``,
+  ``Nothing rebound``).
 * Kernels are forked from a process that imported torch once (``tests/forked_kernels.py``):
   torch's import is paid once per process that starts kernels, not once per notebook.
 * Test tiers: every test in a file of ``TIERS`` (``tests/tiers.py``) gets that file's
@@ -136,6 +137,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 LONG_FILES = (
     "tests/test_classroom.py",
     "tests/browser/test_browser.py",
+    "tests/test_hub_exchange.py",
     "tests/website/test_site.py",
     "tests/test_notebooks_execute.py",
     "tests/test_exercise_notebooks.py",
