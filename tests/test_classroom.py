@@ -563,42 +563,27 @@ def test_a_config_file_cannot_submit_as_another_student(released: Hub) -> None:
 def test_a_student_output_runs_no_script_in_the_formgrader(released: Hub) -> None:
     """student3's answer displays ``<img src=x onerror=…>``; the formgrader's page for it
     carries the text but no handler, under a CSP that forbids inline handlers."""
-    student, teacher = released.user("student3"), released.user("instructor")
-    if not [a for a in student.assignments(COURSE_ID)
-            if a["assignment_id"] == ASSIGNMENT and a["status"] != "released"]:
-        student.assignment_action("fetch", COURSE_ID, ASSIGNMENT)
-    notebook = student.contents(NOTEBOOK)["content"]
-    mine = json.loads(json.dumps(notebook))
+    teacher = released.user("instructor")
     probe = ("from IPython.display import HTML, display\n"
              "display(HTML('<p>probe-visible</p><img src=x onerror=\"document.title=1\">'))\n")
-    for cell in notebook["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("solution"):
-            cell["source"] = probe
-            break
-    try:
-        student.put_notebook(NOTEBOOK, notebook)
-        student.assignment_action("submit", COURSE_ID, ASSIGNMENT)
-        teacher.formgrader("POST", f"assignment/{ASSIGNMENT}/collect")
-        teacher.formgrader("POST", f"submission/{ASSIGNMENT}/student3/autograde")
-        (submitted,) = [s for s in teacher.formgrader(
-            "GET", f"submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}") if s["student"] == "student3"]
-        page = teacher.server("GET", f"formgrader/submissions/{submitted['id']}")
-        assert page.status_code == 200
-        assert "<p>probe-visible</p>" in page.text  # the output, rendered
-        assert not re.search(r"<img[^>]*onerror", page.text, re.I)  # without its handler
-        csp = page.headers["Content-Security-Policy"]
-        assert "script-src-attr 'none'" in csp and "frame-ancestors 'none'" in csp
-        from classroom_browser import formgrader_page_in_browser, skip_or_fail_without_chromium
+    _submit_and_grade(released, "student3", probe)
+    (submitted,) = [s for s in teacher.formgrader(
+        "GET", f"submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}") if s["student"] == "student3"]
+    page = teacher.server("GET", f"formgrader/submissions/{submitted['id']}")
+    assert page.status_code == 200
+    assert "<p>probe-visible</p>" in page.text  # the output, rendered
+    assert not re.search(r"<img[^>]*onerror", page.text, re.I)  # without its handler
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src-attr 'none'" in csp and "frame-ancestors 'none'" in csp
+    from classroom_browser import formgrader_page_in_browser, skip_or_fail_without_chromium
 
-        seen = formgrader_page_in_browser(
-            skip_or_fail_without_chromium(), released.url, "instructor",
-            released.passwords["instructor"], f"formgrader/submissions/{submitted['id']}")
-        assert "probe-visible" in seen["text"]  # the submission is still readable
-        assert seen["title"] != "1"  # the sanitized handler never ran
-        # and an inline handler that got into the page anyway is blocked by the CSP
-        assert seen["injected_ran"] is False and seen["violations"] >= 1
-    finally:
-        student.put_notebook(NOTEBOOK, mine)
+    seen = formgrader_page_in_browser(
+        skip_or_fail_without_chromium(), released.url, "instructor",
+        released.passwords["instructor"], f"formgrader/submissions/{submitted['id']}")
+    assert "probe-visible" in seen["text"]  # the submission is still readable
+    assert seen["title"] != "1"  # the sanitized handler never ran
+    # and an inline handler that got into the page anyway is blocked by the CSP
+    assert seen["injected_ran"] is False and seen["violations"] >= 1
 
 
 def test_a_login_burst_gets_nowhere_and_takes_no_longer_for_a_known_name(hub: Hub) -> None:
@@ -642,10 +627,10 @@ def test_a_saved_cookie_stops_working_after_logout(hub: Hub) -> None:
 GRADERS = ("autograd-grader-1", "autograd-grader-2")
 
 
-def _graded(hub: Hub, name: str, code: str) -> tuple[dict, str]:
+def _submit_and_grade(hub: Hub, name: str, code: str, *, feedback: bool = False) -> None:
     """``name`` submits the notebook with ``code`` as its first answer; the instructor
-    collects, autogrades and makes that student's feedback. (The autograded notebook, the
-    feedback HTML); what the student had saved is put back."""
+    collects and autogrades it (and makes that student's feedback); what the student had
+    saved is put back."""
     student, teacher = hub.user(name), hub.user("instructor")
     if not [a for a in student.assignments(COURSE_ID)
             if a["assignment_id"] == ASSIGNMENT and a["status"] != "released"]:
@@ -661,9 +646,16 @@ def _graded(hub: Hub, name: str, code: str) -> tuple[dict, str]:
         student.assignment_action("submit", COURSE_ID, ASSIGNMENT)
         teacher.formgrader("POST", f"assignment/{ASSIGNMENT}/collect")
         teacher.formgrader("POST", f"submission/{ASSIGNMENT}/{name}/autograde")
-        teacher.formgrader("POST", f"assignment/{ASSIGNMENT}/{name}/generate_feedback")
+        if feedback:
+            teacher.formgrader("POST", f"assignment/{ASSIGNMENT}/{name}/generate_feedback")
     finally:
         student.put_notebook(NOTEBOOK, mine)
+
+
+def _graded(hub: Hub, name: str, code: str) -> tuple[dict, str]:
+    """:func:`_submit_and_grade` with feedback: (the autograded notebook, the feedback
+    HTML)."""
+    _submit_and_grade(hub, name, code, feedback=True)
     course = hub.directory / "home" / "instructor" / "course"
     graded = json.loads((course / "autograded" / name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
                         .read_text(encoding="utf-8"))
