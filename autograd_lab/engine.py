@@ -323,3 +323,17 @@ class Value:
             for node, grad in zip(order, before, strict=True):
                 node.grad = grad
             raise
+
+    def free_graph(self) -> None:
+        """Forget how every value below this one was computed (``_prev`` and ``_backward``),
+        keeping ``data`` and ``.grad``: the graph is freed the moment it is dropped.
+
+        Each node's ``_backward`` closure refers back to the node, so a graph is a reference
+        cycle, which Python frees only when its garbage collector next runs a full pass:
+        tens of milliseconds once torch is loaded. torch frees a graph's saved values after
+        ``backward()`` for the same reason (keep them with ``retain_graph=True``). After this,
+        ``backward()`` from this value reaches nothing below it (where torch raises an error).
+        """
+        for node in self.topological_order():
+            node._prev = ()
+            node._backward = _noop

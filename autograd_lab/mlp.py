@@ -17,6 +17,7 @@ A gradient-descent step is ``p.data -= lr · p.grad`` for every parameter ``p`` 
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 from collections.abc import Sequence
@@ -142,10 +143,23 @@ def accuracy(model: MLP, points: Sequence[Sequence[float]], labels: Sequence[int
 
 def gd_step(model: MLP, points: Sequence[Sequence[float]], labels: Sequence[int],
             lr: float) -> float:
-    """One full-batch gradient-descent step; returns the loss *before* the step."""
-    model.zero_grad()
-    L = loss(model, points, labels)
-    L.backward()
-    for p in model.parameters():
-        p.data -= lr * p.grad
-    return L.data
+    """One full-batch gradient-descent step; returns the loss *before* the step.
+
+    The step's graph (thousands of ``Value`` nodes) is freed as soon as the step ends
+    (``Value.free_graph``), and Python's garbage collector is paused while it is built: it
+    would find nothing to free, yet in a kernel with torch loaded a full pass takes about
+    100 ms, and the nodes a step makes would start one every few steps.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        model.zero_grad()
+        L = loss(model, points, labels)
+        L.backward()
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        L.free_graph()
+        return L.data
+    finally:
+        if collecting:
+            gc.enable()
