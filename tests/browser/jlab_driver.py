@@ -29,6 +29,11 @@ SETTLE_TIMEOUT = 30_000
 CLICK_TIMEOUT = 30_000
 #: Opening a notebook from the menu; on a timeout the page is loaded afresh instead.
 IN_APP_TIMEOUT = 15_000
+#: Polling interval (ms) of every wait whose timing is not measured. Playwright's default,
+#: ``"raf"``, runs the predicate at every animation frame and keeps the renderer producing
+#: frames at 60 Hz for the whole wait; :func:`click_and_wait` alone keeps ``"raf"`` (its
+#: click→update times must be frame-accurate).
+POLL_MS = 100
 
 #: A line of an error output: ``ZeroDivisionError: division by zero``, ``Traceback (most …``,
 #: or IPython's ``---- … ValueError    Traceback (most recent call last)`` banner. A stderr
@@ -233,7 +238,7 @@ class JupyterLabPage:
                     "() => /\\|\\s*Idle/.test(document.querySelector('#jp-main-statusbar')"
                     "?.innerText || '')",
                     timeout=2_000,
-                    polling=100,
+                    polling=POLL_MS,
                 )
                 return
             except Exception:  # noqa: BLE001 - Playwright TimeoutError; retry until deadline
@@ -378,6 +383,7 @@ class JupyterLabPage:
             "() => !document.querySelector("
             "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPlaceholder')",
             timeout=SETTLE_TIMEOUT,
+            polling=POLL_MS,
         )
         self.wait_run_finished(time.monotonic() + SETTLE_TIMEOUT / 1000)
         return True

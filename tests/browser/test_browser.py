@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from jlab_driver import (
+    POLL_MS,
     VIEWPORT,
     JupyterLabPage,
     assert_wraps_at_spaces,
@@ -351,7 +352,8 @@ def _predict(jl: JupyterLabPage, root_sel: str, timings: Any, name: str, wrong: 
     ms = click_and_wait(page, root.locator("button.agl-check"), HAS_TEXT,
                         {"sel": msg_sel, "text": "✓"})
     timings.click(name, ms / 1000)
-    page.wait_for_function(HAS_TEXT, arg={"sel": out_sel, "text": right}, timeout=10_000)
+    page.wait_for_function(HAS_TEXT, arg={"sel": out_sel, "text": right}, timeout=10_000,
+                           polling=POLL_MS)
     assert_wraps_at_spaces(root, name)
     jl.screenshot_element(root, shot)
 
@@ -426,7 +428,7 @@ class TestWidgets:
         assert "highlighted in the graph: the leaves x" in final
         # the result highlights the leaves: a new graph picture replaces the last one
         page.wait_for_function(CHANGED_SRC, arg={"sel": img_sel, "before": src_before_click},
-                               timeout=10_000)
+                               timeout=10_000, polling=POLL_MS)
         assert _src(page, img_sel) != first_src
         assert_wraps_at_spaces(root, "ChainRuleStepper")
         jl.screenshot_element(root, "widget-ChainRuleStepper-last-step")
@@ -498,7 +500,7 @@ class TestWidgets:
             torch.sin(x**2).backward()
             page.wait_for_function(HAS_TEXT, arg={"sel": f"{root_sel} .agl-output",
                                                   "text": f"autograd = {x.grad.item():.4f}"},
-                                   timeout=10_000)
+                                   timeout=10_000, polling=POLL_MS)
         jl.screenshot_element(root, "widget-ChainRuleStepper-value-box")
 
     def test_backward_tracer_to_accumulate_grad(
@@ -766,7 +768,7 @@ class TestWidgets:
                             {"sel": img_sel, "before": src_before})
         timings.click("TrainingExplorer", ms / 1000)
         page.wait_for_function(HAS_TEXT, arg={"sel": log_sel, "text": f"Epoch {epochs}:"},
-                               timeout=10_000)
+                               timeout=10_000, polling=POLL_MS)
         shown = [ln.strip() for ln in _text(page.locator(log_sel)).splitlines() if ln.strip()]
         expected = _seed_training(epochs)
         assert shown == expected, f"page:\n{shown}\nexpected:\n{expected}"
@@ -800,7 +802,7 @@ class TestWidgets:
                             {"sel": log_sel, "before": before}, action="enter", text=str(lr))
         timings.click("TrainingExplorer", ms / 1000)
         page.wait_for_function(HAS_TEXT, arg={"sel": label_sel, "text": f"lr={lr:g}"},
-                               timeout=10_000)
+                               timeout=10_000, polling=POLL_MS)
         assert "Epoch 1:" not in _text(page.locator(log_sel))  # old results are gone
         assert "fresh run" in _text(root.locator(".agl-message-area"))
         before = _text(page.locator(log_sel))
@@ -809,7 +811,7 @@ class TestWidgets:
         timings.click("TrainingExplorer", ms / 1000)
         epochs = int(root.locator(".agl-epochs input").first.input_value())
         page.wait_for_function(HAS_TEXT, arg={"sel": log_sel, "text": f"Epoch {epochs}:"},
-                               timeout=10_000)
+                               timeout=10_000, polling=POLL_MS)
         shown = [ln.strip() for ln in _text(page.locator(log_sel)).splitlines() if ln.strip()]
         assert shown == _seed_training(epochs, lr=lr)
         status = _text(root.locator(".agl-status"))
@@ -822,7 +824,8 @@ class TestWidgets:
                             {"sel": label_sel, "text": "lr=0.121"})
         timings.click("TrainingExplorer", ms / 1000)
         page.wait_for_function(HAS_TEXT, arg={"sel": f"{root_sel} .agl-status",
-                                              "text": "lr=0.121"}, timeout=10_000)
+                                              "text": "lr=0.121"}, timeout=10_000,
+                               polling=POLL_MS)
         assert root.locator(".agl-lr-box input").input_value() == "0.121"
 
 
@@ -911,7 +914,7 @@ def set_theme(jl: JupyterLabPage, theme: str) -> None:
     page.hover(".lm-Menu-itemLabel:text-is('Theme')")
     page.click(f".lm-Menu-itemLabel:text-is('{theme}')")
     page.wait_for_function("(l) => document.body.dataset.jpThemeLight === l", arg=light,
-                           timeout=30_000)
+                           timeout=30_000, polling=POLL_MS)
     page.wait_for_timeout(500)  # the theme's stylesheet applied
 
 
