@@ -158,8 +158,12 @@ _SCAN_JS = r"""
 class JupyterLabPage:
     """One browser page on one JupyterLab server."""
 
-    def __init__(self, page: Page, base_url: str, token: str, artifacts: Path) -> None:
+    def __init__(self, page: Page, base_url: str, token: str, artifacts: Path,
+                 screenshots: bool = True) -> None:
         self.page = page
+        #: False: :meth:`screenshot_notebook` and :meth:`screenshot_element` take no picture
+        #: (pictures nothing reads cost the renderer a layout of the whole page each)
+        self.screenshots = screenshots
         self.base_url = base_url.rstrip("/") + "/"
         self.token = token
         self.api = LabApi(base_url, token)
@@ -445,11 +449,14 @@ class JupyterLabPage:
             "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
         )
 
-    def screenshot_notebook(self, name: str) -> Path:
+    def screenshot_notebook(self, name: str, *, always: bool = False) -> Path | None:
         """The whole notebook: the viewport is made as tall as its content for one picture.
 
         A JPEG (quality 80; text stays legible): Chromium encodes a page thousands of pixels
-        tall faster as a JPEG than as a PNG. Widget pictures stay PNG."""
+        tall faster as a JPEG than as a PNG. Widget pictures stay PNG. None (no picture)
+        when :attr:`screenshots` is off, unless ``always``."""
+        if not (self.screenshots or always):
+            return None
         path = self.artifacts / f"{name}.jpg"
         extra = int(self.page.evaluate(
             r"""() => {
@@ -472,8 +479,11 @@ class JupyterLabPage:
                 self.page.set_viewport_size(VIEWPORT)
         return path
 
-    def screenshot_element(self, locator: Locator, name: str) -> Path:
-        """One widget, whole: the viewport grows for a widget taller than the screen."""
+    def screenshot_element(self, locator: Locator, name: str) -> Path | None:
+        """One widget, whole: the viewport grows for a widget taller than the screen. None
+        (no picture) when :attr:`screenshots` is off."""
+        if not self.screenshots:
+            return None
         path = self.artifacts / f"{name}.png"
         box_height = float(locator.evaluate("e => e.getBoundingClientRect().height"))
         tall = int(min(box_height + 400, 15_000))

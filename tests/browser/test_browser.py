@@ -7,8 +7,11 @@ that no cell shows an unexpected error (cells tagged ``raises-exception`` except
 widget says "Error displaying widget" or stays at "Loading widget…", and that no image is
 broken; then it shuts that kernel down before the next notebook. Then it clicks through each
 widget as a student would and checks what the page shows against values computed here with
-torch. Screenshots go to ``test-artifacts/browser/``; click→update round-trips and the
-test's duration go to ``test-artifacts/browser/timings.json`` (``make bench`` reports them).
+torch. Screenshots go to ``test-artifacts/browser/``: of every notebook and widget state with
+``AUTOGRAD_LAB_SCREENSHOTS=1``, otherwise only of a notebook that shows a problem and of the
+page at a failed test (a picture nothing reads costs a layout and encode of the whole page).
+Click→update round-trips and the test's duration go to
+``test-artifacts/browser/timings.json`` (``make bench`` reports them).
 """
 
 from __future__ import annotations
@@ -119,6 +122,8 @@ def run_notebook(jl: JupyterLabPage, path: str, timings: Any, shot: str) -> tupl
     # the student lab's CSS (autograd_lab_course.student_css): text output wraps at spaces
     problems += [f"{path} cell {index}: output text breaks inside words: {words[:5]}"
                  for index, words in output_broken_words(jl.page)]
+    if problems and not jl.screenshots:  # a notebook with a problem is always pictured
+        jl.screenshot_notebook(shot, always=True)
     t3 = time.perf_counter()
     # The page is what a student sees; the saved model says for certain which outputs are
     # errors (a red stderr warning is not one), so check both.
@@ -863,7 +868,8 @@ class TestWidgets:
         self, jl: JupyterLabPage, widget_page: Any
     ) -> None:
         """After the clicks above: axe-core finds nothing serious or critical (colour contrast
-        included) in any widget, in JupyterLab Light and Dark; a screenshot of each, both."""
+        included) in any widget, in JupyterLab Light and Dark (with AUTOGRAD_LAB_SCREENSHOTS=1,
+        a screenshot of each in both)."""
         page = jl.page
         found = {}
         try:
@@ -944,7 +950,8 @@ def test_a_lesson_rendered_without_a_kernel_shows_the_widget_picture(
         assert picture.bounding_box()["width"] > 200
         assert "run this notebook (JupyterLab, Colab)" in static.inner_text()
         assert serious_violations(page, ".agl-static") == []
-        static.screenshot(path=str(jl.artifacts / "nbconvert-02-widget-static.png"))
+        if jl.screenshots:
+            static.screenshot(path=str(jl.artifacts / "nbconvert-02-widget-static.png"))
     finally:
         page.close()
 
