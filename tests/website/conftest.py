@@ -108,22 +108,38 @@ class Visit:
     base: str
     outside: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: per open page, the path it shows now (what its logged errors are reported under)
+    showing: dict[Any, str] = field(default_factory=dict)
 
-    def open(self, path: str) -> Any:
-        """A new page at ``base + path``, loaded, its math typeset and its fonts in; what it
-        logs (console errors, page errors, HTTP errors) goes to :attr:`errors`."""
-        page = self.context.new_page()
-        page.on("console", lambda m: m.type == "error" and self.errors.append(
-            f"{path}: console: {m.text}"))
-        page.on("pageerror", lambda e: self.errors.append(f"{path}: page error: {e}"))
-        page.on("response", lambda r: r.status >= 400 and self.errors.append(
-            f"{path}: HTTP {r.status} for {r.url}"))
+    def open(self, path: str, page: Any = None) -> Any:
+        """``base + path`` loaded, its math typeset and its fonts in; what it logs (console
+        errors, page errors, HTTP errors) goes to :attr:`errors`.
+
+        In a new page, or in ``page`` (a page this visit opened): the next page a reader
+        opens in the same tab. A loop over many pages passes the last one back: a new tab
+        per page costs Chromium a new renderer process each (about twice the CPU of the
+        whole loop), and every page is a fresh document either way."""
+        if page is None:
+            page = self.context.new_page()
+            self._record(page)
+        self.showing[page] = path
         page.goto(self.base + path, wait_until="load")
         if page.locator("span.math, div.math").count():
             page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
             page.evaluate("MathJax.startup.promise.then(() => true)")
         page.evaluate("document.fonts.ready.then(() => true)")
         return page
+
+    def _record(self, page: Any) -> None:
+        """Send what ``page`` logs to :attr:`errors`, under the path it shows."""
+        def where() -> str:
+            return self.showing.get(page, "?")
+
+        page.on("console", lambda m: m.type == "error" and self.errors.append(
+            f"{where()}: console: {m.text}"))
+        page.on("pageerror", lambda e: self.errors.append(f"{where()}: page error: {e}"))
+        page.on("response", lambda r: r.status >= 400 and self.errors.append(
+            f"{where()}: HTTP {r.status} for {r.url}"))
 
 
 def _visit(browser: Any, base: str, *, dark: bool = False) -> Visit:
