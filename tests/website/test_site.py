@@ -78,6 +78,16 @@ def test_every_page_loads_without_console_error_or_outside_request(site_dir: Pat
     assert visit.errors == []
 
 
+def test_a_request_outside_the_site_is_refused_and_recorded(visit: Any) -> None:
+    """The fence the test above relies on: the site's own files load, anything else fails
+    in the page and is recorded."""
+    page = visit.open("index.html")
+    fetch = "(u) => fetch(u).then(r => r.ok, () => 'refused')"
+    assert page.evaluate(fetch, "search.html") is True
+    assert page.evaluate(fetch, "https://example.org/x.js") == "refused"
+    assert visit.outside == ["https://example.org/x.js"]
+
+
 # --- navigation and search --------------------------------------------------------------------
 
 
