@@ -503,9 +503,17 @@ class JupyterLabPage:
         return path
 
     def close_current_tab(self) -> None:
-        """File → Close Tab (after a save nothing asks to save again)."""
+        """File → Close Tab (after a save nothing asks to save again); waits (up to 2 s) until
+        the notebook is gone or a dialog asks something, then answers it."""
         self.menu("File", "Close Tab")
-        self.page.wait_for_timeout(200)
+        try:
+            self.page.wait_for_function(
+                "() => !document.querySelector('.jp-NotebookPanel')"
+                " || !!document.querySelector('.jp-Dialog')",
+                polling=POLL_MS, timeout=2_000,
+            )
+        except Exception:  # noqa: BLE001 - Playwright TimeoutError; the next open reloads
+            pass
         self.dismiss_dialogs()
 
 
