@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import time
 from collections.abc import Iterator
@@ -31,6 +32,11 @@ ARTIFACTS = REPO / "test-artifacts" / "browser"
 TIMINGS_FILE = ARTIFACTS / "timings.json"
 
 MISSING_CHROMIUM = f"Chromium not installed: browser test skipped ({INSTALL_HINT})"
+#: ``AUTOGRAD_LAB_SCREENSHOTS=1``: a picture of every notebook after Run All and of every widget
+#: state the tests reach. Off by default: nothing reads them, and each costs Chromium a layout
+#: and an encode of the whole page; a failed test's page is pictured either way.
+SCREENSHOTS = os.environ.get("AUTOGRAD_LAB_SCREENSHOTS", "").strip().lower() in {
+    "1", "true", "yes"}
 
 _skip_reason: list[str] = []
 _outcomes: dict[str, str] = {}
@@ -155,7 +161,8 @@ def jl(lab: Any, chromium_executable: str, timings: Timings) -> Iterator[Any]:
             context = browser.new_context(viewport=VIEWPORT)
             context.set_default_timeout(30_000)
             page = context.new_page()
-            yield JupyterLabPage(page, lab.base_url, lab.token, ARTIFACTS)
+            yield JupyterLabPage(page, lab.base_url, lab.token, ARTIFACTS,
+                                 screenshots=SCREENSHOTS)
         finally:
             browser.close()
 
@@ -166,6 +173,23 @@ def pytest_deselected(items: list[Any]) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     _selection["selected"] = sum(1 for item in session.items if _is_browser_item(item))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    """A failed browser test leaves a picture of the page as it failed
+    (``failed-<test>.png``), whether or not :data:`SCREENSHOTS` is on."""
+    outcome = yield
+    report = outcome.get_result()
+    jl = getattr(item, "funcargs", {}).get("jl")
+    if report.when != "call" or not report.failed or jl is None:
+        return
+    name = re.sub(r"[^\w.-]+", "_", item.name)[:120]
+    try:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        jl.page.screenshot(path=str(ARTIFACTS / f"failed-{name}.png"), timeout=10_000)
+    except Exception:  # noqa: BLE001 - a missing picture must not hide the failure
+        pass
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -29,6 +29,11 @@ SETTLE_TIMEOUT = 30_000
 CLICK_TIMEOUT = 30_000
 #: Opening a notebook from the menu; on a timeout the page is loaded afresh instead.
 IN_APP_TIMEOUT = 15_000
+#: Polling interval (ms) of every wait whose timing is not measured. Playwright's default,
+#: ``"raf"``, runs the predicate at every animation frame and keeps the renderer producing
+#: frames at 60 Hz for the whole wait; :func:`click_and_wait` alone keeps ``"raf"`` (its
+#: click→update times must be frame-accurate).
+POLL_MS = 100
 
 #: A line of an error output: ``ZeroDivisionError: division by zero``, ``Traceback (most …``,
 #: or IPython's ``---- … ValueError    Traceback (most recent call last)`` banner. A stderr
@@ -153,8 +158,12 @@ _SCAN_JS = r"""
 class JupyterLabPage:
     """One browser page on one JupyterLab server."""
 
-    def __init__(self, page: Page, base_url: str, token: str, artifacts: Path) -> None:
+    def __init__(self, page: Page, base_url: str, token: str, artifacts: Path,
+                 screenshots: bool = True) -> None:
         self.page = page
+        #: False: :meth:`screenshot_notebook` and :meth:`screenshot_element` take no picture
+        #: (pictures nothing reads cost the renderer a layout of the whole page each)
+        self.screenshots = screenshots
         self.base_url = base_url.rstrip("/") + "/"
         self.token = token
         self.api = LabApi(base_url, token)
@@ -233,7 +242,7 @@ class JupyterLabPage:
                     "() => /\\|\\s*Idle/.test(document.querySelector('#jp-main-statusbar')"
                     "?.innerText || '')",
                     timeout=2_000,
-                    polling=100,
+                    polling=POLL_MS,
                 )
                 return
             except Exception:  # noqa: BLE001 - Playwright TimeoutError; retry until deadline
@@ -378,6 +387,7 @@ class JupyterLabPage:
             "() => !document.querySelector("
             "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPlaceholder')",
             timeout=SETTLE_TIMEOUT,
+            polling=POLL_MS,
         )
         self.wait_run_finished(time.monotonic() + SETTLE_TIMEOUT / 1000)
         return True
@@ -439,11 +449,14 @@ class JupyterLabPage:
             "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
         )
 
-    def screenshot_notebook(self, name: str) -> Path:
+    def screenshot_notebook(self, name: str, *, always: bool = False) -> Path | None:
         """The whole notebook: the viewport is made as tall as its content for one picture.
 
         A JPEG (quality 80; text stays legible): Chromium encodes a page thousands of pixels
-        tall faster as a JPEG than as a PNG. Widget pictures stay PNG."""
+        tall faster as a JPEG than as a PNG. Widget pictures stay PNG. None (no picture)
+        when :attr:`screenshots` is off, unless ``always``."""
+        if not (self.screenshots or always):
+            return None
         path = self.artifacts / f"{name}.jpg"
         extra = int(self.page.evaluate(
             r"""() => {
@@ -466,8 +479,11 @@ class JupyterLabPage:
                 self.page.set_viewport_size(VIEWPORT)
         return path
 
-    def screenshot_element(self, locator: Locator, name: str) -> Path:
-        """One widget, whole: the viewport grows for a widget taller than the screen."""
+    def screenshot_element(self, locator: Locator, name: str) -> Path | None:
+        """One widget, whole: the viewport grows for a widget taller than the screen. None
+        (no picture) when :attr:`screenshots` is off."""
+        if not self.screenshots:
+            return None
         path = self.artifacts / f"{name}.png"
         box_height = float(locator.evaluate("e => e.getBoundingClientRect().height"))
         tall = int(min(box_height + 400, 15_000))
@@ -487,9 +503,17 @@ class JupyterLabPage:
         return path
 
     def close_current_tab(self) -> None:
-        """File → Close Tab (after a save nothing asks to save again)."""
+        """File → Close Tab (after a save nothing asks to save again); waits (up to 2 s) until
+        the notebook is gone or a dialog asks something, then answers it."""
         self.menu("File", "Close Tab")
-        self.page.wait_for_timeout(200)
+        try:
+            self.page.wait_for_function(
+                "() => !document.querySelector('.jp-NotebookPanel')"
+                " || !!document.querySelector('.jp-Dialog')",
+                polling=POLL_MS, timeout=2_000,
+            )
+        except Exception:  # noqa: BLE001 - Playwright TimeoutError; the next open reloads
+            pass
         self.dismiss_dialogs()
 
 

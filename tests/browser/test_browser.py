@@ -7,8 +7,11 @@ that no cell shows an unexpected error (cells tagged ``raises-exception`` except
 widget says "Error displaying widget" or stays at "Loading widget…", and that no image is
 broken; then it shuts that kernel down before the next notebook. Then it clicks through each
 widget as a student would and checks what the page shows against values computed here with
-torch. Screenshots go to ``test-artifacts/browser/``; click→update round-trips and the
-test's duration go to ``test-artifacts/browser/timings.json`` (``make bench`` reports them).
+torch. Screenshots go to ``test-artifacts/browser/``: of every notebook and widget state with
+``AUTOGRAD_LAB_SCREENSHOTS=1``, otherwise only of a notebook that shows a problem and of the
+page at a failed test (a picture nothing reads costs a layout and encode of the whole page).
+Click→update round-trips and the test's duration go to
+``test-artifacts/browser/timings.json`` (``make bench`` reports them).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 import pytest
 from jlab_driver import (
+    POLL_MS,
     VIEWPORT,
     JupyterLabPage,
     assert_wraps_at_spaces,
@@ -118,6 +122,8 @@ def run_notebook(jl: JupyterLabPage, path: str, timings: Any, shot: str) -> tupl
     # the student lab's CSS (autograd_lab_course.student_css): text output wraps at spaces
     problems += [f"{path} cell {index}: output text breaks inside words: {words[:5]}"
                  for index, words in output_broken_words(jl.page)]
+    if problems and not jl.screenshots:  # a notebook with a problem is always pictured
+        jl.screenshot_notebook(shot, always=True)
     t3 = time.perf_counter()
     # The page is what a student sees; the saved model says for certain which outputs are
     # errors (a red stderr warning is not one), so check both.
@@ -351,7 +357,8 @@ def _predict(jl: JupyterLabPage, root_sel: str, timings: Any, name: str, wrong: 
     ms = click_and_wait(page, root.locator("button.agl-check"), HAS_TEXT,
                         {"sel": msg_sel, "text": "✓"})
     timings.click(name, ms / 1000)
-    page.wait_for_function(HAS_TEXT, arg={"sel": out_sel, "text": right}, timeout=10_000)
+    page.wait_for_function(HAS_TEXT, arg={"sel": out_sel, "text": right}, timeout=10_000,
+                           polling=POLL_MS)
     assert_wraps_at_spaces(root, name)
     jl.screenshot_element(root, shot)
 
@@ -426,7 +433,7 @@ class TestWidgets:
         assert "highlighted in the graph: the leaves x" in final
         # the result highlights the leaves: a new graph picture replaces the last one
         page.wait_for_function(CHANGED_SRC, arg={"sel": img_sel, "before": src_before_click},
-                               timeout=10_000)
+                               timeout=10_000, polling=POLL_MS)
         assert _src(page, img_sel) != first_src
         assert_wraps_at_spaces(root, "ChainRuleStepper")
         jl.screenshot_element(root, "widget-ChainRuleStepper-last-step")
@@ -498,7 +505,7 @@ class TestWidgets:
             torch.sin(x**2).backward()
             page.wait_for_function(HAS_TEXT, arg={"sel": f"{root_sel} .agl-output",
                                                   "text": f"autograd = {x.grad.item():.4f}"},
-                                   timeout=10_000)
+                                   timeout=10_000, polling=POLL_MS)
         jl.screenshot_element(root, "widget-ChainRuleStepper-value-box")
 
     def test_backward_tracer_to_accumulate_grad(
@@ -766,7 +773,7 @@ class TestWidgets:
                             {"sel": img_sel, "before": src_before})
         timings.click("TrainingExplorer", ms / 1000)
         page.wait_for_function(HAS_TEXT, arg={"sel": log_sel, "text": f"Epoch {epochs}:"},
-                               timeout=10_000)
+                               timeout=10_000, polling=POLL_MS)
         shown = [ln.strip() for ln in _text(page.locator(log_sel)).splitlines() if ln.strip()]
         expected = _seed_training(epochs)
         assert shown == expected, f"page:\n{shown}\nexpected:\n{expected}"
@@ -800,7 +807,7 @@ class TestWidgets:
                             {"sel": log_sel, "before": before}, action="enter", text=str(lr))
         timings.click("TrainingExplorer", ms / 1000)
         page.wait_for_function(HAS_TEXT, arg={"sel": label_sel, "text": f"lr={lr:g}"},
-                               timeout=10_000)
+                               timeout=10_000, polling=POLL_MS)
         assert "Epoch 1:" not in _text(page.locator(log_sel))  # old results are gone
         assert "fresh run" in _text(root.locator(".agl-message-area"))
         before = _text(page.locator(log_sel))
@@ -809,7 +816,7 @@ class TestWidgets:
         timings.click("TrainingExplorer", ms / 1000)
         epochs = int(root.locator(".agl-epochs input").first.input_value())
         page.wait_for_function(HAS_TEXT, arg={"sel": log_sel, "text": f"Epoch {epochs}:"},
-                               timeout=10_000)
+                               timeout=10_000, polling=POLL_MS)
         shown = [ln.strip() for ln in _text(page.locator(log_sel)).splitlines() if ln.strip()]
         assert shown == _seed_training(epochs, lr=lr)
         status = _text(root.locator(".agl-status"))
@@ -822,7 +829,8 @@ class TestWidgets:
                             {"sel": label_sel, "text": "lr=0.121"})
         timings.click("TrainingExplorer", ms / 1000)
         page.wait_for_function(HAS_TEXT, arg={"sel": f"{root_sel} .agl-status",
-                                              "text": "lr=0.121"}, timeout=10_000)
+                                              "text": "lr=0.121"}, timeout=10_000,
+                               polling=POLL_MS)
         assert root.locator(".agl-lr-box input").input_value() == "0.121"
 
 
@@ -860,7 +868,8 @@ class TestWidgets:
         self, jl: JupyterLabPage, widget_page: Any
     ) -> None:
         """After the clicks above: axe-core finds nothing serious or critical (colour contrast
-        included) in any widget, in JupyterLab Light and Dark; a screenshot of each, both."""
+        included) in any widget, in JupyterLab Light and Dark (with AUTOGRAD_LAB_SCREENSHOTS=1,
+        a screenshot of each in both)."""
         page = jl.page
         found = {}
         try:
@@ -911,7 +920,7 @@ def set_theme(jl: JupyterLabPage, theme: str) -> None:
     page.hover(".lm-Menu-itemLabel:text-is('Theme')")
     page.click(f".lm-Menu-itemLabel:text-is('{theme}')")
     page.wait_for_function("(l) => document.body.dataset.jpThemeLight === l", arg=light,
-                           timeout=30_000)
+                           timeout=30_000, polling=POLL_MS)
     page.wait_for_timeout(500)  # the theme's stylesheet applied
 
 
@@ -941,7 +950,8 @@ def test_a_lesson_rendered_without_a_kernel_shows_the_widget_picture(
         assert picture.bounding_box()["width"] > 200
         assert "run this notebook (JupyterLab, Colab)" in static.inner_text()
         assert serious_violations(page, ".agl-static") == []
-        static.screenshot(path=str(jl.artifacts / "nbconvert-02-widget-static.png"))
+        if jl.screenshots:
+            static.screenshot(path=str(jl.artifacts / "nbconvert-02-widget-static.png"))
     finally:
         page.close()
 

@@ -71,10 +71,21 @@ def test_every_page_loads_without_console_error_or_outside_request(site_dir: Pat
     expected = {"index.html", "search.html", *(f"lessons/{s}.html" for s in _lesson_stems()),
                 *(f"exercises/{n}.html" for n in _exercise_names())}
     assert expected <= set(pages)
-    for path in pages:
-        visit.open(path).close()
+    page = None
+    for path in pages:  # one tab, each page loaded afresh in it
+        page = visit.open(path, page)
     assert visit.outside == [], "requests outside the site's own files"
     assert visit.errors == []
+
+
+def test_a_request_outside_the_site_is_refused_and_recorded(visit: Any) -> None:
+    """The fence the test above relies on: the site's own files load, anything else fails
+    in the page and is recorded."""
+    page = visit.open("index.html")
+    fetch = "(u) => fetch(u).then(r => r.ok, () => 'refused')"
+    assert page.evaluate(fetch, "search.html") is True
+    assert page.evaluate(fetch, "https://example.org/x.js") == "refused"
+    assert visit.outside == ["https://example.org/x.js"]
 
 
 # --- navigation and search --------------------------------------------------------------------
@@ -147,8 +158,9 @@ def test_a_question_output_appears_after_its_click_and_not_before(visit: Any,
 
 
 def test_a_lessons_math_is_typeset_with_no_raw_tex_left(visit: Any) -> None:
+    page = None
     for stem in ("02_chain_rule", "09_gradients_of_gradients"):
-        page = visit.open(f"lessons/{stem}.html")  # opens once MathJax has finished
+        page = visit.open(f"lessons/{stem}.html", page)  # opens once MathJax has finished
         maths = page.locator("article span.math, article div.math")
         assert maths.count() > 5
         untypeset = maths.evaluate_all(
@@ -174,8 +186,9 @@ def test_a_widget_cell_says_where_to_run_it_and_shows_its_picture(visit: Any) ->
     assert lessons
     missing = []
     pictured = 0
+    page = None
     for stem, widget_cells in lessons.items():
-        page = visit.open(f"lessons/{stem}.html")
+        page = visit.open(f"lessons/{stem}.html", page)
         cells = page.locator("div.cell.tag_widget")
         assert cells.count() == len(widget_cells)
         for index, stored in enumerate(widget_cells):
@@ -235,12 +248,12 @@ def test_axe_finds_no_serious_violation(visit: Any, dark_visit: Any, mode: str) 
         pytest.fail("axe-core missing: run `make .npm-tools/.installed-stamp`", pytrace=False)
     chosen = dark_visit if mode == "dark" else visit
     found = {}
+    page = None
     for path in AXE_PAGES:
-        page = chosen.open(path)
+        page = chosen.open(path, page)
         assert page.evaluate("document.documentElement.dataset.theme") == mode
         if violations := serious_violations(page):
             found[path] = violations
-        page.close()
     assert found == {}
     assert chosen.errors == [] and chosen.outside == []
 
