@@ -591,3 +591,26 @@ def test_a_stop_whose_interrupt_a_finalizer_dropped_still_stops_the_next_step(
     assert reached == [{"signal": signal.SIGTERM}]  # the stop got past `del`, recorded
     assert capsys.readouterr().err == ""
     raise_if_stopped()  # outside the block, no stop is pending
+
+
+@pytest.mark.skipif(not hasattr(os, "kill"), reason="POSIX signals")
+def test_a_stop_already_acted_on_does_not_stop_a_later_copy(repo: Path, tmp_path: Path) -> None:
+    """The lab launcher's process-wide handlers keep their record for good; a signal they
+    turned into KeyboardInterrupt earlier (here caught) must not stop a copy made later in
+    the same process, as it once did in a test worker."""
+    import signal
+
+    from autograd_lab_course.stop_signals import stop_on_terminal_signals
+
+    previous = {n: signal.getsignal(n) for n in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        record = stop_on_terminal_signals()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+            sum(range(10))  # the handler runs here at the latest
+        assert record == {"signal": signal.SIGTERM}
+        report = copy_workspace(tmp_path / "ws", source_root=repo)
+        assert report.copied and not report.skipped
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -48,7 +48,7 @@ from autograd_lab_course.lab_env import (
     token_file_env,
 )
 from autograd_lab_course.ports import free_port
-from autograd_lab_course.stop_signals import stop_on_terminal_signals
+from autograd_lab_course.stop_signals import stop_on_terminal_signals, stopped_by_signals
 from autograd_lab_course.workspace import WorkspaceError, copy_workspace
 
 __all__ = ["LabError", "LabServer", "default_workspace", "free_port", "main", "start_lab"]
@@ -351,7 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     workspace = args.workspace if args.workspace is not None else default_workspace()
     stop_on_terminal_signals()  # from here SIGTERM and SIGHUP stop it as Ctrl-C does
     try:
-        report = copy_workspace(workspace)
+        with stopped_by_signals():  # and a stop lost in a finalizer still ends the copy
+            report = copy_workspace(workspace)
     except WorkspaceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

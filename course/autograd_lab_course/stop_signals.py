@@ -12,8 +12,9 @@ left hidden ``.NAME.xxxx.tmp`` files behind. Here:
   block, as Ctrl-C does, and records which signal it was (exit code ``128 + signal``).
 * :func:`stop_on_terminal_signals` does the same for the rest of the process (the lab
   launcher, which runs until it is stopped).
-* :func:`raise_if_stopped`, called between the steps of a long loop (the copy's files), stops
-  it if a signal came whose ``KeyboardInterrupt`` was lost. Python runs a signal's handler
+* :func:`raise_if_stopped`, called between the steps of a long loop (the copy's files) run
+  inside :func:`stopped_by_signals`, stops it if a signal came whose ``KeyboardInterrupt``
+  was lost. Python runs a signal's handler
   wherever the program is, and drops an exception raised inside a finalizer (a half-used
   generator being closed, a ``__del__``): a handler that ran there stopped nothing. Every
   handler here records its signal first, so the stop still happens, one step later (before
@@ -53,7 +54,8 @@ def signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-#: The records of this module's handlers in force, innermost last (:func:`raise_if_stopped`).
+#: The records of the :func:`stopped_by_signals` blocks open now, innermost last
+#: (:func:`raise_if_stopped`); none outlives its block.
 _RECORDS: list[dict[str, int]] = []
 
 
@@ -76,9 +78,9 @@ def _handled_here() -> frozenset[int]:
 
 
 def raise_if_stopped() -> None:
-    """Raise KeyboardInterrupt if a stop signal has come while a handler of this module is in
-    force (whose own KeyboardInterrupt was then lost in a finalizer; see the module's text).
-    Cheap: call it between the steps of a long loop."""
+    """Raise KeyboardInterrupt if a stop signal has come during an open
+    :func:`stopped_by_signals` block (its own KeyboardInterrupt was then lost in a finalizer;
+    see the module's text). Cheap: call it between the steps of a long loop."""
     if any("signal" in record for record in _RECORDS):
         raise KeyboardInterrupt
 
@@ -123,10 +125,10 @@ def stopped_by_signals() -> Iterator[dict[str, int]]:
 
 def stop_on_terminal_signals() -> dict[str, int]:
     """From now on SIGTERM and SIGHUP stop the process as Ctrl-C does (KeyboardInterrupt);
-    the dict returned records which signal came, as :func:`stopped_by_signals` does, and
-    :func:`raise_if_stopped` raises once one has."""
+    the dict returned records which signal came, as :func:`stopped_by_signals` does. (A
+    long loop under it runs inside :func:`stopped_by_signals` too, so that
+    :func:`raise_if_stopped` sees a lost stop; this process-wide record never counts there.)"""
     stopped: dict[str, int] = {}
-    for number in _handled_here():
+    for number in STOP_SIGNALS - {signal.SIGINT}:
         signal.signal(number, _raise_interrupt(stopped))
-    _RECORDS.append(stopped)
     return stopped
