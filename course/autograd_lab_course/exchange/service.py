@@ -259,7 +259,7 @@ class Submit(ExchangeHandler):
         new = self.unpacked("submission")  # stored under the caller's hub name, always
         stored = self.store.submit(course, self.user_name, assignment, new)
         LOG.info("%s submitted %s/%s at %s", self.user_name, course, assignment,
-                      stored.timestamp)
+                 stored.timestamp)
         self.send_json(stored.as_json())
 
 
@@ -314,7 +314,6 @@ class Feedback(ExchangeHandler):
         self.send_folder(folder)
 
 
-
 class ReleaseFeedback(ExchangeHandler):
     route = "release_feedback"
 
@@ -330,7 +329,7 @@ class ReleaseFeedback(ExchangeHandler):
         self.store.place(new, self.store.feedback(course, student, assignment, match[0].id),
                          True)
         LOG.info("%s released feedback for %s on %s/%s", self.user_name, student,
-                      course, assignment)
+                 course, assignment)
         self.send_json(match[0].as_json())
 
 

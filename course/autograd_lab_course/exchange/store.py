@@ -234,16 +234,6 @@ class Store:
         self.place(new, folder / submission_id(stamp), replace=False)
         return self.submission(course, student, assignment, submission_id(stamp))
 
-    def release_feedback(self, course: str, student: str, assignment: str, sid: str,
-                         archive: bytes) -> Path:
-        """Store (or replace) the feedback of one submission."""
-        if not (self.submitted(course, student, assignment) / check_name(
-                "submission", sid)).is_dir():
-            raise KeyError(sid)
-        final = self.feedback(course, student, assignment, sid)
-        self.place(self.unpack_new(archive), final, replace=True)
-        return final
-
     # -- reading ---------------------------------------------------------------------------
     def assignments(self, course: str) -> list[dict[str, object]]:
         """The released assignments of ``course`` with their notebooks."""
